@@ -1,0 +1,40 @@
+"""The one canonical serialization of event content: for idempotency checks and, later, hashing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from domain.drafts import EventDraft
+from domain.event_types import Codes
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Compact JSON with sorted keys: equal content, equal bytes."""
+    return _encoder.encode(value)
+
+
+def draft_content(stream: str, draft: EventDraft) -> dict[str, Any]:
+    """What makes two appends of the same event id the same event."""
+    return {
+        "id": str(draft.id),
+        "stream": stream,
+        "type": draft.type,
+        "schema_version": draft.schema_version,
+        "occurred_at": draft.valid_time.expression,
+        "timezone": draft.valid_time.timezone,
+        "payload": draft.payload,
+        "sources": [
+            {"source": c.source, **({"quote": c.quote} if c.quote is not None else {})}
+            for c in draft.sources
+        ],
+        "codes": None if draft.codes is None else codes_dict(draft.codes),
+    }
+
+
+def codes_dict(codes: Codes) -> dict[str, str | None]:
+    """Codes as JSON."""
+    return {"cameo": codes.cameo, "plover": codes.plover, "plover_mode": codes.plover_mode}
