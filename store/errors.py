@@ -1,0 +1,55 @@
+"""Errors of the store: each names the rule an append broke.
+
+StoreError
+ ├── StaleExpectedVersion    the stream is not at the version the writer expected
+ ├── DuplicateEventConflict  an event id exists already with other content
+ ├── InvalidSubmission       drafts that fail their schema or point at nothing (field errors)
+ └── DatabaseUnavailable     the database cannot be reached
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+
+class StoreError(Exception):
+    """Root of every error raised by the store."""
+
+
+class StaleExpectedVersion(StoreError):
+    """The stream's current version is not the expected one; nothing was written."""
+
+    def __init__(self, stream: str, expected: int, current: int) -> None:
+        super().__init__(f"stream {stream!r} is at version {current}, not the expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.current = current
+
+
+class DuplicateEventConflict(StoreError):
+    """An event id exists already with different content (or in another batch shape)."""
+
+    def __init__(self, event_id: UUID, reason: str) -> None:
+        super().__init__(f"event {event_id} already exists {reason}")
+        self.event_id = event_id
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One offending field of a submission, by JSON path."""
+
+    field: str
+    message: str
+
+
+class InvalidSubmission(StoreError):
+    """Drafts that break their schema or cite what does not exist; nothing was written."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class DatabaseUnavailable(StoreError):
+    """The database could not be reached or answered with an operational error."""

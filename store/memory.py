@@ -1,0 +1,119 @@
+"""The in-memory event store: the same contract as the databases, for fast tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from domain.drafts import EventDraft
+from domain.event_types import JsonObject
+from domain.references import REGISTERS, TARGET, references
+from domain.valid_time import from_micros, to_micros
+from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
+from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class InMemoryEventStore:
+    """Holds the log in a list; one lock serialises appends."""
+
+    backend = "memory"
+
+    def __init__(self, clock: Clock = _system_clock) -> None:
+        self._clock = clock
+        self._log: list[RecordedEvent] = []
+        self._by_id: dict[UUID, RecordedEvent] = {}
+        self._versions: dict[str, int] = {}
+        self._refs: dict[tuple[str, str], list[int]] = {}
+        self._lock = asyncio.Lock()
+
+    async def append(
+        self,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        *,
+        expected_version: int | None = None,
+        metadata: JsonObject | None = None,
+    ) -> AppendResult:
+        """Append a batch atomically; idempotent by event id."""
+        async with self._lock:
+            existing = {d.id: self._by_id[d.id] for d in drafts if d.id in self._by_id}
+            replay = replay_of_earlier_append(stream, drafts, existing)
+            if replay is not None:
+                return replay
+            current = self._versions.get(stream, 0)
+            check_expected_version(stream, expected_version, current)
+            last = to_micros(self._log[-1].recorded_at) if self._log else 0
+            stamps = recorded_stamps(to_micros(self._clock()), last, len(drafts))
+            appended = tuple(
+                RecordedEvent(
+                    position=len(self._log) + i + 1,
+                    stream=stream,
+                    stream_version=current + i + 1,
+                    recorded_at=from_micros(stamp),
+                    draft=draft,
+                    metadata=dict(metadata or {}),
+                )
+                for i, (draft, stamp) in enumerate(zip(drafts, stamps, strict=True))
+            )
+            for event in appended:
+                self._log.append(event)
+                self._by_id[event.id] = event
+                for ref in references(event.draft):
+                    self._refs.setdefault(ref, []).append(event.position)
+            self._versions[stream] = current + len(drafts)
+            return AppendResult(
+                stream=stream, stream_version=current + len(drafts), events=appended
+            )
+
+    async def read(self, query: EventQuery) -> list[RecordedEvent]:
+        """Events after `query.after`, in position order, filtered."""
+        candidates = (
+            (self._log[p - 1] for p in self._refs.get(("actor", query.actor), []))
+            if query.actor is not None
+            else iter(self._log[query.after :])
+        )
+        found: list[RecordedEvent] = []
+        for event in candidates:
+            if event.position <= query.after:
+                continue
+            if query.stream is not None and event.stream != query.stream:
+                continue
+            if query.types and event.type not in query.types:
+                continue
+            found.append(event)
+            if len(found) == query.limit:
+                break
+        return found
+
+    async def get(self, event_id: UUID) -> RecordedEvent | None:
+        """One event by id."""
+        return self._by_id.get(event_id)
+
+    async def get_many(self, event_ids: Sequence[UUID]) -> dict[UUID, RecordedEvent]:
+        """Events by id; unknown ids are left out."""
+        return {i: self._by_id[i] for i in event_ids if i in self._by_id}
+
+    async def targeting(self, event_id: UUID) -> list[RecordedEvent]:
+        """The editorial events that target an event, in position order."""
+        return [self._log[p - 1] for p in self._refs.get((TARGET, str(event_id)), [])]
+
+    async def registered(self, refs: Sequence[str]) -> set[str]:
+        """Which of these registrations exist."""
+        return {r for r in refs if (REGISTERS, r) in self._refs}
+
+    async def head(self) -> int:
+        """The last position in the log."""
+        return len(self._log)
+
+    async def stream_version(self, stream: str) -> int:
+        """The stream's current version."""
+        return self._versions.get(stream, 0)
+
+    async def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,116 @@
+"""The event store port: append to streams, read the log. Adapters sit beside it by technology."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.drafts import EventDraft
+from domain.event_types import Codes, JsonObject
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedEvent:
+    """An event as the log holds it: the draft as appended, and where and when it landed."""
+
+    position: int
+    stream: str
+    stream_version: int
+    recorded_at: datetime
+    draft: EventDraft
+    metadata: JsonObject = field(default_factory=dict)
+
+    @property
+    def id(self) -> UUID:
+        """The event's id."""
+        return self.draft.id
+
+    @property
+    def type(self) -> str:
+        """The event's type name."""
+        return self.draft.type
+
+    def current_payload(self) -> JsonObject:
+        """The payload read as its type's current schema version."""
+        return self.draft.current_payload()
+
+    def codes(self) -> Codes:
+        """The event's codes: its own override, else its type's defaults."""
+        if self.draft.codes is not None:
+            return self.draft.codes
+        return self.draft.event_type.default_codes(self.current_payload())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppendResult:
+    """Where a batch landed; `duplicate` when it was appended before and nothing was written."""
+
+    stream: str
+    stream_version: int
+    events: tuple[RecordedEvent, ...]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventQuery:
+    """A read of the log in position order, after a position, with optional filters."""
+
+    after: int = 0
+    limit: int = 100
+    stream: str | None = None
+    types: tuple[str, ...] = ()
+    actor: str | None = None
+
+
+class EventStore(Protocol):
+    """Appends events to streams atomically and reads the log back in position order."""
+
+    backend: str
+
+    async def append(
+        self,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        *,
+        expected_version: int | None = None,
+        metadata: JsonObject | None = None,
+    ) -> AppendResult:
+        """Append a batch atomically; idempotent by event id."""
+        ...
+
+    async def read(self, query: EventQuery) -> list[RecordedEvent]:
+        """Events after `query.after`, in position order, filtered."""
+        ...
+
+    async def get(self, event_id: UUID) -> RecordedEvent | None:
+        """One event by id."""
+        ...
+
+    async def get_many(self, event_ids: Sequence[UUID]) -> dict[UUID, RecordedEvent]:
+        """Events by id; unknown ids are left out."""
+        ...
+
+    async def targeting(self, event_id: UUID) -> list[RecordedEvent]:
+        """The editorial events that target an event, in position order."""
+        ...
+
+    async def registered(self, refs: Sequence[str]) -> set[str]:
+        """Which of these registrations (`source:x`, `actor:x`, `proposal:x`) exist."""
+        ...
+
+    async def head(self) -> int:
+        """The last position in the log (0 when empty)."""
+        ...
+
+    async def stream_version(self, stream: str) -> int:
+        """The stream's current version (0 when it does not exist)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,89 @@
+"""Between table rows and recorded events: one mapping, shared by every SQL store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.drafts import Citation, EventDraft
+from domain.event_types import Codes
+from domain.references import references
+from domain.valid_time import Precision, ValidTime, from_micros, to_micros
+from store.ports import RecordedEvent
+
+
+def event_row(
+    *,
+    position: int,
+    stream: str,
+    stream_version: int,
+    recorded_at: int,
+    draft: EventDraft,
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    """The column values of one event."""
+    valid_time = draft.valid_time
+    return {
+        "position": position,
+        "id": draft.id,
+        "stream": stream,
+        "stream_version": stream_version,
+        "type": draft.type,
+        "schema_version": draft.schema_version,
+        "occurred_at": valid_time.expression,
+        "occurred_timezone": valid_time.timezone,
+        "occurred_earliest": to_micros(valid_time.earliest),
+        "occurred_latest": to_micros(valid_time.latest),
+        "occurred_precision": str(valid_time.precision),
+        "occurred_qualifiers": list(valid_time.qualifiers()),
+        "recorded_at": recorded_at,
+        "actors": list(draft.actors()),
+        "payload": draft.payload,
+        "sources": [
+            {"source": c.source, **({"quote": c.quote} if c.quote is not None else {})}
+            for c in draft.sources
+        ],
+        "codes": None
+        if draft.codes is None
+        else {
+            "cameo": draft.codes.cameo,
+            "plover": draft.codes.plover,
+            "plover_mode": draft.codes.plover_mode,
+        },
+        "metadata": metadata,
+    }
+
+
+def ref_rows(position: int, draft: EventDraft) -> list[dict[str, Any]]:
+    """The index rows of one event."""
+    return [{"kind": kind, "ref": ref, "position": position} for kind, ref in references(draft)]
+
+
+def recorded_event(row: Any) -> RecordedEvent:
+    """A recorded event from a row of the events table."""
+    qualifiers = set(row.occurred_qualifiers)
+    valid_time = ValidTime(
+        expression=row.occurred_at,
+        timezone=row.occurred_timezone,
+        earliest=from_micros(row.occurred_earliest),
+        latest=from_micros(row.occurred_latest),
+        precision=Precision(row.occurred_precision),
+        uncertain="uncertain" in qualifiers,
+        approximate="approximate" in qualifiers,
+    )
+    draft = EventDraft(
+        id=row.id,
+        type=row.type,
+        schema_version=row.schema_version,
+        valid_time=valid_time,
+        payload=row.payload,
+        sources=tuple(Citation(source=s["source"], quote=s.get("quote")) for s in row.sources),
+        codes=None if row.codes is None else Codes(**row.codes),
+    )
+    return RecordedEvent(
+        position=row.position,
+        stream=row.stream,
+        stream_version=row.stream_version,
+        recorded_at=from_micros(row.recorded_at),
+        draft=draft,
+        metadata=row.metadata,
+    )

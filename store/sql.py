@@ -1,0 +1,235 @@
+"""The event store over SQLAlchemy: one implementation, a serialisation hook per database."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.drafts import EventDraft
+from domain.event_types import JsonObject
+from domain.references import ACTOR, REGISTERS, TARGET
+from domain.valid_time import to_micros
+from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
+from store.errors import DatabaseUnavailable
+from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+from store.rows import event_row, recorded_event, ref_rows
+from store.tables import EventRefRow, EventRow
+
+events = EventRow.__table__  # type: ignore[attr-defined]
+refs = EventRefRow.__table__  # type: ignore[attr-defined]
+
+BeforeCommit = Callable[[Sequence[RecordedEvent]], Awaitable[None]]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlEventStore:
+    """Appends inside one transaction whose position assignment the subclass serialises."""
+
+    backend = "sql"
+    write_options: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock = _system_clock,
+        *,
+        before_commit: BeforeCommit | None = None,
+    ) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._before_commit = before_commit
+
+    async def serialize(self, conn: AsyncConnection) -> None:
+        """Make concurrent appends take positions in commit order."""
+
+    async def append(
+        self,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        *,
+        expected_version: int | None = None,
+        metadata: JsonObject | None = None,
+    ) -> AppendResult:
+        """Append a batch atomically; idempotent by event id."""
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**self.write_options)
+                async with conn.begin():
+                    return await self._append(conn, stream, drafts, expected_version, metadata)
+        except (OperationalError, DBAPIError) as error:
+            if isinstance(error, OperationalError) or error.connection_invalidated:
+                raise DatabaseUnavailable(str(error.orig)) from error
+            raise
+
+    async def _append(
+        self,
+        conn: AsyncConnection,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        expected_version: int | None,
+        metadata: JsonObject | None,
+    ) -> AppendResult:
+        await self.serialize(conn)
+        existing = await self._by_ids(conn, [d.id for d in drafts])
+        replay = replay_of_earlier_append(stream, drafts, existing)
+        if replay is not None:
+            return replay
+        current = await conn.scalar(
+            select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+                events.c.stream == stream
+            )
+        )
+        check_expected_version(stream, expected_version, int(current or 0))
+        last = (
+            await conn.execute(
+                select(events.c.position, events.c.recorded_at)
+                .order_by(events.c.position.desc())
+                .limit(1)
+            )
+        ).first()
+        head, last_recorded = (last.position, last.recorded_at) if last else (0, 0)
+        stamps = recorded_stamps(to_micros(self._clock()), last_recorded, len(drafts))
+        version = int(current or 0)
+        rows = [
+            event_row(
+                position=head + i + 1,
+                stream=stream,
+                stream_version=version + i + 1,
+                recorded_at=stamp,
+                draft=draft,
+                metadata=dict(metadata or {}),
+            )
+            for i, (draft, stamp) in enumerate(zip(drafts, stamps, strict=True))
+        ]
+        await conn.execute(insert(events), rows)
+        index = [r for i, d in enumerate(drafts) for r in ref_rows(head + i + 1, d)]
+        if index:
+            await conn.execute(insert(refs), index)
+        appended = tuple(recorded_event(_Row(row)) for row in rows)
+        if self._before_commit is not None:
+            await self._before_commit(appended)
+        return AppendResult(stream=stream, stream_version=version + len(drafts), events=appended)
+
+    async def _by_ids(
+        self, conn: AsyncConnection, ids: Sequence[UUID]
+    ) -> dict[UUID, RecordedEvent]:
+        if not ids:
+            return {}
+        result = await conn.execute(select(events).where(events.c.id.in_(ids)))
+        return {row.id: recorded_event(row) for row in result}
+
+    async def read(self, query: EventQuery) -> list[RecordedEvent]:
+        """Events after `query.after`, in position order, filtered."""
+        stmt = select(events).where(events.c.position > query.after)
+        if query.stream is not None:
+            stmt = stmt.where(events.c.stream == query.stream)
+        if query.types:
+            stmt = stmt.where(events.c.type.in_(query.types))
+        if query.actor is not None:
+            stmt = stmt.where(
+                events.c.position.in_(
+                    select(refs.c.position).where(
+                        refs.c.kind == ACTOR,
+                        refs.c.ref == query.actor,
+                        refs.c.position > query.after,
+                    )
+                )
+            )
+        stmt = stmt.order_by(events.c.position).limit(query.limit)
+        return await self._fetch(stmt)
+
+    async def get(self, event_id: UUID) -> RecordedEvent | None:
+        """One event by id."""
+        found = await self._fetch(select(events).where(events.c.id == event_id))
+        return found[0] if found else None
+
+    async def get_many(self, event_ids: Sequence[UUID]) -> dict[UUID, RecordedEvent]:
+        """Events by id; unknown ids are left out."""
+        if not event_ids:
+            return {}
+        found = await self._fetch(select(events).where(events.c.id.in_(list(event_ids))))
+        return {e.id: e for e in found}
+
+    async def targeting(self, event_id: UUID) -> list[RecordedEvent]:
+        """The editorial events that target an event, in position order."""
+        positions = select(refs.c.position).where(
+            refs.c.kind == TARGET, refs.c.ref == str(event_id)
+        )
+        return await self._fetch(
+            select(events).where(events.c.position.in_(positions)).order_by(events.c.position)
+        )
+
+    async def registered(self, refs_wanted: Sequence[str]) -> set[str]:
+        """Which of these registrations exist."""
+        if not refs_wanted:
+            return set()
+        async with self._reading() as conn:
+            result = await conn.execute(
+                select(refs.c.ref)
+                .where(refs.c.kind == REGISTERS, refs.c.ref.in_(list(refs_wanted)))
+                .distinct()
+            )
+            return {row.ref for row in result}
+
+    async def head(self) -> int:
+        """The last position in the log."""
+        async with self._reading() as conn:
+            return int(
+                await conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0
+            )
+
+    async def stream_version(self, stream: str) -> int:
+        """The stream's current version."""
+        async with self._reading() as conn:
+            value = await conn.scalar(
+                select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+                    events.c.stream == stream
+                )
+            )
+            return int(value or 0)
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.engine.dispose()
+
+    async def _fetch(self, stmt: Any) -> list[RecordedEvent]:
+        async with self._reading() as conn:
+            return [recorded_event(row) for row in await conn.execute(stmt)]
+
+    def _reading(self) -> _Reading:
+        return _Reading(self.engine)
+
+
+class _Reading:
+    """A read-only connection whose operational failures surface as DatabaseUnavailable."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> AsyncConnection:
+        try:
+            self._conn = await self._engine.connect()
+        except (OperationalError, DBAPIError) as error:
+            raise DatabaseUnavailable(str(error.orig)) from error
+        return self._conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._conn is not None
+        await self._conn.close()
+
+
+class _Row:
+    """Attribute access over a column dict, so fresh rows map like fetched ones."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

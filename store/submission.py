@@ -1,0 +1,149 @@
+"""The one write path: raw drafts checked against their schemas and the log, then appended.
+
+The API and the seed loader both come through here, so a seed is held to the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.drafts import EventDraft, build_draft, validate_payload
+from domain.errors import DomainError, InvalidEvent, InvalidValidTime
+from domain.event_types import Codes, Kind, event_type
+from domain.valid_time import parse_valid_time
+from store.errors import FieldError, InvalidSubmission
+from store.ports import AppendResult, Clock, EventStore
+
+MAX_BATCH = 1000
+CODE_FIELDS = frozenset({"cameo", "plover", "plover_mode"})
+
+
+async def submit(
+    store: EventStore,
+    clock: Clock,
+    *,
+    stream: str,
+    events: Sequence[Mapping[str, Any]],
+    expected_version: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> AppendResult:
+    """Check a batch of raw drafts and append it atomically, or raise and write nothing."""
+    if not events:
+        raise InvalidSubmission([FieldError("events", "a batch needs at least one event")])
+    if len(events) > MAX_BATCH:
+        raise InvalidSubmission(
+            [FieldError("events", f"a batch holds at most {MAX_BATCH} events, not {len(events)}")]
+        )
+    now = clock()
+    drafts: list[EventDraft] = []
+    errors: list[FieldError] = []
+    for i, raw in enumerate(events):
+        try:
+            drafts.append(_draft(raw, now))
+        except InvalidEvent as error:
+            errors.append(FieldError(f"events[{i}].{error.field}", error.message))
+    errors.extend(_repeated_ids(drafts))
+    if not errors:
+        errors.extend(await _dangling_references(store, drafts))
+    if errors:
+        raise InvalidSubmission(errors)
+    return await store.append(
+        stream, drafts, expected_version=expected_version, metadata=dict(metadata or {})
+    )
+
+
+def _draft(raw: Mapping[str, Any], now: Any) -> EventDraft:
+    try:
+        event_id = UUID(str(raw["id"])) if raw.get("id") is not None else uuid4()
+    except ValueError:
+        raise InvalidEvent("not a UUID", field="id") from None
+    codes = raw.get("codes")
+    if codes is not None and (not isinstance(codes, Mapping) or set(codes) - CODE_FIELDS):
+        raise InvalidEvent(f"codes take only {', '.join(sorted(CODE_FIELDS))}", field="codes")
+    return build_draft(
+        id=event_id,
+        type=raw["type"],
+        occurred_at=raw["occurred_at"],
+        timezone=raw.get("timezone"),
+        payload=raw["payload"],
+        sources=raw.get("sources") or (),
+        schema_version=raw.get("schema_version"),
+        codes=Codes(**codes) if codes is not None else None,
+        now=now,
+    )
+
+
+def _repeated_ids(drafts: Sequence[EventDraft]) -> list[FieldError]:
+    seen: set[UUID] = set()
+    errors = []
+    for i, draft in enumerate(drafts):
+        if draft.id in seen:
+            errors.append(
+                FieldError(f"events[{i}].id", f"id {draft.id} appears twice in the batch")
+            )
+        seen.add(draft.id)
+    return errors
+
+
+async def _dangling_references(store: EventStore, drafts: Sequence[EventDraft]) -> list[FieldError]:
+    """Citations of unregistered sources, and editorial events whose target does not exist."""
+    errors: list[FieldError] = []
+    cited = sorted({f"source:{c.source}" for d in drafts for c in d.sources})
+    known = await store.registered(cited)
+    in_batch: dict[UUID, EventDraft] = {}
+    for i, draft in enumerate(drafts):
+        for j, citation in enumerate(draft.sources):
+            if f"source:{citation.source}" not in known:
+                errors.append(
+                    FieldError(
+                        f"events[{i}].sources[{j}].source",
+                        f"source {citation.source!r} is not registered; register it first",
+                    )
+                )
+        if draft.type == "SourceRegistered":
+            known.add(f"source:{draft.payload['source']}")
+        if draft.event_type.kind is Kind.EDITORIAL:
+            errors.extend(await _target_errors(store, draft, in_batch, f"events[{i}].payload"))
+        in_batch[draft.id] = draft
+    return errors
+
+
+async def _target_errors(
+    store: EventStore, draft: EventDraft, in_batch: Mapping[UUID, EventDraft], at: str
+) -> list[FieldError]:
+    target_id = UUID(str(draft.payload["target"]))
+    target = in_batch.get(target_id)
+    if target is None:
+        recorded = await store.get(target_id)
+        target = recorded.draft if recorded is not None else None
+    if target is None:
+        return [FieldError(f"{at}.target", f"no event {target_id} to {draft.type[5:].lower()}")]
+    if target.event_type.kind is Kind.EDITORIAL and draft.type == "EventCorrected":
+        return [FieldError(f"{at}.target", "an editorial event cannot be corrected; retract it")]
+    if draft.type != "EventCorrected":
+        return []
+    return _correction_errors(draft, target, at)
+
+
+def _correction_errors(draft: EventDraft, target: EventDraft, at: str) -> list[FieldError]:
+    payload = draft.payload
+    if all(payload.get(k) is None for k in ("occurred_at", "timezone", "payload")):
+        return [FieldError(at, "a correction replaces occurred_at, timezone or payload: give one")]
+    try:
+        if payload.get("occurred_at") is not None or payload.get("timezone") is not None:
+            parse_valid_time(
+                payload.get("occurred_at") or target.valid_time.expression,
+                payload.get("timezone") or target.valid_time.timezone,
+            )
+    except InvalidValidTime as error:
+        return [FieldError(f"{at}.occurred_at", str(error))]
+    if payload.get("payload") is not None:
+        kind = event_type(target.type)
+        try:
+            validate_payload(kind, kind.current_version, payload["payload"], at="payload")
+        except DomainError as error:
+            field = error.field if isinstance(error, InvalidEvent) else "payload"
+            return [FieldError(f"{at}.{field}", str(error))]
+    return []

@@ -1,0 +1,83 @@
+"""The database schema, as SQLModel tables; Alembic migrations are generated from these."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# 64-bit on PostgreSQL; plain INTEGER on SQLite so the key stays a rowid alias.
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class EventRow(SQLModel, table=True):
+    """One event of the log. Never updated, never deleted: triggers refuse both."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("stream", "stream_version", name="uq_events_stream_version"),
+        UniqueConstraint("id", name="uq_events_id"),
+        Index("ix_events_type_position", "type", "position"),
+    )
+
+    position: int = Field(sa_column=Column(BigInt, primary_key=True, autoincrement=False))
+    id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
+    stream: str = Field(sa_column=Column(String(200), nullable=False))
+    stream_version: int = Field(sa_column=Column(Integer(), nullable=False))
+    type: str = Field(sa_column=Column(String(100), nullable=False))
+    schema_version: int = Field(sa_column=Column(Integer(), nullable=False))
+    occurred_at: str = Field(sa_column=Column(String(100), nullable=False))
+    occurred_timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    occurred_earliest: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    occurred_latest: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    occurred_precision: str = Field(sa_column=Column(String(10), nullable=False))
+    occurred_qualifiers: list[str] = Field(sa_column=Column(Json, nullable=False))
+    recorded_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    actors: list[str] = Field(sa_column=Column(Json, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+    sources: list[dict[str, Any]] = Field(sa_column=Column(Json, nullable=False))
+    codes: dict[str, Any] | None = Field(default=None, sa_column=Column(Json, nullable=True))
+    meta: dict[str, Any] = Field(sa_column=Column("metadata", Json, nullable=False))
+
+
+class EventRefRow(SQLModel, table=True):
+    """What an event points at (actor, proposal, cited source, editorial target, registration)."""
+
+    __tablename__ = "event_refs"
+
+    kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    ref: str = Field(sa_column=Column(String(200), primary_key=True))
+    position: int = Field(sa_column=Column(BigInt, primary_key=True, autoincrement=False))
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """An API key: only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    scopes: list[str] = Field(sa_column=Column(Json, nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    revoked_at: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """The first response to a POST made with an Idempotency-Key, replayed for retries."""
+
+    __tablename__ = "idempotency_records"
+
+    api_key_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    status_code: int = Field(sa_column=Column(Integer(), nullable=False))
+    response: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+metadata = SQLModel.metadata
