@@ -1,0 +1,114 @@
+"""Fresh, migrated databases for tests: copied from a template migrated once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from store.database import DatabaseUrl
+from store.schema import upgrade
+
+POSTGRES_ENV = "TIMELINE_TEST_POSTGRES_URL"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL server tests use, or a skip (a failure under CI=true)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if IN_CI:
+            pytest.fail(f"{POSTGRES_ENV} is not set: CI must test PostgreSQL")
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    try:
+        psycopg.connect(_libpq(url), connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_ENV} cannot be reached: {error}")
+        pytest.skip(f"PostgreSQL cannot be reached: {error}")
+    return url
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(url: str, *statements: str) -> None:
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+
+class PostgresDatabases:
+    """Creates databases from one migrated template; drops them all at the end."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.template = f"timeline_tpl_{uuid.uuid4().hex[:10]}"
+        self.created: list[str] = []
+        _admin(admin_url, f'CREATE DATABASE "{self.template}"')
+        upgrade(DatabaseUrl(_with_database(admin_url, self.template)))
+
+    def empty(self) -> DatabaseUrl:
+        """A new database with no tables."""
+        return self._create("")
+
+    def fresh(self) -> DatabaseUrl:
+        """A new migrated database with an empty log."""
+        return self._create(f' TEMPLATE "{self.template}"')
+
+    def _create(self, template: str) -> DatabaseUrl:
+        name = f"timeline_t_{uuid.uuid4().hex[:12]}"
+        _admin(self.admin_url, f'CREATE DATABASE "{name}"{template}')
+        self.created.append(name)
+        return DatabaseUrl(_with_database(self.admin_url, name))
+
+    def drop(self, url: DatabaseUrl) -> None:
+        """Drop one database made here."""
+        name = make_url(url.raw).database
+        _admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop_all(self) -> None:
+        """Drop the template and every database made from it."""
+        for name in [*self.created, self.template]:
+            _admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class SqliteDatabases:
+    """Copies one migrated SQLite file per test."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.template = directory / "template.db"
+        upgrade(DatabaseUrl(f"sqlite:///{self.template}"))
+
+    def empty(self) -> DatabaseUrl:
+        """A path for a new database with no tables."""
+        return DatabaseUrl(f"sqlite:///{self.directory / f'{uuid.uuid4().hex}.db'}")
+
+    def fresh(self) -> DatabaseUrl:
+        """A new migrated database with an empty log."""
+        path = self.directory / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self.template, path)
+        return DatabaseUrl(f"sqlite:///{path}")
+
+
+@contextmanager
+def session_postgres() -> Iterator[PostgresDatabases]:
+    """Template databases for one test session."""
+    databases = PostgresDatabases(postgres_admin_url())
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
