@@ -1,0 +1,46 @@
+# The two commands that matter: `make run` and `make test`. Everything installs itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
+
+.PHONY: run test lint install serve seed migrate contract-postgres clean
+
+## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
+run: install migrate seed serve
+
+## the whole suite: lint, types, layering, then every test (PostgreSQL too when configured)
+test: install lint
+	$(UV) run pytest
+
+## ruff, ruff format, mypy --strict and the layering contract
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run lint-imports
+
+install: $(UV)
+	$(UV) sync --locked --quiet
+
+migrate:
+	$(UV) run timeline db upgrade
+
+seed:
+	$(UV) run timeline seed
+
+serve:
+	$(UV) run timeline serve --host 127.0.0.1 --port 8000
+
+# uv is the only tool we need beyond Python; fetch it into .tools/ when the machine lacks it.
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing it into .tools/"
+	$(PYTHON) -m venv .tools 2>/dev/null && .tools/bin/python -m pip install --quiet uv \
+	  || (rm -rf .tools && $(PYTHON) -m pip install --quiet --target .tools/lib uv \
+	      && mkdir -p .tools/bin && ln -sf ../lib/bin/uv .tools/bin/uv)
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

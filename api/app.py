@@ -1,0 +1,92 @@
+"""The Litestar application: v1 routes, OpenAPI, problem documents, and the store's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.problems import handle_exception
+from api.routes.events import append_events, get_event, list_events
+from api.routes.meta import event_types, health
+from api.services import Services, system_clock
+from api.settings import Settings
+from store.factory import open_store
+from store.idempotency import IdempotencyStore
+from store.keys import KeyStore
+from store.sql import SqlEventStore
+
+API_VERSION = "1.0.0"
+
+
+def services_for(settings: Settings) -> Services:
+    """Open the store, keys and idempotency records on the configured database."""
+    store: SqlEventStore = open_store(settings.database_url, system_clock)
+    return Services(
+        store=store,
+        keys=KeyStore(store.engine),
+        idempotency=IdempotencyStore(store.engine),
+        clock=system_clock,
+    )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    """The API; made with its own services unless a test hands some in."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or services_for(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.store.close()
+
+    v1 = Router(
+        path="/v1",
+        route_handlers=[health, append_events, list_events, get_event, event_types],
+    )
+    return Litestar(
+        route_handlers=[v1],
+        lifespan=[lifespan],
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            expose_headers=["ETag", "Location", "Link"],
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Diplomatic Timeline",
+            version=API_VERSION,
+            description=(
+                "What the parties to a negotiation said and did, every claim tied to its "
+                "sources; positions as of any valid time, as known at any transaction time."
+            ),
+            path="/v1",
+            render_plugins=[ScalarRenderPlugin(path="/docs")],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A key from `timeline keys create`.",
+                    )
+                }
+            ),
+        ),
+        debug=False,
+    )
+
+
+def app_factory() -> Any:
+    """Entry point for uvicorn --factory."""
+    return create_app()

@@ -1,0 +1,181 @@
+"""The `timeline` command: serve, migrate, seed, and manage API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from api.services import system_clock
+from store.database import DatabaseUrl, configured_url
+from store.errors import StoreError
+from store.keys import SCOPES, KeyStore
+from store.schema import upgrade
+
+T = TypeVar("T")
+err = Console(stderr=True)
+out = Console()
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(work())  # type: ignore[arg-type]
+
+
+class FriendlyGroup(click.Group):
+    """Turns expected failures into one readable line and exit status 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (StoreError, ValueError, OSError) as error:
+            err.print(f"[red]error:[/red] {error}")
+            sys.exit(1)
+        except Exception as error:  # noqa: BLE001 - the CLI prints errors, never tracebacks
+            if isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
+                raise
+            err.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+            sys.exit(1)
+
+
+@click.group(cls=FriendlyGroup)
+def main() -> None:
+    """Diplomatic Timeline: an event-sourced record of what negotiating parties said and did."""
+
+
+@main.command()
+@click.option("--host", envvar="TIMELINE_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="TIMELINE_PORT", default=8000, type=int, show_default=True)
+@click.option("--workers", default=1, type=int, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    url = configured_url()
+    if workers > 1 and url.backend == "sqlite":
+        raise click.UsageError("several workers need PostgreSQL; SQLite is served by one process")
+    err.print(f"serving {url.backend} at http://{host}:{port}/v1 (docs at /v1/docs)")
+    uvicorn.run(
+        "api.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    url = configured_url()
+    upgrade(url)
+    err.print(f"database ({url.backend}) is at the newest schema")
+
+
+@main.command("seed")
+def seed_command() -> None:
+    """Load the first data set (the March 2025 ceasefire proposal); safe to run twice."""
+    from api.seeding import seed
+    from seeds.dataset import load_dataset
+    from store.factory import open_store
+
+    streams = load_dataset()
+
+    async def work() -> Any:
+        store = open_store(configured_url(), system_clock)
+        try:
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("seeding", total=len(streams))
+                return await seed(store, system_clock, streams, lambda _s: progress.advance(task))
+        finally:
+            await store.close()
+
+    report = _run(work)
+    if report.appended == 0:
+        err.print(
+            f"nothing to add: all {report.already_present} seed events are already in the log"
+        )
+    else:
+        err.print(
+            f"appended {report.appended} seed events in {report.streams} streams"
+            + (f" ({report.already_present} were already there)" if report.already_present else "")
+        )
+
+
+@main.group()
+def keys() -> None:
+    """API keys for writes."""
+
+
+def _key_store(url: DatabaseUrl) -> tuple[KeyStore, Any]:
+    from store.database import create_engine
+
+    engine = create_engine(url)
+    return KeyStore(engine), engine
+
+
+@keys.command("create")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES))
+@click.option("--name", default="unnamed", show_default=True, help="Who or what holds the key.")
+def keys_create(scopes: tuple[str, ...], name: str) -> None:
+    """Make a key; the key is printed once, alone on the last line."""
+
+    async def work() -> str:
+        store, engine = _key_store(configured_url())
+        try:
+            key, token = await store.create(name, frozenset(scopes), system_clock())
+        finally:
+            await engine.dispose()
+        err.print(f"key {key.id} ({name}) with scopes {', '.join(sorted(key.scopes))}:")
+        return token
+
+    click.echo(_run(work))
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+
+    async def work() -> None:
+        store, engine = _key_store(configured_url())
+        try:
+            for key in await store.list():
+                state = "revoked" if key.revoked_at else "live"
+                click.echo(
+                    f"{key.id}\t{key.name}\t{','.join(sorted(key.scopes))}\t{state}\t"
+                    f"{key.created_at.isoformat()}"
+                )
+        finally:
+            await engine.dispose()
+
+    _run(work)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id."""
+
+    async def work() -> bool:
+        store, engine = _key_store(configured_url())
+        try:
+            return await store.revoke(key_id, system_clock())
+        finally:
+            await engine.dispose()
+
+    if not _run(work):
+        raise click.ClickException(f"no live key {key_id!r}")
+    err.print(f"revoked {key_id}")
+
+

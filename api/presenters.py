@@ -1,0 +1,36 @@
+"""Recorded events as the API shows them."""
+
+from __future__ import annotations
+
+from api.schemas import CitationOut, CodesOut, EventOut, ValidTimeOut
+from domain.valid_time import format_instant
+from store.ports import RecordedEvent
+
+
+def event_out(event: RecordedEvent) -> EventOut:
+    """The wire form of one event, upcast to its type's current schema version."""
+    draft = event.draft
+    valid_time = draft.valid_time
+    codes = event.codes()
+    return EventOut(
+        id=event.id,
+        position=event.position,
+        stream=event.stream,
+        stream_version=event.stream_version,
+        type=event.type,
+        schema_version=draft.event_type.current_version,
+        occurred_at=valid_time.expression,
+        timezone=valid_time.timezone,
+        valid_time=ValidTimeOut(
+            earliest=format_instant(valid_time.earliest),
+            latest=format_instant(valid_time.latest),
+            precision=str(valid_time.precision),
+            qualifiers=list(valid_time.qualifiers()),
+        ),
+        recorded_at=format_instant(event.recorded_at),
+        actors=list(draft.actors()),
+        payload=event.current_payload(),
+        sources=[CitationOut(source=c.source, quote=c.quote) for c in draft.sources],
+        codes=CodesOut(cameo=codes.cameo, plover=codes.plover, plover_mode=codes.plover_mode),
+        metadata=event.metadata,
+    )

@@ -1,0 +1,243 @@
+"""RFC 9457 problem documents: every error the API returns, mapped to HTTP in this one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+from domain.errors import DomainError, InvalidEvent
+from store.errors import (
+    DatabaseUnavailable,
+    DuplicateEventConflict,
+    InvalidSubmission,
+    StaleExpectedVersion,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://diplomatic-timeline.org/problems/"
+log = logging.getLogger("timeline.api")
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    """One offending field, by JSON path, and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+    current_version: int | None = None
+
+
+class ApiProblem(Exception):
+    """An error the API answers with a problem document of its own type."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[FieldProblem] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers or {}
+        self.errors = errors
+
+
+def problem_response(
+    request: Request[Any, Any, Any] | None,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Problem]:
+    """A problem document response."""
+    body = Problem(
+        type=TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=None if request is None else request.url.path,
+        errors=errors,
+        **extra,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """Map any exception to its problem document; unknown ones become a logged 500."""
+    match error:
+        case ApiProblem():
+            return problem_response(
+                request,
+                error.status,
+                error.slug,
+                error.title,
+                error.detail,
+                errors=error.errors,
+                headers=error.headers,
+            )
+        case InvalidSubmission():
+            return problem_response(
+                request,
+                422,
+                "invalid-events",
+                "The events are invalid",
+                "; ".join(f"{e.field}: {e.message}" for e in error.errors),
+                errors=[FieldProblem(e.field, e.message) for e in error.errors],
+            )
+        case InvalidEvent():
+            return problem_response(
+                request,
+                422,
+                "invalid-events",
+                "The events are invalid",
+                error.message,
+                errors=[FieldProblem(error.field, error.message)],
+            )
+        case StaleExpectedVersion():
+            return problem_response(
+                request,
+                409,
+                "stale-expected-version",
+                "The stream has moved on",
+                str(error),
+                current_version=error.current,
+            )
+        case DuplicateEventConflict():
+            return problem_response(
+                request, 409, "duplicate-event", "Event id already used", str(error)
+            )
+        case DatabaseUnavailable():
+            return problem_response(
+                request,
+                503,
+                "database-unavailable",
+                "The database is unavailable",
+                "the database cannot be reached; retry shortly",
+                headers={"Retry-After": "5"},
+            )
+        case DomainError():
+            return problem_response(
+                request, 422, "invalid-request", "The request is invalid", str(error)
+            )
+        case ValidationException():
+            return _validation_problem(request, error)
+        case NotAuthorizedException():
+            return problem_response(
+                request,
+                401,
+                "unauthorized",
+                "Authentication required",
+                error.detail,
+                headers={"WWW-Authenticate": 'Bearer realm="timeline"'},
+            )
+        case PermissionDeniedException():
+            return problem_response(request, 403, "forbidden", "Not allowed", error.detail)
+        case NotFoundException():
+            return problem_response(request, 404, "not-found", "Not found", error.detail)
+        case MethodNotAllowedException():
+            return problem_response(
+                request,
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                error.detail,
+                headers=error.headers,
+            )
+        case HTTPException() if error.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            return problem_response(
+                request,
+                413,
+                "body-too-large",
+                "Request body too large",
+                "the request body is over the 1 MiB limit",
+            )
+        case HTTPException() if error.status_code < 500:
+            return problem_response(
+                request,
+                error.status_code,
+                "bad-request",
+                "Bad request",
+                error.detail,
+                headers=error.headers,
+            )
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem_response(
+        request, 500, "internal-error", "Internal error", "something failed on our side"
+    )
+
+
+def _validation_problem(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[Problem]:
+    extra = error.extra if isinstance(error.extra, list) else []
+    errors = [
+        FieldProblem(str(item.get("key") or "body"), str(item.get("message") or "invalid"))
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    in_body = any(isinstance(i, dict) and i.get("source") == "body" for i in extra)
+    if error.detail.startswith("JSON is malformed") or (not extra and "JSON" in error.detail):
+        return problem_response(request, 400, "malformed-json", "Malformed JSON", error.detail)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or error.detail
+    if in_body:
+        return problem_response(
+            request, 422, "invalid-request", "The request is invalid", detail, errors=errors
+        )
+    return problem_response(
+        request, 400, "invalid-parameter", "Invalid parameter", detail, errors=errors
+    )
+
+
+def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI response entries documenting problem documents for these statuses."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_DESCRIPTIONS.get(status, "A problem document"),
+        )
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Malformed JSON or an invalid query parameter",
+    401: "No key, or an unknown or revoked one",
+    403: "The key lacks the scope this operation needs",
+    404: "No such resource",
+    409: "A stale expected_version, or an event id used for other content",
+    413: "The body is over 1 MiB",
+    422: "A well-formed body that breaks the schema; `errors` names each field",
+    503: "The database is unavailable; retry after Retry-After seconds",
+}

@@ -1,0 +1,239 @@
+"""The log over HTTP: append a batch to a stream, page through events, read one with its edits."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from api.auth import KEY_STATE, requires
+from api.presenters import event_out
+from api.problems import ApiProblem, FieldProblem, handle_exception, problem_specs
+from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
+from api.services import Services
+from domain.canonical import canonical_bytes
+from domain.drafts import field_error
+from domain.valid_time import format_instant
+from store.errors import StoreError
+from store.keys import ApiKey
+from store.ports import AppendResult, EventQuery
+from store.submission import submit
+
+MAX_PAGE = 1000
+
+
+@post(
+    "/events",
+    operation_id="appendEvents",
+    summary="Append a batch of events to one stream",
+    description=(
+        "Atomic: every event is written or none. `expected_version` is the version the stream "
+        "must be at (0: it must not exist). Appending ids that exist with the same content "
+        "returns their original positions (200) and writes nothing."
+    ),
+    guards=[requires("events:write")],
+    status_code=201,
+    responses=problem_specs(400, 401, 403, 409, 413, 422, 503),
+    security=[{"bearer": []}],
+    tags=["events"],
+)
+async def append_events(
+    request: Request[Any, Any, Any],
+    data: dict[str, Any],
+    idempotency_key: Annotated[
+        str | None,
+        Parameter(
+            header="Idempotency-Key",
+            required=False,
+            min_length=1,
+            max_length=255,
+            description="Retries with the same key and body get the first response again.",
+        ),
+    ] = None,
+) -> Response[AppendOut]:
+    """Append events; replay the first response for a repeated Idempotency-Key."""
+    services: Services = request.app.state.services
+    key: ApiKey = request.state[KEY_STATE]
+    try:
+        body = msgspec.convert(data, AppendIn, strict=True)
+    except msgspec.ValidationError as error:
+        invalid = field_error(str(error), "")
+        raise ApiProblem(
+            422,
+            "invalid-request",
+            "The request is invalid",
+            f"{invalid.field}: {invalid.message}",
+            errors=[FieldProblem(invalid.field, invalid.message)],
+        ) from None
+    if idempotency_key is None:
+        return _appended(await _submit(services, key, body, request))
+    return await _idempotently(services, key, idempotency_key, data, body, request)
+
+
+async def _submit(
+    services: Services, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
+) -> AppendResult:
+    return await submit(
+        services.store,
+        services.clock,
+        stream=body.stream,
+        events=[msgspec.to_builtins(e) for e in body.events],
+        expected_version=body.expected_version,
+        metadata={"recorded_by": key.name, "key_id": key.id, **_correlation(request)},
+    )
+
+
+def _correlation(request: Request[Any, Any, Any]) -> dict[str, str]:
+    value = request.headers.get("x-correlation-id") or request.headers.get("x-request-id")
+    return {"correlation_id": value[:200]} if value else {}
+
+
+async def _idempotently(
+    services: Services,
+    key: ApiKey,
+    idempotency_key: str,
+    data: dict[str, Any],
+    body: AppendIn,
+    request: Request[Any, Any, Any],
+) -> Response[Any]:
+    request_hash = hashlib.sha256(canonical_bytes(data)).hexdigest()
+    seen = await services.idempotency.reserve(
+        key.id, idempotency_key, request_hash, services.clock()
+    )
+    if seen is not None:
+        if seen.request_hash != request_hash:
+            raise ApiProblem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used with a different body",
+            )
+        if seen.pending:
+            raise ApiProblem(
+                409,
+                "idempotency-request-in-progress",
+                "Request in progress",
+                "the first request with this Idempotency-Key has not finished; retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        return Response(
+            seen.response, status_code=seen.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        response = _appended(await _submit(services, key, body, request))
+    except StoreError as error:
+        problem = handle_exception(request, error)
+        if problem.status_code >= 500:
+            await services.idempotency.release(key.id, idempotency_key)
+        else:
+            await services.idempotency.complete(
+                key.id, idempotency_key, problem.status_code, msgspec.to_builtins(problem.content)
+            )
+        return problem
+    except BaseException:
+        await services.idempotency.release(key.id, idempotency_key)
+        raise
+    await services.idempotency.complete(
+        key.id, idempotency_key, response.status_code, msgspec.to_builtins(response.content)
+    )
+    return response
+
+
+def _appended(result: AppendResult) -> Response[AppendOut]:
+    out = AppendOut(
+        stream=result.stream,
+        stream_version=result.stream_version,
+        events=[
+            AppendedOut(
+                id=e.id,
+                position=e.position,
+                stream_version=e.stream_version,
+                recorded_at=format_instant(e.recorded_at),
+            )
+            for e in result.events
+        ],
+    )
+    return Response(
+        out,
+        status_code=200 if result.duplicate else 201,
+        headers={"Location": f"/v1/events/{result.events[0].id}"},
+    )
+
+
+@get(
+    "/events",
+    operation_id="listEvents",
+    summary="The log, in position order",
+    responses=problem_specs(400, 503),
+    tags=["events"],
+)
+async def list_events(
+    request: Request[Any, Any, Any],
+    after: Annotated[
+        int, Parameter(ge=0, le=2**53, description="Return events after this position.")
+    ] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+    stream: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
+    event_type: Annotated[
+        list[str] | None, Parameter(query="type", description="One or more event types.")
+    ] = None,
+    actor: Annotated[str | None, Parameter(min_length=1, max_length=100)] = None,
+) -> EventPage:
+    """A page of the log with a link to the next."""
+    services: Services = request.app.state.services
+    types = tuple(event_type or ())
+    found = await services.store.read(
+        EventQuery(after=after, limit=limit + 1, stream=stream, types=types, actor=actor)
+    )
+    page = found[:limit]
+    more = len(found) > limit
+    query: dict[str, Any] = {"limit": limit, "stream": stream, "actor": actor}
+    next_url = None
+    if more:
+        params = [
+            ("after", page[-1].position),
+            *((k, v) for k, v in query.items() if v is not None),
+        ]
+        params.extend(("type", t) for t in types)
+        next_url = f"/v1/events?{urlencode(params)}"
+    return EventPage(items=[event_out(e) for e in page], next=next_url)
+
+
+@get(
+    "/events/{event_id:str}",
+    operation_id="getEvent",
+    summary="One event, with the corrections, retractions and disputes that target it",
+    responses=problem_specs(400, 404, 503),
+    tags=["events"],
+)
+async def get_event(
+    request: Request[Any, Any, Any],
+    event_id: Annotated[str, Parameter(description="The event's UUID.", max_length=64)],
+) -> EventDetailOut:
+    """An event and its editorial history."""
+    try:
+        wanted = UUID(event_id)
+    except ValueError:
+        raise ApiProblem(
+            400,
+            "invalid-parameter",
+            "Invalid parameter",
+            f"event_id: {event_id!r} is not a UUID",
+            errors=[FieldProblem("event_id", "not a UUID")],
+        ) from None
+    services: Services = request.app.state.services
+    event = await services.store.get(wanted)
+    if event is None:
+        raise NotFoundException(f"no event {wanted}")
+    editorial = await services.store.targeting(wanted)
+    out = event_out(event)
+    return EventDetailOut(
+        **{f: getattr(out, f) for f in out.__struct_fields__},
+        editorial=[event_out(e) for e in editorial],
+    )

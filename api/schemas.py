@@ -1,0 +1,172 @@
+"""Wire shapes of the v1 API: what clients send and what they get back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from store.submission import MAX_BATCH
+
+Stream = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$",
+        description="A stream id: letters, digits and . _ : / -, at most 200 characters.",
+        examples=["proposal-us-30-day-ceasefire-2025"],
+    ),
+]
+
+
+class Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """An input shape: unknown fields refused."""
+
+
+class CitationIn(Strict):
+    """A source an event rests on, with an optional short verbatim quote."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    quote: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+
+
+class CodesIn(Strict):
+    """CAMEO and PLOVER codes that override the type's defaults."""
+
+    cameo: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,4}$")] | None = None
+    plover: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2,20}$")] | None = None
+    plover_mode: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class EventIn(Strict):
+    """One event to append."""
+
+    type: Annotated[str, msgspec.Meta(max_length=100, examples=["PositionStated"])]
+    occurred_at: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=100,
+            description="RFC 3339 datetime with offset, or EDTF level 0/1 (2025-03-12?, 2025-03-12/2025-03-13).",
+            examples=["2025-03-13T18+03:00/2025-03-13T23+03:00"],
+        ),
+    ]
+    payload: dict[str, Any]
+    id: UUID | None = None
+    timezone: Annotated[str, msgspec.Meta(max_length=64, examples=["Europe/Moscow"])] | None = None
+    schema_version: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    sources: list[CitationIn] = []
+    codes: CodesIn | None = None
+
+
+class AppendIn(Strict):
+    """A batch of events appended atomically to one stream."""
+
+    stream: Stream
+    events: Annotated[list[EventIn], msgspec.Meta(max_length=MAX_BATCH)]
+    expected_version: Annotated[int, msgspec.Meta(ge=0, le=2**53)] | None = None
+
+
+class AppendedOut(msgspec.Struct, kw_only=True):
+    """Where one appended event landed."""
+
+    id: UUID
+    position: int
+    stream_version: int
+    recorded_at: str
+
+
+class AppendOut(msgspec.Struct, kw_only=True):
+    """Where a batch landed."""
+
+    stream: str
+    stream_version: int
+    events: list[AppendedOut]
+
+
+class ValidTimeOut(msgspec.Struct, kw_only=True):
+    """An event's valid time as UTC bounds, precision and qualifiers."""
+
+    earliest: str
+    latest: str
+    precision: str
+    qualifiers: list[str]
+
+
+class CitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A cited source."""
+
+    source: str
+    quote: str | None = None
+
+
+class CodesOut(msgspec.Struct, kw_only=True):
+    """The event's CAMEO and PLOVER codes."""
+
+    cameo: str | None
+    plover: str | None
+    plover_mode: str | None
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    """An event of the log, its payload read as the current schema version."""
+
+    id: UUID
+    position: int
+    stream: str
+    stream_version: int
+    type: str
+    schema_version: int
+    occurred_at: str
+    timezone: str
+    valid_time: ValidTimeOut
+    recorded_at: str
+    actors: list[str]
+    payload: dict[str, Any]
+    sources: list[CitationOut]
+    codes: CodesOut
+    metadata: dict[str, Any]
+
+
+class EventDetailOut(EventOut, kw_only=True):
+    """An event with the corrections, retractions and disputes that target it."""
+
+    editorial: list[EventOut]
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    """A page of the log; `next` is the URL of the following page, or null at the head."""
+
+    items: list[EventOut]
+    next: str | None
+
+
+class HealthOut(msgspec.Struct, kw_only=True):
+    """Whether the service and its database answer, and the log's head position."""
+
+    status: str
+    backend: str
+    head: int
+
+
+class SchemaVersionOut(msgspec.Struct, kw_only=True):
+    """The JSON Schema of one payload version."""
+
+    version: int
+    schema: dict[str, Any]
+
+
+class EventTypeOut(msgspec.Struct, kw_only=True):
+    """An event type: its kind, versions and payload schemas."""
+
+    name: str
+    kind: str
+    current_version: int
+    description: str
+    versions: list[SchemaVersionOut]
+
+
+class EventTypesOut(msgspec.Struct, kw_only=True):
+    """Every event type."""
+
+    items: list[EventTypeOut]

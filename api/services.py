@@ -1,0 +1,25 @@
+"""What request handlers depend on: the store, keys, idempotency records and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store.idempotency import IdempotencyStore
+from store.keys import KeyStore
+from store.ports import Clock, EventStore
+
+
+def system_clock() -> datetime:
+    """The server's clock, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """The process-wide collaborators of the API, made once per app."""
+
+    store: EventStore
+    keys: KeyStore
+    idempotency: IdempotencyStore
+    clock: Clock = system_clock

@@ -1,0 +1,84 @@
+"""Idempotency-Key records: the first response to a POST, replayed to retries of the same body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.valid_time import to_micros
+from store.tables import IdempotencyRow
+
+records = IdempotencyRow.__table__  # type: ignore[attr-defined]
+PENDING = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A request seen before under the same key."""
+
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+    @property
+    def pending(self) -> bool:
+        """Whether the first request is still running."""
+        return self.status_code == PENDING
+
+
+class IdempotencyStore:
+    """Reserves a key before the work runs, so two concurrent retries cannot both run it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def reserve(
+        self, api_key_id: str, key: str, request_hash: str, now: datetime
+    ) -> Recorded | None:
+        """None when this key is new (and now reserved); else what was recorded under it."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(records).values(
+                        api_key_id=api_key_id,
+                        key=key,
+                        request_hash=request_hash,
+                        status_code=PENDING,
+                        response={},
+                        created_at=to_micros(now),
+                    )
+                )
+            return None
+        except IntegrityError:
+            async with self._engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(records).where(
+                            records.c.api_key_id == api_key_id, records.c.key == key
+                        )
+                    )
+                ).one()
+            return Recorded(row.request_hash, row.status_code, row.response)
+
+    async def complete(
+        self, api_key_id: str, key: str, status_code: int, response: dict[str, Any]
+    ) -> None:
+        """Record the response the key will replay."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(records)
+                .where(records.c.api_key_id == api_key_id, records.c.key == key)
+                .values(status_code=status_code, response=response)
+            )
+
+    async def release(self, api_key_id: str, key: str) -> None:
+        """Forget a reservation whose request failed on our side, so a retry may run."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(records).where(records.c.api_key_id == api_key_id, records.c.key == key)
+            )
