@@ -35,7 +35,7 @@ class FriendlyGroup(click.Group):
         except (StoreError, ValueError, OSError) as error:
             err.print(f"[red]error:[/red] {error}")
             sys.exit(1)
-        except Exception as error:  # noqa: BLE001 - the CLI prints errors, never tracebacks
+        except Exception as error:
             if isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
                 raise
             err.print(f"[red]error:[/red] {type(error).__name__}: {error}")
@@ -177,5 +177,3 @@ def keys_revoke(key_id: str) -> None:
     if not _run(work):
         raise click.ClickException(f"no live key {key_id!r}")
     err.print(f"revoked {key_id}")
-
-

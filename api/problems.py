@@ -8,11 +8,13 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     MethodNotAllowedException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.openapi.datastructures import ResponseSpec
@@ -110,8 +112,8 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             return problem_response(
                 request,
                 422,
-                "invalid-events",
-                "The events are invalid",
+                "invalid-request",
+                "The request is invalid",
                 "; ".join(f"{e.field}: {e.message}" for e in error.errors),
                 errors=[FieldProblem(e.field, e.message) for e in error.errors],
             )
@@ -119,8 +121,8 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             return problem_response(
                 request,
                 422,
-                "invalid-events",
-                "The events are invalid",
+                "invalid-request",
+                "The request is invalid",
                 error.message,
                 errors=[FieldProblem(error.field, error.message)],
             )
@@ -181,6 +183,14 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 "body-too-large",
                 "Request body too large",
                 "the request body is over the 1 MiB limit",
+            )
+        case ClientException() if isinstance(error.__cause__, SerializationException):
+            return problem_response(
+                request,
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                f"the body is not JSON: {error.detail}",
             )
         case HTTPException() if error.status_code < 500:
             return problem_response(

@@ -47,7 +47,10 @@ class EventIn(Strict):
         msgspec.Meta(
             min_length=1,
             max_length=100,
-            description="RFC 3339 datetime with offset, or EDTF level 0/1 (2025-03-12?, 2025-03-12/2025-03-13).",
+            description=(
+                "RFC 3339 datetime with offset, or EDTF level 0/1 "
+                "(2025-03-12?, 2025-03-12/2025-03-13)."
+            ),
             examples=["2025-03-13T18+03:00/2025-03-13T23+03:00"],
         ),
     ]

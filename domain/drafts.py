@@ -18,7 +18,7 @@ from domain.vocabulary import SLUG_PATTERN
 
 FUTURE_TOLERANCE = timedelta(days=1)
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -64,7 +64,7 @@ def validate_payload(
     try:
         struct = msgspec.convert(payload, struct_type, strict=True)
     except msgspec.ValidationError as error:
-        raise _field_error(str(error), at) from None
+        raise field_error(str(error), at) from None
     # Through JSON and back, so the draft equals what any store will read back (lists, not tuples).
     normalised: JsonObject = msgspec.json.decode(msgspec.json.encode(struct))
     return normalised
@@ -123,11 +123,12 @@ def _citation(raw: Mapping[str, Any], at: str) -> Citation:
     return Citation(source=source, quote=quote)
 
 
-def _field_error(message: str, at: str) -> InvalidEvent:
+def field_error(message: str, at: str) -> InvalidEvent:
+    """An InvalidEvent from a msgspec validation message, its JSON path prefixed with `at`."""
     located = _AT_PATH.search(message)
     path = located.group("path") if located else ""
-    unknown = _UNKNOWN_FIELD.search(message)
-    if unknown and not path:
-        path = f".{unknown.group('name')}"
+    named = _NAMED_FIELD.search(message)
+    if named:
+        path = f"{path}.{named.group('name')}"
     text = _AT_PATH.sub("", message)
-    return InvalidEvent(text, field=f"{at}{path}")
+    return InvalidEvent(text, field=f"{at}{path}".lstrip(".") or "body")

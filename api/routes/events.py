@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from api.auth import KEY_STATE, requires
 from api.presenters import event_out
-from api.problems import ApiProblem, FieldProblem, handle_exception, problem_specs
+from api.problems import PROBLEM_JSON, ApiProblem, FieldProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from api.services import Services
 from domain.canonical import canonical_bytes
@@ -45,11 +45,11 @@ MAX_PAGE = 1000
 )
 async def append_events(
     request: Request[Any, Any, Any],
-    data: dict[str, Any],
+    data: JSONBody[dict[str, Any]],
     idempotency_key: Annotated[
         str | None,
-        Parameter(
-            header="Idempotency-Key",
+        HeaderParameter(
+            name="Idempotency-Key",
             required=False,
             min_length=1,
             max_length=255,
@@ -98,7 +98,7 @@ async def _idempotently(
     services: Services,
     key: ApiKey,
     idempotency_key: str,
-    data: dict[str, Any],
+    data: JSONBody[dict[str, Any]],
     body: AppendIn,
     request: Request[Any, Any, Any],
 ) -> Response[Any]:
@@ -123,24 +123,28 @@ async def _idempotently(
                 headers={"Retry-After": "1"},
             )
         return Response(
-            seen.response, status_code=seen.status_code, headers={"Idempotent-Replayed": "true"}
+            seen.response,
+            status_code=seen.status_code,
+            media_type=PROBLEM_JSON if seen.status_code >= 400 else MediaType.JSON,
+            headers={"Idempotent-Replayed": "true"},
         )
     try:
         response = _appended(await _submit(services, key, body, request))
     except StoreError as error:
         problem = handle_exception(request, error)
-        if problem.status_code >= 500:
+        status = problem.status_code or 500
+        if status >= 500:
             await services.idempotency.release(key.id, idempotency_key)
         else:
             await services.idempotency.complete(
-                key.id, idempotency_key, problem.status_code, msgspec.to_builtins(problem.content)
+                key.id, idempotency_key, status, msgspec.to_builtins(problem.content)
             )
         return problem
     except BaseException:
         await services.idempotency.release(key.id, idempotency_key)
         raise
     await services.idempotency.complete(
-        key.id, idempotency_key, response.status_code, msgspec.to_builtins(response.content)
+        key.id, idempotency_key, response.status_code or 201, msgspec.to_builtins(response.content)
     )
     return response
 
@@ -176,14 +180,14 @@ def _appended(result: AppendResult) -> Response[AppendOut]:
 async def list_events(
     request: Request[Any, Any, Any],
     after: Annotated[
-        int, Parameter(ge=0, le=2**53, description="Return events after this position.")
+        int, QueryParameter(ge=0, le=2**53, description="Return events after this position.")
     ] = 0,
-    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
-    stream: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+    stream: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
     event_type: Annotated[
-        list[str] | None, Parameter(query="type", description="One or more event types.")
+        list[str] | None, QueryParameter(name="type", description="One or more event types.")
     ] = None,
-    actor: Annotated[str | None, Parameter(min_length=1, max_length=100)] = None,
+    actor: Annotated[str | None, QueryParameter(min_length=1, max_length=100)] = None,
 ) -> EventPage:
     """A page of the log with a link to the next."""
     services: Services = request.app.state.services
@@ -214,7 +218,7 @@ async def list_events(
 )
 async def get_event(
     request: Request[Any, Any, Any],
-    event_id: Annotated[str, Parameter(description="The event's UUID.", max_length=64)],
+    event_id: Annotated[str, PathParameter(description="The event's UUID.", max_length=64)],
 ) -> EventDetailOut:
     """An event and its editorial history."""
     try:

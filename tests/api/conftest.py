@@ -1,0 +1,50 @@
+"""An in-process API over a fresh SQLite database, with keys of every kind."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.services import Services
+from store.factory import open_store
+from store.idempotency import IdempotencyStore
+from store.keys import KeyStore
+from tests.clock import FrozenClock
+from tests.databases import SqliteDatabases
+
+
+@dataclass
+class Api:
+    """A client, the store behind it, and bearer headers for each scope."""
+
+    client: AsyncTestClient  # type: ignore[type-arg]
+    services: Services
+    writer: dict[str, str]
+    subscriber: dict[str, str]
+    revoked: dict[str, str]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIterator[Api]:
+    """The API on an empty log."""
+    store = open_store(sqlite_databases.fresh(), clock)
+    keys = KeyStore(store.engine)
+    services = Services(
+        store=store, keys=keys, idempotency=IdempotencyStore(store.engine), clock=clock
+    )
+    _, writer = await keys.create("writer", frozenset({"events:write"}), clock())
+    _, subscriber = await keys.create("subscriber", frozenset({"subscriptions:write"}), clock())
+    revoked_key, revoked = await keys.create("gone", frozenset({"events:write"}), clock())
+    await keys.revoke(revoked_key.id, clock())
+    async with AsyncTestClient(app=create_app(services=services)) as client:
+        yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
+    await store.close()
