@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -56,3 +58,35 @@ async def store(request: pytest.FixtureRequest, clock: FrozenClock) -> AsyncIter
         yield sql_store
     finally:
         await sql_store.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis: more examples and no deadline in CI, where machines are shared and slow."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.register_profile("dev", max_examples=50, deadline=None)
+    settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests ran, passed and failed on each store backend."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            backend = next(
+                (b for b in ("memory", "sqlite", "postgresql") if f"[{b}" in report.nodeid),
+                None,
+            )
+            if backend is None and "postgres" in report.nodeid:
+                backend = "postgresql"
+            if backend is not None:
+                counts.setdefault(backend, {}).setdefault(outcome, 0)
+                counts[backend][outcome] += 1
+    if counts:
+        terminalreporter.section("tests per store backend")
+        for backend, outcomes in sorted(counts.items()):
+            line = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+            terminalreporter.write_line(f"{backend}: {line}")
