@@ -51,6 +51,10 @@ class SqlEventStore:
     async def serialize(self, conn: AsyncConnection) -> None:
         """Make concurrent appends take positions in commit order."""
 
+    async def next_positions(self, conn: AsyncConnection, head: int, count: int) -> list[int]:
+        """The positions of the next `count` events: the ones after the head, under `serialize`."""
+        return list(range(head + 1, head + count + 1))
+
     async def append(
         self,
         stream: str,
@@ -99,19 +103,22 @@ class SqlEventStore:
         head, last_recorded = (last.position, last.recorded_at) if last else (0, 0)
         stamps = recorded_stamps(to_micros(self._clock()), last_recorded, len(drafts))
         version = int(current or 0)
+        positions = await self.next_positions(conn, head, len(drafts))
         rows = [
             event_row(
-                position=head + i + 1,
+                position=position,
                 stream=stream,
                 stream_version=version + i + 1,
                 recorded_at=stamp,
                 draft=draft,
                 metadata=dict(metadata or {}),
             )
-            for i, (draft, stamp) in enumerate(zip(drafts, stamps, strict=True))
+            for i, (position, draft, stamp) in enumerate(
+                zip(positions, drafts, stamps, strict=True)
+            )
         ]
         await conn.execute(insert(events), rows)
-        index = [r for i, d in enumerate(drafts) for r in ref_rows(head + i + 1, d)]
+        index = [r for p, d in zip(positions, drafts, strict=True) for r in ref_rows(p, d)]
         if index:
             await conn.execute(insert(refs), index)
         appended = tuple(recorded_event(_Row(row)) for row in rows)
@@ -223,9 +230,13 @@ class _Reading:
             raise DatabaseUnavailable(str(error.orig)) from error
         return self._conn
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         assert self._conn is not None
         await self._conn.close()
+        if isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            raise DatabaseUnavailable(str(error.orig)) from error
 
 
 class _Row:
