@@ -119,7 +119,9 @@ async def _target_errors(
         recorded = await store.get(target_id)
         target = recorded.draft if recorded is not None else None
     if target is None:
-        return [FieldError(f"{at}.target", f"no event {target_id} to {draft.type[5:].lower()}")]
+        return [
+            FieldError(f"{at}.target", f"no event {target_id} in the log or earlier in this batch")
+        ]
     if target.event_type.kind is Kind.EDITORIAL and draft.type == "EventCorrected":
         return [FieldError(f"{at}.target", "an editorial event cannot be corrected; retract it")]
     if draft.type != "EventCorrected":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -110,7 +111,7 @@ async def test_recorded_at_strictly_increases_even_when_the_clock_stands_still_o
     clock.advance(hours=-1)
     await store.append("s", drafts(2))
     stamps = [to_micros(e.recorded_at) for e in await store.read(EventQuery())]
-    assert all(b > a for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(b > a for a, b in pairwise(stamps))
 
 
 async def test_an_event_reads_back_as_it_was_appended(store: EventStore) -> None:
