@@ -1,0 +1,127 @@
+"""The `timeline` command as an operator uses it: migrate, seed twice, manage keys, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+
+TIMELINE = str(Path(sys.executable).parent / "timeline")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite URL in a fresh folder, set as the CLI's database."""
+    url = f"sqlite:///{tmp_path / 'nested' / 'timeline.db'}"
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", url)
+    return url
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_seed_appends_once_and_then_says_there_is_nothing_to_add(database: str) -> None:
+    assert run("db", "upgrade")[0] == 0
+    code, _, said = run("seed")
+    assert code == 0
+    assert "appended 62 seed events in 5 streams" in said
+    code, _, said = run("seed")
+    assert code == 0
+    assert "nothing to add: all 62 seed events are already in the log" in said
+
+
+def test_keys_create_prints_the_key_alone_on_its_last_line(database: str) -> None:
+    run("db", "upgrade")
+    code, out, _ = run(
+        "keys", "create", "--scope", "events:write", "--scope", "admin", "--name", "desk"
+    )
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("tl_") and " " not in token
+    code, out, _ = run("keys", "list")
+    [line] = out.strip().splitlines()
+    key_id, name, scopes, state, _ = line.split("\t")
+    assert (name, scopes, state) == ("desk", "admin,events:write", "live")
+    assert token.split("_")[1] == key_id
+    assert run("keys", "revoke", key_id)[0] == 0
+    assert "\trevoked\t" in run("keys", "list")[1]
+
+
+def test_an_unknown_scope_is_refused_with_a_usage_message(database: str) -> None:
+    code, _, said = run("keys", "create", "--scope", "everything")
+    assert code == 2
+    assert "everything" in said and "Traceback" not in said
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_of_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", "mysql://nowhere/db")
+    code, _, said = run("db", "upgrade")
+    assert code == 1
+    assert said.startswith("error:") and "unsupported database" in said
+    assert "Traceback" not in said
+
+
+def test_revoking_an_unknown_key_fails_politely(database: str) -> None:
+    run("db", "upgrade")
+    code, _, said = run("keys", "revoke", "nope")
+    assert code == 1 and "no live key 'nope'" in said
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(database: str) -> Iterator[str]:
+    """`timeline serve` on a free loopback port over a migrated, seeded database."""
+    env = {**os.environ, "TIMELINE_DATABASE_URL": database}
+    for step in (["db", "upgrade"], ["seed"]):
+        subprocess.run([TIMELINE, *step], env=env, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [TIMELINE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/v1/health", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_serve_answers_over_real_http_with_the_seed_data(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/v1/events?limit=500") as response:
+        page = json.load(response)
+    assert len(page["items"]) == 62
+    assert page["next"] is None
+    types = {e["type"] for e in page["items"]}
+    assert {"SourceRegistered", "PositionStated", "EventDisputed", "EnvoyArrived"} <= types
