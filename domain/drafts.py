@@ -17,6 +17,7 @@ from domain.valid_time import ValidTime, parse_valid_time
 from domain.vocabulary import SLUG_PATTERN
 
 FUTURE_TOLERANCE = timedelta(days=1)
+CODE_FIELDS = frozenset({"cameo", "plover", "plover_mode"})
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
 _SLUG = re.compile(SLUG_PATTERN)
@@ -98,6 +99,28 @@ def build_draft(
         payload=normalised,
         sources=citations,
         codes=codes,
+    )
+
+
+def draft_from_json(raw: Mapping[str, Any], *, now: datetime, default_id: UUID) -> EventDraft:
+    """A checked draft from its JSON form; `default_id` serves when the draft brings none."""
+    try:
+        event_id = UUID(str(raw["id"])) if raw.get("id") is not None else default_id
+    except ValueError:
+        raise InvalidEvent("not a UUID", field="id") from None
+    codes = raw.get("codes")
+    if codes is not None and (not isinstance(codes, Mapping) or set(codes) - CODE_FIELDS):
+        raise InvalidEvent(f"codes take only {', '.join(sorted(CODE_FIELDS))}", field="codes")
+    return build_draft(
+        id=event_id,
+        type=raw["type"],
+        occurred_at=raw["occurred_at"],
+        timezone=raw.get("timezone"),
+        payload=raw["payload"],
+        sources=raw.get("sources") or (),
+        schema_version=raw.get("schema_version"),
+        codes=Codes(**codes) if codes is not None else None,
+        now=now,
     )
 
 

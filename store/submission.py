@@ -6,18 +6,18 @@ The API and the seed loader both come through here, so a seed is held to the sam
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.drafts import EventDraft, build_draft, validate_payload
+from domain.drafts import EventDraft, draft_from_json, validate_payload
 from domain.errors import DomainError, InvalidEvent, InvalidValidTime
-from domain.event_types import Codes, Kind, event_type
+from domain.event_types import Kind, event_type
 from domain.valid_time import parse_valid_time
 from store.errors import FieldError, InvalidSubmission
 from store.ports import AppendResult, Clock, EventStore
 
 MAX_BATCH = 1000
-CODE_FIELDS = frozenset({"cameo", "plover", "plover_mode"})
 
 
 async def submit(
@@ -54,25 +54,8 @@ async def submit(
     )
 
 
-def _draft(raw: Mapping[str, Any], now: Any) -> EventDraft:
-    try:
-        event_id = UUID(str(raw["id"])) if raw.get("id") is not None else uuid4()
-    except ValueError:
-        raise InvalidEvent("not a UUID", field="id") from None
-    codes = raw.get("codes")
-    if codes is not None and (not isinstance(codes, Mapping) or set(codes) - CODE_FIELDS):
-        raise InvalidEvent(f"codes take only {', '.join(sorted(CODE_FIELDS))}", field="codes")
-    return build_draft(
-        id=event_id,
-        type=raw["type"],
-        occurred_at=raw["occurred_at"],
-        timezone=raw.get("timezone"),
-        payload=raw["payload"],
-        sources=raw.get("sources") or (),
-        schema_version=raw.get("schema_version"),
-        codes=Codes(**codes) if codes is not None else None,
-        now=now,
-    )
+def _draft(raw: Mapping[str, Any], now: datetime) -> EventDraft:
+    return draft_from_json(raw, now=now, default_id=uuid4())
 
 
 def _repeated_ids(drafts: Sequence[EventDraft]) -> list[FieldError]:

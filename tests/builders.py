@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.drafts import EventDraft, build_draft
+from domain.drafts import EventDraft, draft_from_json
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -78,17 +78,7 @@ def raw_editorial(kind: str, target: str | UUID, **payload: Any) -> dict[str, An
 
 def draft(raw: dict[str, Any] | None = None, *, now: datetime = NOW) -> EventDraft:
     """A checked draft from a raw one (a PositionStated by default)."""
-    raw = raw or raw_position()
-    return build_draft(
-        id=UUID(raw["id"]),
-        type=raw["type"],
-        occurred_at=raw["occurred_at"],
-        timezone=raw.get("timezone"),
-        payload=raw["payload"],
-        sources=raw.get("sources") or (),
-        schema_version=raw.get("schema_version"),
-        now=now,
-    )
+    return draft_from_json(raw or raw_position(), now=now, default_id=uuid4())
 
 
 def drafts(count: int, **position: Any) -> list[EventDraft]:

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import uuid4
 
 import pytest
 
-from domain.drafts import EventDraft, build_draft
-from domain.event_types import Codes, Kind, event_type
+from domain.drafts import EventDraft, draft_from_json
+from domain.event_types import Kind, event_type
 from seeds.dataset import SeedError, SeedStream, load_dataset
 
 ARTICLES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -51,17 +51,8 @@ def events() -> Iterator[dict[str, Any]]:
 
 
 def build(event: dict[str, Any]) -> EventDraft:
-    return build_draft(
-        id=UUID(event["id"]),
-        type=event["type"],
-        occurred_at=event["occurred_at"],
-        timezone=event.get("timezone"),
-        payload=event["payload"],
-        sources=event["sources"],
-        codes=Codes(**event["codes"]) if "codes" in event else None,
-        schema_version=event.get("schema_version"),
-        now=NOW,
-    )
+    assert "id" in event
+    return draft_from_json(event, now=NOW, default_id=uuid4())
 
 
 def norm(text: str) -> str:
