@@ -12,6 +12,8 @@ PROPOSAL = "proposal"
 CITES = "cites"
 TARGET = "target"
 REGISTERS = "registers"
+PAIR = "pair"
+POSITION_TYPES = frozenset({"PositionStated", "ConditionRaised", "ConditionDropped"})
 
 
 def references(draft: EventDraft) -> tuple[Reference, ...]:
@@ -24,10 +26,30 @@ def references(draft: EventDraft) -> tuple[Reference, ...]:
     found.extend((CITES, citation.source) for citation in draft.sources)
     if draft.event_type.kind is Kind.EDITORIAL:
         found.append((TARGET, str(payload["target"])))
+    pair = _pair(draft.type, payload)
+    if pair:
+        found.append((PAIR, pair))
     registered = _registered(draft.type, payload)
     if registered:
         found.append((REGISTERS, registered))
     return tuple(dict.fromkeys(found))
+
+
+def pair_key(actor: str, proposal: str) -> str:
+    """The reference of an (actor, proposal) pair."""
+    return f"{actor}|{proposal}"
+
+
+def _pair(type_name: str, payload: dict[str, object]) -> str | None:
+    # A correction that rewrites a position event's payload may move it to another pair.
+    if type_name == "EventCorrected" and isinstance(payload.get("payload"), dict):
+        payload = payload["payload"]  # type: ignore[assignment]
+    elif type_name not in POSITION_TYPES:
+        return None
+    actor, proposal = payload.get("actor"), payload.get("proposal")
+    if isinstance(actor, str) and isinstance(proposal, str):
+        return pair_key(actor, proposal)
+    return None
 
 
 def _registered(type_name: str, payload: dict[str, object]) -> str | None:

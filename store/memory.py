@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
+from domain.positions import Pair, Segment
 from domain.references import REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
+from store.memory_positions import MemoryLogIndex, MemoryPositionRows
 from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+from store.projection import Row, project, segments_of
 
 
 def _system_clock() -> datetime:
@@ -31,6 +35,9 @@ class InMemoryEventStore:
         self._versions: dict[str, int] = {}
         self._refs: dict[tuple[str, str], list[int]] = {}
         self._lock = asyncio.Lock()
+        self._index = MemoryLogIndex()
+        self._positions = MemoryPositionRows()
+        self._checkpoint = 0
 
     async def append(
         self,
@@ -67,6 +74,9 @@ class InMemoryEventStore:
                 for ref in references(event.draft):
                     self._refs.setdefault(ref, []).append(event.position)
             self._versions[stream] = current + len(drafts)
+            for event in appended:
+                await project(self._index.add(event), self._index, self._positions)
+            self._checkpoint = appended[-1].position
             return AppendResult(
                 stream=stream, stream_version=current + len(drafts), events=appended
             )
@@ -117,3 +127,38 @@ class InMemoryEventStore:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+    async def position(self, pair: Pair, as_of: int, known_at: int) -> dict[str, Any] | None:
+        """The state of a pair at a valid time as known at a transaction time."""
+        for row in self._positions.rows.get(pair, []):
+            if _known(row, known_at) and row.valid_from <= as_of < row.valid_to:
+                return row.state
+        return None
+
+    async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
+        """The pair's history in valid time as known at a transaction time."""
+        return segments_of(r for r in self._positions.rows.get(pair, []) if _known(r, known_at))
+
+    async def proposal_positions(
+        self, proposal: str, as_of: int, known_at: int
+    ) -> dict[str, dict[str, Any]]:
+        """Every party's state on a proposal, by actor."""
+        found = {}
+        for (actor, wanted), _rows in sorted(self._positions.rows.items()):
+            if wanted == proposal:
+                state = await self.position((actor, proposal), as_of, known_at)
+                if state is not None:
+                    found[actor] = state
+        return found
+
+    async def position_rows(self) -> list[Row]:
+        """Every row of the read model, in a stable order."""
+        return self._positions.all_rows()
+
+    async def checkpoint(self) -> int:
+        """The last position the read model has projected."""
+        return self._checkpoint
+
+
+def _known(row: Row, known_at: int) -> bool:
+    return row.recorded_from <= known_at < row.recorded_to

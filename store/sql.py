@@ -13,12 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
+from domain.positions import Pair, Segment
 from domain.references import ACTOR, REGISTERS, TARGET
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.errors import DatabaseUnavailable
 from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+from store.projection import Row, logged, project, segments_of
 from store.rows import event_row, recorded_event, ref_rows
+from store.sql_positions import (
+    SqlLogIndex,
+    SqlPositionRows,
+    checkpoints,
+    known,
+    positions,
+    row_of,
+    save_checkpoint,
+)
 from store.tables import EventRefRow, EventRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
@@ -122,6 +133,10 @@ class SqlEventStore:
         if index:
             await conn.execute(insert(refs), index)
         appended = tuple(recorded_event(_Row(row)) for row in rows)
+        log_index, position_rows = SqlLogIndex(conn), SqlPositionRows(conn)
+        for event in appended:
+            await project(logged(event), log_index, position_rows)
+        await save_checkpoint(conn, appended[-1].position)
         if self._before_commit is not None:
             await self._before_commit(appended)
         return AppendResult(stream=stream, stream_version=version + len(drafts), events=appended)
@@ -207,6 +222,57 @@ class SqlEventStore:
     async def close(self) -> None:
         """Release connections."""
         await self.engine.dispose()
+
+    async def position(self, pair: Pair, as_of: int, known_at: int) -> dict[str, Any] | None:
+        """The stored state of a pair at a valid time as known at a transaction time."""
+        stmt = (
+            select(positions.c.state)
+            .where(positions.c.actor == pair[0], positions.c.proposal == pair[1])
+            .where(known(as_of, known_at))
+            .limit(1)
+        )
+        async with self._reading() as conn:
+            state = await conn.scalar(stmt)
+        return None if state is None else dict(state)
+
+    async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
+        """The pair's history in valid time as known at a transaction time."""
+        stmt = (
+            select(positions)
+            .where(positions.c.actor == pair[0], positions.c.proposal == pair[1])
+            .where(known(None, known_at))
+        )
+        async with self._reading() as conn:
+            return segments_of(row_of(r) for r in await conn.execute(stmt))
+
+    async def proposal_positions(
+        self, proposal: str, as_of: int, known_at: int
+    ) -> dict[str, dict[str, Any]]:
+        """Every party's stored state on a proposal, by actor."""
+        stmt = (
+            select(positions.c.actor, positions.c.state)
+            .where(positions.c.proposal == proposal)
+            .where(known(as_of, known_at))
+            .order_by(positions.c.actor)
+        )
+        async with self._reading() as conn:
+            return {r.actor: dict(r.state) for r in await conn.execute(stmt)}
+
+    async def position_rows(self) -> list[Row]:
+        """Every row of the read model, in a stable order (for checks and rebuilds)."""
+        stmt = select(positions).order_by(
+            positions.c.actor,
+            positions.c.proposal,
+            positions.c.valid_from,
+            positions.c.recorded_from,
+        )
+        async with self._reading() as conn:
+            return [row_of(r) for r in await conn.execute(stmt)]
+
+    async def checkpoint(self) -> int:
+        """The last position the read model has projected."""
+        async with self._reading() as conn:
+            return int(await conn.scalar(select(checkpoints.c.position)) or 0)
 
     async def _fetch(self, stmt: Any) -> list[RecordedEvent]:
         async with self._reading() as conn:

@@ -80,4 +80,34 @@ class IdempotencyRow(SQLModel, table=True):
     created_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
 
 
+class PositionRow(SQLModel, table=True):
+    """One bitemporal row of a party's position: valid over [valid_from, valid_to) as known
+    over [recorded_from, recorded_to), in UTC microseconds; open ends hold the largest bigint."""
+
+    __tablename__ = "positions"
+    __table_args__ = (
+        Index("ix_positions_proposal", "proposal", "actor", "valid_from"),
+        Index("ix_positions_open", "actor", "proposal", "recorded_to"),
+    )
+
+    actor: str = Field(sa_column=Column(String(100), primary_key=True))
+    proposal: str = Field(sa_column=Column(String(100), primary_key=True))
+    valid_from: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    valid_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+
+
+class CheckpointRow(SQLModel, table=True):
+    """How far in the log a projection has read, written in the same transaction as its rows."""
+
+    __tablename__ = "projection_checkpoints"
+
+    name: str = Field(sa_column=Column(String(50), primary_key=True))
+    position: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
 metadata = SQLModel.metadata
