@@ -15,6 +15,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.problems import handle_exception
 from api.routes.events import append_events, get_event, list_events
 from api.routes.meta import event_types, health
+from api.routes.positions import (
+    get_position,
+    get_position_diff,
+    get_position_history,
+    get_proposal,
+    list_proposals,
+)
+from api.routes.registry import get_actor, get_source, list_actors, list_sources
+from api.routes.timeline import timeline
 from api.services import Services, system_clock
 from api.settings import Settings
 from store.factory import open_store
@@ -52,7 +61,23 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     v1 = Router(
         path="/v1",
-        route_handlers=[health, append_events, list_events, get_event, event_types],
+        route_handlers=[
+            health,
+            append_events,
+            list_events,
+            get_event,
+            event_types,
+            list_proposals,
+            get_proposal,
+            get_position,
+            get_position_history,
+            get_position_diff,
+            timeline,
+            list_actors,
+            get_actor,
+            list_sources,
+            get_source,
+        ],
     )
     return Litestar(
         route_handlers=[v1],

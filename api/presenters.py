@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from api.schemas import CitationOut, CodesOut, EventOut, ValidTimeOut
-from domain.valid_time import format_instant
+from domain.valid_time import ValidTime, format_instant
 from store.ports import RecordedEvent
+
+
+def valid_time_out(valid_time: ValidTime) -> ValidTimeOut:
+    """A valid time as UTC bounds, precision and qualifiers."""
+    return ValidTimeOut(
+        earliest=format_instant(valid_time.earliest),
+        latest=format_instant(valid_time.latest),
+        precision=str(valid_time.precision),
+        qualifiers=list(valid_time.qualifiers()),
+    )
 
 
 def event_out(event: RecordedEvent) -> EventOut:
@@ -21,12 +31,7 @@ def event_out(event: RecordedEvent) -> EventOut:
         schema_version=draft.event_type.current_version,
         occurred_at=valid_time.expression,
         timezone=valid_time.timezone,
-        valid_time=ValidTimeOut(
-            earliest=format_instant(valid_time.earliest),
-            latest=format_instant(valid_time.latest),
-            precision=str(valid_time.precision),
-            qualifiers=list(valid_time.qualifiers()),
-        ),
+        valid_time=valid_time_out(valid_time),
         recorded_at=format_instant(event.recorded_at),
         actors=list(draft.actors()),
         payload=event.current_payload(),

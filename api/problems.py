@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -29,6 +30,7 @@ from store.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+_MISSING = re.compile(r"Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
 TYPE_BASE = "https://diplomatic-timeline.org/problems/"
 log = logging.getLogger("timeline.api")
 
@@ -216,6 +218,13 @@ def _validation_problem(
         for item in extra
         if isinstance(item, dict)
     ]
+    missing = _MISSING.match(error.detail)
+    if missing and not errors:
+        errors = [
+            FieldProblem(
+                missing.group("name"), f"the {missing.group('where')} parameter is required"
+            )
+        ]
     in_body = any(isinstance(i, dict) and i.get("source") == "body" for i in extra)
     if error.detail.startswith("JSON is malformed") or (not extra and "JSON" in error.detail):
         return problem_response(request, 400, "malformed-json", "Malformed JSON", error.detail)

@@ -48,3 +48,13 @@ async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIte
     async with AsyncTestClient(app=create_app(services=services)) as client:
         yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
     await store.close()
+
+
+@pytest.fixture
+async def seeded(api: Api) -> Api:
+    """The API with the first data set loaded through the write path."""
+    from api.seeding import seed
+
+    report = await seed(api.services.store, api.services.clock)
+    assert report.appended > 0
+    return api

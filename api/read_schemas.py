@@ -1,0 +1,211 @@
+"""Wire shapes of the read model: positions, their history and diffs, proposals, actors, sources."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.schemas import CitationOut, EventOut
+
+
+class ConditionOut(msgspec.Struct, kw_only=True):
+    """An open condition, who raised it and when."""
+
+    id: str
+    text: str
+    raised_by: str | None
+    raised_at: str
+    event: UUID
+
+
+class VoiceOut(msgspec.Struct, kw_only=True):
+    """One speaker's latest stance for the party."""
+
+    speaker: str
+    stance: str
+    since: str
+    event: UUID
+
+
+class PositionState(msgspec.Struct, kw_only=True):
+    """A party's position on a proposal."""
+
+    actor: str
+    proposal: str
+    stance: str
+    speaker: str | None
+    since: str | None
+    conditions: list[ConditionOut]
+    based_on: list[UUID]
+    sources: list[CitationOut]
+    voices: list[VoiceOut]
+    contested: bool
+    disputed: list[UUID]
+
+
+class PositionOut(PositionState, kw_only=True):
+    """A position, with the valid and transaction times it answers for."""
+
+    as_of: str
+    known_at: str
+
+
+class SegmentOut(PositionState, kw_only=True):
+    """The position over a valid interval [valid_from, valid_to); valid_to null: still holds."""
+
+    valid_from: str
+    valid_to: str | None
+
+
+class HistoryOut(msgspec.Struct, kw_only=True):
+    """A position's changes in valid time, as known at known_at."""
+
+    actor: str
+    proposal: str
+    known_at: str
+    items: list[SegmentOut]
+
+
+class Change(msgspec.Struct, kw_only=True):
+    """A value before and after."""
+
+    before: Any
+    after: Any
+
+
+class VoiceChange(msgspec.Struct, kw_only=True):
+    """A speaker whose stance changed (null: no stance then)."""
+
+    speaker: str
+    before: str | None
+    after: str | None
+
+
+class DiffOut(msgspec.Struct, kw_only=True):
+    """What changed in a position between two valid times, as known at known_at."""
+
+    actor: str
+    proposal: str
+    from_: str = msgspec.field(name="from")
+    to: str
+    known_at: str
+    changed: bool
+    stance: Change | None
+    speaker: Change | None
+    contested: Change | None
+    conditions_added: list[ConditionOut]
+    conditions_removed: list[ConditionOut]
+    voices: list[VoiceChange]
+
+
+class ProposalSummary(msgspec.Struct, kw_only=True):
+    """A proposal and its terms as of as_of."""
+
+    id: str
+    title: str
+    proposer: str
+    terms: list[str]
+    tabled_at: str
+    amended_at: str | None
+    based_on: list[UUID]
+
+
+class ProposalPage(msgspec.Struct, kw_only=True):
+    """Proposals tabled by as_of, as known at known_at."""
+
+    items: list[ProposalSummary]
+    next: str | None
+    as_of: str
+    known_at: str
+
+
+class ProposalOut(ProposalSummary, kw_only=True):
+    """A proposal with every party's position."""
+
+    positions: list[PositionState]
+    as_of: str
+    known_at: str
+
+
+class DisputeOut(msgspec.Struct, kw_only=True):
+    """A dispute aimed at an event."""
+
+    event: UUID
+    reason: str
+
+
+class TimelineItem(EventOut, kw_only=True):
+    """An event as it now stands: corrections applied, disputes flagged."""
+
+    corrected_by: list[UUID]
+    disputed: bool
+    disputes: list[DisputeOut]
+
+
+class TimelinePage(msgspec.Struct, kw_only=True):
+    """Events in valid-time order; `next` continues after the last item."""
+
+    items: list[TimelineItem]
+    next: str | None
+    known_at: str
+
+
+class ActorOut(msgspec.Struct, kw_only=True):
+    """An actor as of as_of: name, kind, affiliation, role, authority."""
+
+    id: str
+    name: str
+    kind: str
+    affiliation: str | None
+    role: str | None
+    authority: str | None
+    wikidata: str | None
+    since: str
+    based_on: list[UUID]
+
+
+class ActorDetailOut(ActorOut, kw_only=True):
+    """One actor, with the valid and transaction times it answers for."""
+
+    as_of: str
+    known_at: str
+
+
+class ActorPage(msgspec.Struct, kw_only=True):
+    """Actors registered by as_of."""
+
+    items: list[ActorOut]
+    next: str | None
+    as_of: str
+    known_at: str
+
+
+class SourceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A registered source."""
+
+    id: str
+    outlet: str
+    headline: str
+    published_on: str
+    registered_by: UUID
+    author: str | None = None
+    url: str | None = None
+    language: str | None = None
+    reliability: dict[str, Any] | None = None
+
+
+class SourcePage(msgspec.Struct, kw_only=True):
+    """Sources registered by known_at."""
+
+    items: list[SourceOut]
+    next: str | None
+    known_at: str
+
+
+class SourceDetailOut(SourceOut, kw_only=True):
+    """A source and the events that cite it."""
+
+    cited_by: list[EventOut]
+    known_at: str

@@ -1,0 +1,122 @@
+"""Read parameters every read shares (as_of, known_at, tz) and the caching of past answers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.params import QueryParameter
+
+from api.problems import ApiProblem, FieldProblem
+from api.services import Services
+from domain.errors import InvalidValidTime
+from domain.valid_time import format_instant, parse_instant, to_micros, validate_timezone
+from store.projection import FOREVER
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+AsOf = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        description=(
+            "Valid time: a datetime with offset, or a date meaning the end of that day in `tz`. "
+            "Default: now."
+        ),
+        examples=[],
+    ),
+]
+KnownAt = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        description="Transaction time: what the log knew then; forms as `as_of`. Default: now.",
+    ),
+]
+Tz = Annotated[
+    str,
+    QueryParameter(max_length=64, description="IANA zone for bare dates (default UTC)."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTime:
+    """The valid and transaction times of one read, and whether its answer can never change.
+
+    Without a known_at the read sees the whole log: stamps may run a little ahead of the
+    clock (they strictly increase), and a writer must see its own appends at once.
+    """
+
+    as_of: datetime
+    known_at: datetime
+    settled: bool
+    everything: bool = False
+
+    @property
+    def as_of_micros(self) -> int:
+        """as_of in UTC microseconds."""
+        return to_micros(self.as_of)
+
+    @property
+    def known_at_micros(self) -> int:
+        """known_at in UTC microseconds (the end of time when the whole log is wanted)."""
+        return FOREVER - 1 if self.everything else to_micros(self.known_at)
+
+    @property
+    def log_horizon(self) -> datetime:
+        """The last recorded_at the read may see."""
+        return datetime.max.replace(tzinfo=UTC) if self.everything else self.known_at
+
+    def echo(self) -> dict[str, str]:
+        """The times as the response states them."""
+        return {"as_of": format_instant(self.as_of), "known_at": format_instant(self.known_at)}
+
+
+def moment(value: str, tz: str, field: str) -> datetime:
+    """A query moment, or a 400 that names the parameter."""
+    try:
+        return parse_instant(value, tz)
+    except InvalidValidTime as error:
+        raise invalid(field, str(error)) from None
+
+
+def read_time(services: Services, as_of: str | None, known_at: str | None, tz: str) -> ReadTime:
+    """as_of and known_at from the query, defaulting to now; settled when both are in the past."""
+    try:
+        validate_timezone(tz)
+    except InvalidValidTime as error:
+        raise invalid("tz", str(error)) from None
+    now = services.clock()
+    valid = moment(as_of, tz, "as_of") if as_of is not None else now
+    known = moment(known_at, tz, "known_at") if known_at is not None else now
+    settled = as_of is not None and known_at is not None and valid < now and known < now
+    return ReadTime(
+        as_of=valid, known_at=min(known, now), settled=settled, everything=known_at is None
+    )
+
+
+def invalid(field: str, message: str) -> ApiProblem:
+    """A 400 naming one query or path parameter."""
+    return ApiProblem(
+        400,
+        "invalid-parameter",
+        "Invalid parameter",
+        f"{field}: {message}",
+        errors=[FieldProblem(field, message)],
+    )
+
+
+def cached(request: Request[Any, Any, Any], body: Any, settled: bool) -> Response[Any]:
+    """The body with a strong ETag; 304 when the client has it; immutable once settled."""
+    encoded = msgspec.json.encode(body)
+    etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if settled else REVALIDATE}
+    wanted = request.headers.get("if-none-match", "")
+    if etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=encoded, media_type="application/json", headers=headers)

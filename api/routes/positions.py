@@ -1,0 +1,238 @@
+"""Proposals and every party's position on them: as of a valid time, as known at another."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import PathParameter, QueryParameter
+
+from api.log_view import effective_view
+from api.problems import problem_specs
+from api.read_schemas import (
+    Change,
+    DiffOut,
+    HistoryOut,
+    PositionOut,
+    ProposalOut,
+    ProposalPage,
+    ProposalSummary,
+    VoiceChange,
+)
+from api.reading import AsOf, KnownAt, ReadTime, Tz, cached, invalid, moment, read_time
+from api.services import Services
+from domain.actors import PROPOSAL_TYPES, proposals_as_of
+from domain.positions import Pair, unstated
+from domain.valid_time import format_instant, from_micros, to_micros
+from domain.vocabulary import SLUG_PATTERN
+
+Slug = Annotated[str, PathParameter(pattern=SLUG_PATTERN, max_length=100)]
+READ_ERRORS = problem_specs(400, 404, 503)
+
+
+@get(
+    "/proposals",
+    operation_id="listProposals",
+    summary="Proposals tabled by as_of, as known at known_at",
+    responses=problem_specs(400, 503),
+    tags=["positions"],
+)
+async def list_proposals(
+    request: Request[Any, Any, Any], as_of: AsOf = None, known_at: KnownAt = None, tz: Tz = "UTC"
+) -> Response[ProposalPage]:
+    """Every proposal with its current terms."""
+    services: Services = request.app.state.services
+    when = read_time(services, as_of, known_at, tz)
+    proposals = await _proposals(services, when)
+    items = [ProposalSummary(**p) for p in proposals.values()]
+    body = ProposalPage(items=items, next=None, **when.echo())
+    return cached(request, body, when.settled)
+
+
+@get(
+    "/proposals/{proposal:str}",
+    operation_id="getProposal",
+    summary="A proposal with every party's position",
+    responses=READ_ERRORS,
+    tags=["positions"],
+)
+async def get_proposal(
+    request: Request[Any, Any, Any],
+    proposal: Slug,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[ProposalOut]:
+    """The proposal, its terms, and each party's position (unstated ones included)."""
+    services: Services = request.app.state.services
+    when = read_time(services, as_of, known_at, tz)
+    await _exists(services, f"proposal:{proposal}")
+    found = (await _proposals(services, when)).get(proposal) or _untabled(proposal)
+    states = await services.store.proposal_positions(
+        proposal, when.as_of_micros, when.known_at_micros
+    )
+    parties = await services.store.parties(proposal, when.known_at_micros)
+    body = {
+        **found,
+        "positions": [states.get(a) or unstated((a, proposal)) for a in sorted(parties)],
+        **when.echo(),
+    }
+    return cached(request, body, when.settled)
+
+
+@get(
+    "/proposals/{proposal:str}/positions/{actor:str}",
+    operation_id="getPosition",
+    summary="One party's position on a proposal as of a valid time, as known at another",
+    responses=READ_ERRORS,
+    tags=["positions"],
+)
+async def get_position(
+    request: Request[Any, Any, Any],
+    proposal: Slug,
+    actor: Slug,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[PositionOut]:
+    """Stance, speaker, since, conditions, sources, voices; `unstated` when nothing is known."""
+    services: Services = request.app.state.services
+    when = read_time(services, as_of, known_at, tz)
+    pair = await _pair(services, actor, proposal)
+    state = await services.store.position(pair, when.as_of_micros, when.known_at_micros)
+    body = {**(state or unstated(pair)), **when.echo()}
+    return cached(request, body, when.settled)
+
+
+@get(
+    "/proposals/{proposal:str}/positions/{actor:str}/history",
+    operation_id="getPositionHistory",
+    summary="A position's changes with their valid intervals, as known at known_at",
+    responses=READ_ERRORS,
+    tags=["positions"],
+)
+async def get_position_history(
+    request: Request[Any, Any, Any],
+    proposal: Slug,
+    actor: Slug,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[HistoryOut]:
+    """Each segment of valid time over which the position held."""
+    services: Services = request.app.state.services
+    when = read_time(services, None, known_at, tz)
+    pair = await _pair(services, actor, proposal)
+    segments = await services.store.position_history(pair, when.known_at_micros)
+    items = [
+        {
+            **s.state,
+            "valid_from": format_instant(from_micros(s.valid_from)),
+            "valid_to": None if s.valid_to is None else format_instant(from_micros(s.valid_to)),
+        }
+        for s in segments
+    ]
+    body = {
+        "actor": actor,
+        "proposal": proposal,
+        "known_at": format_instant(when.known_at),
+        "items": items,
+    }
+    return cached(request, body, known_at is not None and when.known_at < services.clock())
+
+
+@get(
+    "/proposals/{proposal:str}/positions/{actor:str}/diff",
+    operation_id="getPositionDiff",
+    summary="What changed in a position between two valid times",
+    responses=READ_ERRORS,
+    tags=["positions"],
+)
+async def get_position_diff(
+    request: Request[Any, Any, Any],
+    proposal: Slug,
+    actor: Slug,
+    from_: Annotated[str, QueryParameter(name="from", max_length=64)],
+    to: Annotated[str, QueryParameter(max_length=64)],
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[DiffOut]:
+    """Stance, speaker, conditions and voices that differ between `from` and `to`."""
+    services: Services = request.app.state.services
+    when = read_time(services, None, known_at, tz)
+    start, end = moment(from_, tz, "from"), moment(to, tz, "to")
+    if start > end:
+        raise invalid("from", "`from` is after `to`")
+    pair = await _pair(services, actor, proposal)
+    known = when.known_at_micros
+    before = await services.store.position(pair, to_micros(start), known) or unstated(pair)
+    after = await services.store.position(pair, to_micros(end), known) or unstated(pair)
+    body = _diff(before, after)
+    body.update(
+        actor=actor,
+        proposal=proposal,
+        known_at=format_instant(when.known_at),
+        **{"from": format_instant(start), "to": format_instant(end)},
+    )
+    settled = known_at is not None and when.known_at < services.clock() and end < services.clock()
+    return cached(request, body, settled)
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    def change(field: str) -> Change | None:
+        if before[field] == after[field]:
+            return None
+        return Change(before=before[field], after=after[field])
+
+    old = {c["id"]: c for c in before["conditions"]}
+    new = {c["id"]: c for c in after["conditions"]}
+    voices_before = {v["speaker"]: v["stance"] for v in before["voices"]}
+    voices_after = {v["speaker"]: v["stance"] for v in after["voices"]}
+    voices = [
+        VoiceChange(speaker=s, before=voices_before.get(s), after=voices_after.get(s))
+        for s in sorted(set(voices_before) | set(voices_after))
+        if voices_before.get(s) != voices_after.get(s)
+    ]
+    body: dict[str, Any] = {
+        "stance": change("stance"),
+        "speaker": change("speaker"),
+        "contested": change("contested"),
+        "conditions_added": [c for i, c in new.items() if old.get(i) != c],
+        "conditions_removed": [c for i, c in old.items() if new.get(i) != c],
+        "voices": voices,
+    }
+    body["changed"] = any(
+        body[k] for k in ("stance", "speaker", "contested", "conditions_added")
+    ) or bool(body["conditions_removed"] or voices)
+    return body
+
+
+async def _exists(services: Services, registration: str) -> None:
+    if not await services.store.registered([registration]):
+        kind, _, name = registration.partition(":")
+        raise NotFoundException(f"no {kind} {name!r}")
+
+
+async def _pair(services: Services, actor: str, proposal: str) -> Pair:
+    known = await services.store.registered([f"proposal:{proposal}", f"actor:{actor}"])
+    for kind, name in (("proposal", proposal), ("actor", actor)):
+        if f"{kind}:{name}" not in known:
+            raise NotFoundException(f"no {kind} {name!r}")
+    return (actor, proposal)
+
+
+async def _proposals(services: Services, when: ReadTime) -> dict[str, Any]:
+    effective = await effective_view(services.store, when.log_horizon, PROPOSAL_TYPES)
+    return proposals_as_of(effective, when.as_of)
+
+
+def _untabled(proposal: str) -> dict[str, Any]:
+    return {
+        "id": proposal,
+        "title": "",
+        "proposer": "",
+        "terms": [],
+        "tabled_at": "",
+        "amended_at": None,
+        "based_on": [],
+    }
