@@ -12,8 +12,10 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.notifier import Notifier
 from api.problems import handle_exception
 from api.routes.events import append_events, get_event, list_events
+from api.routes.feed import feed
 from api.routes.meta import event_types, health
 from api.routes.positions import (
     get_position,
@@ -53,9 +55,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or services_for(settings)
+        app.state.notifier = Notifier()
         try:
             yield
         finally:
+            app.state.notifier.close()
             if owned:
                 await app.state.services.store.close()
 
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_actor,
             list_sources,
             get_source,
+            feed,
         ],
     )
     return Litestar(

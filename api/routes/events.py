@@ -79,7 +79,7 @@ async def append_events(
 async def _submit(
     services: Services, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
 ) -> AppendResult:
-    return await submit(
+    result = await submit(
         services.store,
         services.clock,
         stream=body.stream,
@@ -87,6 +87,8 @@ async def _submit(
         expected_version=body.expected_version,
         metadata={"recorded_by": key.name, "key_id": key.id, **_correlation(request)},
     )
+    request.app.state.notifier.notify(result.events[-1].position)
+    return result
 
 
 def _correlation(request: Request[Any, Any, Any]) -> dict[str, str]:

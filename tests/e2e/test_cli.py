@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-
-TIMELINE = str(Path(sys.executable).parent / "timeline")
+from tests.e2e.conftest import LiveServer
 
 
 @pytest.fixture
@@ -82,44 +75,8 @@ def test_revoking_an_unknown_key_fails_politely(database: str) -> None:
     assert code == 1 and "no live key 'nope'" in said
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(database: str) -> Iterator[str]:
-    """`timeline serve` on a free loopback port over a migrated, seeded database."""
-    env = {**os.environ, "TIMELINE_DATABASE_URL": database}
-    for step in (["db", "upgrade"], ["seed"]):
-        subprocess.run([TIMELINE, *step], env=env, check=True, capture_output=True)
-    port = _free_port()
-    process = subprocess.Popen(
-        [TIMELINE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/v1/health", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def test_serve_answers_over_real_http_with_the_seed_data(server: str) -> None:
-    with urllib.request.urlopen(f"{server}/v1/events?limit=500") as response:
+def test_serve_answers_over_real_http_with_the_seed_data(live: LiveServer) -> None:
+    with urllib.request.urlopen(f"{live.base}/v1/events?limit=500") as response:
         page = json.load(response)
     assert len(page["items"]) == 62
     assert page["next"] is None

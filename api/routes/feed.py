@@ -1,0 +1,99 @@
+"""The live change feed as Server-Sent Events: resumable by position, filtered, with heartbeats."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from api.notifier import Notifier
+from api.presenters import event_out
+from api.problems import problem_specs
+from api.reading import invalid
+from api.services import Services
+from store.ports import EventQuery, RecordedEvent
+
+PAGE = 500
+
+
+def heartbeat_seconds() -> float:
+    """Seconds between heartbeat comments (TIMELINE_SSE_HEARTBEAT, default 15)."""
+    return float(os.environ.get("TIMELINE_SSE_HEARTBEAT", "15"))
+
+
+def lifetime_seconds() -> float:
+    """Seconds a stream lives before the client is asked to reconnect (default 300)."""
+    return float(os.environ.get("TIMELINE_SSE_MAX_LIFETIME", "300"))
+
+
+@get(
+    "/feed",
+    operation_id="streamFeed",
+    summary="Server-Sent Events: every event after a position, live",
+    description=(
+        "`id:` is the log position, `event:` the type, `data:` the event as `/v1/events` shows it. "
+        "Resume with `Last-Event-ID` or `?after=`. Comments `: head N` are heartbeats. A stream "
+        "ends after TIMELINE_SSE_MAX_LIFETIME seconds; reconnect with the last id."
+    ),
+    responses={
+        200: ResponseSpec(data_container=None, media_type="text/event-stream", description="SSE"),
+        **problem_specs(400, 503),
+    },
+    tags=["feed"],
+)
+async def feed(
+    request: Request[Any, Any, Any],
+    after: Annotated[int | None, QueryParameter(ge=0, le=2**53)] = None,
+    last_event_id: Annotated[
+        str | None, HeaderParameter(name="Last-Event-ID", max_length=20)
+    ] = None,
+    stream: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    event_type: Annotated[list[str] | None, QueryParameter(name="type")] = None,
+    actor: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    proposal: Annotated[str | None, QueryParameter(max_length=100)] = None,
+) -> ServerSentEvent:
+    """Stream the log from a cursor, then live."""
+    services: Services = request.app.state.services
+    cursor = after or 0
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise invalid("Last-Event-ID", "must be a log position (a non-negative integer)")
+        cursor = max(cursor, int(last_event_id))
+    query = EventQuery(
+        after=cursor, limit=PAGE, stream=stream, types=tuple(event_type or ()), actor=actor
+    )
+    notifier: Notifier = request.app.state.notifier
+    return ServerSentEvent(_events(services, notifier, query, proposal))
+
+
+async def _events(
+    services: Services, notifier: Notifier, query: EventQuery, proposal: str | None
+) -> AsyncIterator[ServerSentEventMessage]:
+    deadline = time.monotonic() + lifetime_seconds()
+    cursor = query.after
+    while time.monotonic() < deadline and not notifier.closing:
+        page = await services.store.read(replace(query, after=cursor))
+        for event in page:
+            cursor = event.position
+            if proposal is None or event.current_payload().get("proposal") == proposal:
+                yield _message(event)
+        if len(page) == PAGE:
+            continue
+        if not await notifier.wait(min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))):
+            yield ServerSentEventMessage(comment=f"head {await services.store.head()}", data=None)
+
+
+def _message(event: RecordedEvent) -> ServerSentEventMessage:
+    return ServerSentEventMessage(
+        id=event.position,
+        event=event.type,
+        data=msgspec.json.encode(event_out(event)).decode(),
+    )
