@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.notifier import Notifier
 from api.problems import handle_exception
+from api.routes.atom import atom_feed
 from api.routes.events import append_events, get_event, list_events
 from api.routes.feed import feed
 from api.routes.meta import event_types, health
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             list_sources,
             get_source,
             feed,
+            atom_feed,
         ],
     )
     return Litestar(
