@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.listener import listen, poll
 from api.notifier import Notifier
 from api.problems import handle_exception
 from api.routes.atom import atom_feed
@@ -56,11 +58,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or services_for(settings)
-        app.state.notifier = Notifier()
+        app.state.notifier = notifier = Notifier()
+        watchers = [asyncio.create_task(poll(app.state.services.store, notifier))]
+        if settings.database_url.backend == "postgresql":
+            watchers.append(asyncio.create_task(listen(settings.database_url, notifier)))
         try:
             yield
         finally:
-            app.state.notifier.close()
+            notifier.close()
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
             if owned:
                 await app.state.services.store.close()
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.drafts import EventDraft
+from domain.event_types import JsonObject
+from store.ports import AppendResult
 from store.sql import SqlEventStore
+
+# Listeners in every API process are woken on this channel; the payload is the new head.
+NOTIFY_CHANNEL = "timeline_events"
 
 # Any constant works; it only has to be the same for every writer of this log.
 APPEND_LOCK_KEY = 0x7431_6D65_6C69_6E65 & 0x7FFF_FFFF_FFFF_FFFF
@@ -19,3 +27,20 @@ class PostgresEventStore(SqlEventStore):
     async def serialize(self, conn: AsyncConnection) -> None:
         """Take the append lock, held until this transaction commits or rolls back."""
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+
+    async def _append(
+        self,
+        conn: AsyncConnection,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        expected_version: int | None,
+        metadata: JsonObject | None,
+    ) -> AppendResult:
+        result = await super()._append(conn, stream, drafts, expected_version, metadata)
+        if not result.duplicate:
+            # Sent inside the transaction, so PostgreSQL delivers it at commit and never before.
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :head)"),
+                {"channel": NOTIFY_CHANNEL, "head": str(result.events[-1].position)},
+            )
+        return result

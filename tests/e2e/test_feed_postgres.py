@@ -1,0 +1,138 @@
+"""The feed across processes on PostgreSQL: appends through one reach SSE clients of another."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.databases import PostgresDatabases
+from tests.e2e.conftest import TIMELINE, LiveServer, free_port, start_server, stop_server
+from tests.e2e.test_feed import sse
+
+pytestmark = pytest.mark.postgres
+WRITERS, EVENTS_PER_WRITER = 4, 40
+
+
+@pytest.fixture
+def two_servers(
+    postgresql_databases: PostgresDatabases,
+) -> Iterator[tuple[LiveServer, LiveServer, str]]:
+    """Two API processes on one fresh PostgreSQL database, and the database's libpq URL."""
+    url = postgresql_databases.fresh()
+    env = {**os.environ, "TIMELINE_DATABASE_URL": url.raw, "TIMELINE_SSE_HEARTBEAT": "0.5"}
+    made = subprocess.run(
+        [TIMELINE, "keys", "create", "--scope", "events:write"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = made.stdout.strip().splitlines()[-1]
+    ports = [free_port(), free_port()]
+    processes = [start_server(env, port) for port in ports]
+    try:
+        servers = [LiveServer(base=f"http://127.0.0.1:{p}", key=key) for p in ports]
+        source = {
+            "type": "SourceRegistered",
+            "occurred_at": "2025-03-13",
+            "payload": {
+                "source": "wire",
+                "outlet": "Wire",
+                "headline": "H",
+                "published_on": "2025-03-13",
+            },
+        }
+        response = httpx.post(
+            f"{servers[0].base}/v1/events",
+            json={"stream": "s", "events": [source]},
+            headers=servers[0].writer,
+        )
+        assert response.status_code == 201
+        libpq = make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
+        yield servers[0], servers[1], libpq
+    finally:
+        for process in processes:
+            stop_server(process)
+
+
+def statement(n: int) -> dict[str, Any]:
+    return {
+        "type": "StatementMade",
+        "occurred_at": "2025-03-14",
+        "payload": {"speaker": "someone", "summary": f"statement {n}"},
+        "sources": [{"source": "wire"}],
+    }
+
+
+def read_positions(server: LiveServer, until: int, into: list[int], ready: threading.Event) -> None:
+    with httpx.stream("GET", f"{server.base}/v1/feed?after=1", timeout=30) as response:
+        ready.set()
+        for message in sse(response.iter_lines()):
+            if "id" in message:
+                into.append(int(message["id"]))
+                if into[-1] >= until:
+                    return
+
+
+def test_every_client_on_both_processes_sees_every_position_once_in_order(
+    two_servers: tuple[LiveServer, LiveServer, str],
+) -> None:
+    a, b, _ = two_servers
+    total = 1 + WRITERS * EVENTS_PER_WRITER
+    seen: list[list[int]] = [[], [], []]
+    readers = []
+    for server, into in zip((a, b, b), seen, strict=True):
+        ready = threading.Event()
+        thread = threading.Thread(target=read_positions, args=(server, total, into, ready))
+        thread.start()
+        assert ready.wait(10)
+        readers.append(thread)
+
+    def write(server: LiveServer, writer: int) -> None:
+        for n in range(EVENTS_PER_WRITER):
+            body = {"stream": f"w{writer}", "events": [statement(n)]}
+            assert (
+                httpx.post(f"{server.base}/v1/events", json=body, headers=server.writer).status_code
+                == 201
+            )
+
+    writers = [threading.Thread(target=write, args=((a, b)[w % 2], w)) for w in range(WRITERS)]
+    for thread in writers:
+        thread.start()
+    for thread in [*writers, *readers]:
+        thread.join(timeout=60)
+    for positions in seen:
+        assert positions == list(range(2, total + 1))
+
+
+def test_delivery_continues_after_the_listener_connection_is_killed(
+    two_servers: tuple[LiveServer, LiveServer, str],
+) -> None:
+    a, b, libpq = two_servers
+    seen: list[int] = []
+    ready = threading.Event()
+    reader = threading.Thread(target=read_positions, args=(b, 4, seen, ready))
+    reader.start()
+    assert ready.wait(10)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+        ).fetchone()
+    assert killed is not None and killed[0] >= 2
+    started = time.monotonic()
+    for n in range(3):
+        body = {"stream": "after-kill", "events": [statement(n)]}
+        assert httpx.post(f"{a.base}/v1/events", json=body, headers=a.writer).status_code == 201
+    reader.join(timeout=15)
+    assert seen == [2, 3, 4]
+    assert time.monotonic() - started < 5
