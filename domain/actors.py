@@ -44,9 +44,7 @@ def actors_as_of(events: Iterable[EffectiveEvent], as_of: datetime) -> dict[str,
     return actors
 
 
-def proposals_as_of(
-    events: Iterable[EffectiveEvent], as_of: datetime
-) -> dict[str, dict[str, Any]]:
+def proposals_as_of(events: Iterable[EffectiveEvent], as_of: datetime) -> dict[str, dict[str, Any]]:
     """Every tabled proposal with its current terms at a valid time."""
     proposals: dict[str, dict[str, Any]] = {}
     for event in _in_order(events, PROPOSAL_TYPES, as_of):

@@ -151,6 +151,14 @@ class InMemoryEventStore:
                     found[actor] = state
         return found
 
+    async def parties(self, proposal: str, known_at: int) -> set[str]:
+        """Every actor with a position on the proposal at any valid time, as known at known_at."""
+        return {
+            actor
+            for (actor, wanted), rows in self._positions.rows.items()
+            if wanted == proposal and any(_known(r, known_at) for r in rows)
+        }
+
     async def position_rows(self) -> list[Row]:
         """Every row of the read model, in a stable order."""
         return self._positions.all_rows()

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Sequence
-from dataclasses import replace
 from uuid import UUID
 
 from domain.editorial import LoggedEvent
 from domain.positions import Pair
 from domain.references import PAIR, TARGET, references
 from store.ports import RecordedEvent
-from store.projection import FOREVER, Row, logged
+from store.projection import PairFold, Row, logged
 
 
 class MemoryLogIndex:
-    """Events by position, id, pair and target, filled as the log grows."""
+    """Events by position, id, pair and target, filled as the log grows; a fold memo per pair."""
 
     def __init__(self) -> None:
         self._by_position: dict[int, LoggedEvent] = {}
         self._by_id: dict[UUID, LoggedEvent] = {}
         self._by_ref: dict[tuple[str, str], list[int]] = {}
+        # project() keeps each pair's fold here, so a pair is re-derived only where it changed.
+        self.folds: dict[Pair, PairFold] = {}
 
     def add(self, event: RecordedEvent) -> LoggedEvent:
         """Index one more event of the log; return it as the fold reads it."""
@@ -48,22 +50,43 @@ class MemoryLogIndex:
 
 
 class MemoryPositionRows:
-    """Bitemporal rows per pair."""
+    """Bitemporal rows per pair: every row in `rows`, the open ones also by valid time."""
 
     def __init__(self) -> None:
         self.rows: dict[Pair, list[Row]] = {}
+        # Per pair: the open rows in valid-time order, and where each sits in `rows`.
+        self._open: dict[Pair, list[Row]] = {}
+        self._slots: dict[Pair, dict[tuple[int, int], int]] = {}
 
     async def open_rows(self, pair: Pair) -> list[Row]:
-        """The pair's rows as currently known."""
-        return [r for r in self.rows.get(pair, []) if r.recorded_to == FOREVER]
+        """The pair's rows as currently known, in valid-time order."""
+        return list(self._open.get(pair, ()))
 
     async def revise(self, closing: Sequence[Row], at: int, inserting: Sequence[Row]) -> None:
         """Close rows at a transaction time and insert their successors."""
         for row in closing:
-            pair_rows = self.rows[(row.actor, row.proposal)]
-            pair_rows[pair_rows.index(row)] = replace(row, recorded_to=at)
+            pair = (row.actor, row.proposal)
+            slot = self._slots[pair].pop((row.valid_from, row.recorded_from))
+            self.rows[pair][slot] = Row(
+                actor=row.actor,
+                proposal=row.proposal,
+                valid_from=row.valid_from,
+                valid_to=row.valid_to,
+                recorded_from=row.recorded_from,
+                recorded_to=at,
+                state=row.state,
+            )
+            still_open = self._open[pair]
+            at_index = bisect_left(still_open, row.valid_from, key=_valid_from)
+            if still_open[at_index].recorded_from != row.recorded_from:
+                raise LookupError(f"no open row {row.valid_from}/{row.recorded_from} of {pair}")
+            del still_open[at_index]
         for row in inserting:
-            self.rows.setdefault((row.actor, row.proposal), []).append(row)
+            pair = (row.actor, row.proposal)
+            pair_rows = self.rows.setdefault(pair, [])
+            self._slots.setdefault(pair, {})[(row.valid_from, row.recorded_from)] = len(pair_rows)
+            pair_rows.append(row)
+            insort(self._open.setdefault(pair, []), row, key=_valid_from)
 
     def all_rows(self) -> list[Row]:
         """Every row, in a stable order."""
@@ -71,3 +94,7 @@ class MemoryPositionRows:
             (r for rows in self.rows.values() for r in rows),
             key=lambda r: (r.actor, r.proposal, r.valid_from, r.recorded_from),
         )
+
+
+def _valid_from(row: Row) -> int:
+    return row.valid_from

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from domain.drafts import EventDraft
 from domain.event_types import Codes, JsonObject
+from domain.positions import Pair, Segment
+
+if TYPE_CHECKING:
+    from store.projection import Row
 
 Clock = Callable[[], datetime]
 
@@ -113,4 +117,30 @@ class EventStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+    async def position(self, pair: Pair, as_of: int, known_at: int) -> dict[str, Any] | None:
+        """A pair's state at a valid time as known at a transaction time (UTC microseconds)."""
+        ...
+
+    async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
+        """A pair's history in valid time as known at a transaction time."""
+        ...
+
+    async def proposal_positions(
+        self, proposal: str, as_of: int, known_at: int
+    ) -> dict[str, dict[str, Any]]:
+        """Every party's state on a proposal, by actor."""
+        ...
+
+    async def parties(self, proposal: str, known_at: int) -> set[str]:
+        """Every actor with a position on the proposal at any valid time, as known at known_at."""
+        ...
+
+    async def position_rows(self) -> list[Row]:
+        """Every row of the positions read model, in a stable order."""
+        ...
+
+    async def checkpoint(self) -> int:
+        """The last position the read model has projected."""
         ...

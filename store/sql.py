@@ -258,6 +258,17 @@ class SqlEventStore:
         async with self._reading() as conn:
             return {r.actor: dict(r.state) for r in await conn.execute(stmt)}
 
+    async def parties(self, proposal: str, known_at: int) -> set[str]:
+        """Every actor with a position on the proposal at any valid time, as known at known_at."""
+        stmt = (
+            select(positions.c.actor)
+            .where(positions.c.proposal == proposal)
+            .where(known(None, known_at))
+            .distinct()
+        )
+        async with self._reading() as conn:
+            return {r.actor for r in await conn.execute(stmt)}
+
     async def position_rows(self) -> list[Row]:
         """Every row of the read model, in a stable order (for checks and rebuilds)."""
         stmt = select(positions).order_by(
