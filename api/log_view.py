@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.editorial import EffectiveEvent, LoggedEvent, effective_events
+from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES, Kind
 from store.ports import EventQuery, EventStore, RecordedEvent
 from store.projection import logged
@@ -36,11 +36,6 @@ async def effective_view(
     wanted = (*types, *EDITORIAL) if types else ()
     recorded = await known_events(store, known_at, wanted)
     return effective_events(logged(e) for e in recorded)
-
-
-def logged_of(events: list[RecordedEvent]) -> list[LoggedEvent]:
-    """Recorded events as the fold reads them."""
-    return [logged(e) for e in events]
 
 
 EDITORIAL = tuple(name for name, t in EVENT_TYPES.items() if t.kind is Kind.EDITORIAL)
