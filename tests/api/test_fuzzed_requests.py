@@ -44,8 +44,14 @@ def test_no_fuzzed_request_gets_a_server_error(fuzzed_api: tuple[Any, str]) -> N
     app, token = fuzzed_api
     loaded = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
     auth = {"Authorization": f"Bearer {token}"}
-    operations = [result.ok() for result in loaded.get_all_operations()]
-    assert len(operations) >= 5
+    # The live stream is tested with a streaming client instead: an open stream would be read
+    # until its lifetime ends.
+    operations = [
+        op
+        for op in (result.ok() for result in loaded.get_all_operations())
+        if op.definition.raw.get("operationId") != "streamFeed"
+    ]
+    assert len(operations) >= 15
     for operation in operations:
 
         @settings(max_examples=60, deadline=None, derandomize=True)
