@@ -27,10 +27,7 @@ def draft_content(stream: str, draft: EventDraft) -> dict[str, Any]:
         "occurred_at": draft.valid_time.expression,
         "timezone": draft.valid_time.timezone,
         "payload": draft.payload,
-        "sources": [
-            {"source": c.source, **({"quote": c.quote} if c.quote is not None else {})}
-            for c in draft.sources
-        ],
+        "sources": [c.to_json() for c in draft.sources],
         "codes": None if draft.codes is None else codes_dict(draft.codes),
     }
 

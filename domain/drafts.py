@@ -30,6 +30,10 @@ class Citation:
     source: str
     quote: str | None = None
 
+    def to_json(self) -> dict[str, str]:
+        """The citation as events store and show it (no quote key when there is none)."""
+        return {"source": self.source, **({"quote": self.quote} if self.quote is not None else {})}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventDraft:

@@ -95,10 +95,7 @@ class Position:
                 for c in self.conditions
             ],
             "based_on": [str(e) for e in self.based_on],
-            "sources": [
-                {"source": c.source, **({"quote": c.quote} if c.quote is not None else {})}
-                for c in self.sources
-            ],
+            "sources": [c.to_json() for c in self.sources],
             "voices": [
                 {
                     "speaker": v.speaker,

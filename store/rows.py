@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.canonical import codes_dict
 from domain.drafts import Citation, EventDraft
 from domain.event_types import Codes
 from domain.references import references
@@ -38,17 +39,8 @@ def event_row(
         "recorded_at": recorded_at,
         "actors": list(draft.actors()),
         "payload": draft.payload,
-        "sources": [
-            {"source": c.source, **({"quote": c.quote} if c.quote is not None else {})}
-            for c in draft.sources
-        ],
-        "codes": None
-        if draft.codes is None
-        else {
-            "cameo": draft.codes.cameo,
-            "plover": draft.codes.plover,
-            "plover_mode": draft.codes.plover_mode,
-        },
+        "sources": [c.to_json() for c in draft.sources],
+        "codes": None if draft.codes is None else codes_dict(draft.codes),
         "metadata": metadata,
     }
 
