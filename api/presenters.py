@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from api.schemas import CitationOut, CodesOut, EventOut, ValidTimeOut
+from domain.event_types import Codes
 from domain.valid_time import ValidTime, format_instant
 from store.ports import RecordedEvent
+
+
+def codes_out(codes: Codes) -> CodesOut:
+    """CAMEO and PLOVER codes as the API shows them."""
+    return CodesOut(cameo=codes.cameo, plover=codes.plover, plover_mode=codes.plover_mode)
 
 
 def valid_time_out(valid_time: ValidTime) -> ValidTimeOut:
@@ -36,6 +42,6 @@ def event_out(event: RecordedEvent) -> EventOut:
         actors=list(draft.actors()),
         payload=event.current_payload(),
         sources=[CitationOut(source=c.source, quote=c.quote) for c in draft.sources],
-        codes=CodesOut(cameo=codes.cameo, plover=codes.plover, plover_mode=codes.plover_mode),
+        codes=codes_out(codes),
         metadata=event.metadata,
     )

@@ -19,7 +19,7 @@ from api.read_schemas import (
     SourceOut,
     SourcePage,
 )
-from api.reading import AsOf, KnownAt, Tz, cached, read_time
+from api.reading import AsOf, KnownAt, ReadTime, Tz, cached, read_time
 from api.services import Services
 from domain.actors import ACTOR_TYPES, actors_as_of
 from domain.valid_time import format_instant
@@ -42,9 +42,7 @@ async def list_actors(
     """Every actor as of as_of."""
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
-    actors = actors_as_of(
-        await effective_view(services.store, when.log_horizon, ACTOR_TYPES), when.as_of
-    )
+    actors = await _actors(services, when)
     items = [ActorOut(**a) for _, a in sorted(actors.items())]
     return cached(request, ActorPage(items=items, next=None, **when.echo()), when.settled)
 
@@ -66,9 +64,7 @@ async def get_actor(
     """The actor's name, kind, affiliation, role and authority at as_of."""
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
-    actors = actors_as_of(
-        await effective_view(services.store, when.log_horizon, ACTOR_TYPES), when.as_of
-    )
+    actors = await _actors(services, when)
     if actor not in actors:
         raise NotFoundException(f"no actor {actor!r} registered by as_of, as known at known_at")
     body = {**actors[actor], **when.echo()}
@@ -123,6 +119,11 @@ async def get_source(
         known_at=format_instant(when.known_at),
     )
     return cached(request, body, known_at is not None and when.known_at < services.clock())
+
+
+async def _actors(services: Services, when: ReadTime) -> dict[str, dict[str, Any]]:
+    effective = await effective_view(services.store, when.log_horizon, ACTOR_TYPES)
+    return actors_as_of(effective, when.as_of)
 
 
 def _source(event: RecordedEvent) -> SourceOut:

@@ -8,11 +8,10 @@ from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
 from api.log_view import known_events
-from api.presenters import event_out, valid_time_out
+from api.presenters import codes_out, event_out, valid_time_out
 from api.problems import problem_specs
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import KnownAt, Tz, cached, invalid, moment, read_time
-from api.schemas import CodesOut
 from api.services import Services
 from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES, Kind
@@ -94,7 +93,7 @@ def _item(event: EffectiveEvent, recorded: RecordedEvent) -> TimelineItem:
         valid_time=valid_time_out(event.valid_time),
         payload=event.payload,
         actors=list(kind.actors(event.payload)),
-        codes=CodesOut(cameo=codes.cameo, plover=codes.plover, plover_mode=codes.plover_mode),
+        codes=codes_out(codes),
     )
     return TimelineItem(
         **fields,
