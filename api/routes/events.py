@@ -13,12 +13,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from api.auth import KEY_STATE, requires
+from api.bodies import strict_body
 from api.presenters import event_out
 from api.problems import PROBLEM_JSON, ApiProblem, FieldProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from api.services import Services
 from domain.canonical import canonical_bytes
-from domain.drafts import field_error
 from domain.valid_time import format_instant
 from store.errors import StoreError
 from store.keys import ApiKey
@@ -60,17 +60,7 @@ async def append_events(
     """Append events; replay the first response for a repeated Idempotency-Key."""
     services: Services = request.app.state.services
     key: ApiKey = request.state[KEY_STATE]
-    try:
-        body = msgspec.convert(data, AppendIn, strict=True)
-    except msgspec.ValidationError as error:
-        invalid = field_error(str(error), "")
-        raise ApiProblem(
-            422,
-            "invalid-request",
-            "The request is invalid",
-            f"{invalid.field}: {invalid.message}",
-            errors=[FieldProblem(invalid.field, invalid.message)],
-        ) from None
+    body = strict_body(data, AppendIn)
     if idempotency_key is None:
         return _appended(await _submit(services, key, body, request))
     return await _idempotently(services, key, idempotency_key, data, body, request)

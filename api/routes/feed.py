@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Annotated, Any
 
 import msgspec
@@ -14,12 +13,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from api.feed_filter import FeedFilter, read_after
 from api.notifier import Notifier
 from api.presenters import event_out
 from api.problems import problem_specs
 from api.reading import invalid
 from api.services import Services
-from store.ports import EventQuery, RecordedEvent
+from store.ports import RecordedEvent
 
 PAGE = 500
 
@@ -67,25 +67,23 @@ async def feed(
         if not last_event_id.isdigit():
             raise invalid("Last-Event-ID", "must be a log position (a non-negative integer)")
         cursor = max(cursor, int(last_event_id))
-    query = EventQuery(
-        after=cursor, limit=PAGE, stream=stream, types=tuple(event_type or ()), actor=actor
+    wanted = FeedFilter(
+        stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal
     )
     notifier: Notifier = request.app.state.notifier
-    return ServerSentEvent(_events(services, notifier, query, proposal))
+    return ServerSentEvent(_events(services, notifier, wanted, cursor))
 
 
 async def _events(
-    services: Services, notifier: Notifier, query: EventQuery, proposal: str | None
+    services: Services, notifier: Notifier, wanted: FeedFilter, cursor: int
 ) -> AsyncIterator[ServerSentEventMessage]:
     deadline = time.monotonic() + lifetime_seconds()
-    cursor = query.after
     while time.monotonic() < deadline and not notifier.closing:
-        page = await services.store.read(replace(query, after=cursor))
-        for event in page:
-            cursor = event.position
-            if proposal is None or event.current_payload().get("proposal") == proposal:
-                yield _message(event)
-        if len(page) == PAGE:
+        page = await read_after(services.store, wanted, cursor, PAGE)
+        cursor = page.reached
+        for event in page.events:
+            yield _message(event)
+        if page.full:
             continue
         if not await notifier.wait(min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))):
             yield ServerSentEventMessage(comment=f"head {await services.store.head()}", data=None)
