@@ -28,13 +28,23 @@ from api.routes.positions import (
     list_proposals,
 )
 from api.routes.registry import get_actor, get_source, list_actors, list_sources
+from api.routes.subscriptions import (
+    create_subscription,
+    delete_subscription,
+    get_subscription,
+    list_deliveries,
+    list_subscriptions,
+    reactivate_subscription,
+)
 from api.routes.timeline import timeline
 from api.services import Services, system_clock
 from api.settings import Settings
+from api.webhook_delivery import DeliveryWorker
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.sql import SqlEventStore
+from store.subscriptions import SubscriptionStore
 
 API_VERSION = "1.0.0"
 
@@ -46,6 +56,7 @@ def services_for(settings: Settings) -> Services:
         store=store,
         keys=KeyStore(store.engine),
         idempotency=IdempotencyStore(store.engine),
+        subscriptions=SubscriptionStore(store.engine, store.backend),
         clock=system_clock,
     )
 
@@ -59,9 +70,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         owned = services is None
         app.state.services = services or services_for(settings)
         app.state.notifier = notifier = Notifier()
-        watchers = [asyncio.create_task(poll(app.state.services.store, notifier))]
-        if settings.database_url.backend == "postgresql":
+        app.state.webhooks = settings.webhooks
+        running: Services = app.state.services
+        watchers = [asyncio.create_task(poll(running.store, notifier))]
+        if running.store.backend == "postgresql":
             watchers.append(asyncio.create_task(listen(settings.database_url, notifier)))
+        if settings.webhooks.concurrency:
+            worker = DeliveryWorker(
+                store=running.store,
+                subscriptions=running.subscriptions,
+                notifier=notifier,
+                settings=settings.webhooks,
+                clock=running.clock,
+            )
+            watchers.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
@@ -92,6 +114,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_source,
             feed,
             atom_feed,
+            create_subscription,
+            list_subscriptions,
+            get_subscription,
+            delete_subscription,
+            reactivate_subscription,
+            list_deliveries,
         ],
     )
     return Litestar(

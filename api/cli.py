@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from api.services import system_clock
+from api.settings import WebhookSettings
 from store.database import DatabaseUrl, configured_url
 from store.errors import StoreError
 from store.keys import SCOPES, KeyStore
@@ -65,6 +66,10 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     url = configured_url()
+    try:
+        WebhookSettings()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     if workers > 1 and url.backend == "sqlite":
         raise click.UsageError("several workers need PostgreSQL; SQLite is served by one process")
     err.print(f"serving {url.backend} at http://{host}:{port}/v1 (docs at /v1/docs)")

@@ -1,4 +1,5 @@
-"""What request handlers depend on: the store, keys, idempotency records and the clock."""
+"""What request handlers depend on: the store, keys, idempotency records, webhook
+subscriptions and the clock."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.ports import Clock, EventStore
+from store.subscriptions import SubscriptionStore
 
 
 def system_clock() -> datetime:
@@ -22,4 +24,5 @@ class Services:
     store: EventStore
     keys: KeyStore
     idempotency: IdempotencyStore
+    subscriptions: SubscriptionStore
     clock: Clock = system_clock

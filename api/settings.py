@@ -5,9 +5,47 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from domain.webhooks import DEFAULT_RETRY_SCHEDULE, RetrySchedule
 from store.database import DatabaseUrl, configured_url
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def _number(name: str, default: str, *, low: float, high: float) -> float:
+    text = os.environ.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be within {low:g}..{high:g}, not {text!r}")
+    return value
+
+
+def _retry_schedule() -> RetrySchedule:
+    text = os.environ.get("TIMELINE_WEBHOOK_RETRY_SCHEDULE") or DEFAULT_RETRY_SCHEDULE
+    try:
+        return RetrySchedule.parse(text)
+    except ValueError as error:
+        raise ValueError(f"TIMELINE_WEBHOOK_RETRY_SCHEDULE: {error}") from None
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSettings:
+    """How webhook deliveries are made and retried."""
+
+    retry_schedule: RetrySchedule = field(default_factory=_retry_schedule)
+    allow_private: bool = field(default_factory=lambda: _flag("TIMELINE_WEBHOOK_ALLOW_PRIVATE"))
+    timeout: float = field(
+        default_factory=lambda: _number("TIMELINE_WEBHOOK_TIMEOUT", "10", low=0.1, high=120)
+    )
+    concurrency: int = field(
+        default_factory=lambda: int(_number("TIMELINE_WEBHOOK_CONCURRENCY", "4", low=1, high=64))
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,3 +56,4 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("TIMELINE_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("TIMELINE_PORT", "8000")))
     max_body_bytes: int = MAX_BODY_BYTES
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)

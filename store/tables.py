@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -108,6 +119,53 @@ class CheckpointRow(SQLModel, table=True):
 
     name: str = Field(sa_column=Column(String(50), primary_key=True))
     position: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A webhook subscription, with its delivery cursor and retry state (an outbox per receiver).
+
+    `cursor` is the last log position handled (delivered or filtered out); `attempts` counts the
+    failed attempts at the event after it; a worker holds `lease_token` until `leased_until`."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_due", "status", "next_attempt_at"),)
+
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    owner: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    url: str = Field(sa_column=Column(String(2048), nullable=False))
+    filter: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    secret: str = Field(sa_column=Column(String(100), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    disabled_reason: str | None = Field(default=None, sa_column=Column(String(1000)))
+    created_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    changed_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    cursor: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    attempts: int = Field(sa_column=Column(Integer(), nullable=False))
+    next_attempt_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    leased_until: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    lease_token: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One attempt to deliver one event to one subscription."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_subscription", "subscription_id", "id"),)
+
+    id: int = Field(sa_column=Column(BigInt, primary_key=True, autoincrement=True))
+    subscription_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("subscriptions.id"), nullable=False)
+    )
+    position: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    event_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
+    attempt: int = Field(sa_column=Column(Integer(), nullable=False))
+    attempted_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    outcome: str = Field(sa_column=Column(String(20), nullable=False))
+    status_code: int | None = Field(default=None, sa_column=Column(Integer(), nullable=True))
+    latency_ms: float = Field(sa_column=Column(Float(), nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(String(1000), nullable=True))
+    next_attempt_at: int | None = Field(default=None, sa_column=Column(BigInteger()))
 
 
 metadata = SQLModel.metadata

@@ -10,9 +10,11 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.services import Services
+from api.settings import Settings, WebhookSettings
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
+from store.subscriptions import SubscriptionStore
 from tests.clock import FrozenClock
 from tests.databases import SqliteDatabases
 
@@ -39,13 +41,19 @@ async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIte
     store = open_store(sqlite_databases.fresh(), clock)
     keys = KeyStore(store.engine)
     services = Services(
-        store=store, keys=keys, idempotency=IdempotencyStore(store.engine), clock=clock
+        store=store,
+        keys=keys,
+        idempotency=IdempotencyStore(store.engine),
+        subscriptions=SubscriptionStore(store.engine, store.backend),
+        clock=clock,
     )
     _, writer = await keys.create("writer", frozenset({"events:write"}), clock())
     _, subscriber = await keys.create("subscriber", frozenset({"subscriptions:write"}), clock())
     revoked_key, revoked = await keys.create("gone", frozenset({"events:write"}), clock())
     await keys.revoke(revoked_key.id, clock())
-    async with AsyncTestClient(app=create_app(services=services)) as client:
+    # No delivery worker: webhook deliveries are tested against real receivers in e2e/.
+    settings = Settings(webhooks=WebhookSettings(concurrency=0, allow_private=False))
+    async with AsyncTestClient(app=create_app(settings, services=services)) as client:
         yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
     await store.close()
 

@@ -1,0 +1,251 @@
+"""Webhook subscriptions: add one (its secret shown once), read, list, delete, reactivate, and
+every delivery attempt made for it. A key sees its own subscriptions; an admin key sees all."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, delete, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from api.auth import KEY_STATE, requires
+from api.bodies import strict_body
+from api.callbacks import CallbackRefused, check_callback
+from api.feed_filter import FeedFilter
+from api.problems import ApiProblem, FieldProblem, problem_specs
+from api.services import Services
+from api.subscription_schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    FilterIn,
+    SubscriptionCreatedOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPage,
+)
+from domain.event_types import EVENT_TYPES
+from domain.valid_time import format_instant
+from store.keys import ApiKey
+from store.subscriptions import DeliveryAttempt, Subscription
+
+SubscriptionId = Annotated[
+    str, PathParameter(min_length=1, max_length=40, description="A subscription id (sub_…).")
+]
+MAX_PAGE = 500
+GUARDED: dict[str, Any] = {
+    "guards": [requires("subscriptions:write")],
+    "security": [{"bearer": []}],
+    "tags": ["webhooks"],
+}
+
+
+@post(
+    "/subscriptions",
+    operation_id="createSubscription",
+    summary="Subscribe a URL to webhooks",
+    description=(
+        "Events matching the filter that are appended after the subscription (or after "
+        "`after`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id` is the event "
+        "id). The signing secret is in this response only."
+    ),
+    status_code=201,
+    responses=problem_specs(400, 401, 403, 413, 422, 503),
+    **GUARDED,
+)
+async def create_subscription(
+    request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+) -> Response[SubscriptionCreatedOut]:
+    """Check the callback URL, then store the subscription."""
+    services: Services = request.app.state.services
+    body = strict_body(data, SubscriptionIn)
+    wanted = _filter(body.filter)
+    try:
+        await check_callback(body.url, allow_private=request.app.state.webhooks.allow_private)
+    except CallbackRefused as refused:
+        raise _unprocessable("url", str(refused)) from None
+    head = await services.store.head()
+    if body.after is not None and body.after > head:
+        raise _unprocessable("after", f"the log's head is {head}; `after` cannot be beyond it")
+    key: ApiKey = request.state[KEY_STATE]
+    made = await services.subscriptions.create(
+        owner=key.id,
+        url=body.url,
+        filter=wanted.to_json(),
+        description=body.description,
+        cursor=head if body.after is None else body.after,
+        now=services.clock(),
+    )
+    request.app.state.notifier.notify(head)
+    return Response(
+        SubscriptionCreatedOut(secret=made.secret, **_fields(made)),
+        status_code=201,
+        headers={"Location": f"/v1/subscriptions/{made.id}"},
+    )
+
+
+@get(
+    "/subscriptions",
+    operation_id="listSubscriptions",
+    summary="Your webhook subscriptions",
+    responses=problem_specs(401, 403, 503),
+    **GUARDED,
+)
+async def list_subscriptions(request: Request[Any, Any, Any]) -> SubscriptionPage:
+    """The key's own subscriptions (every one for an admin key), oldest first."""
+    services: Services = request.app.state.services
+    key: ApiKey = request.state[KEY_STATE]
+    owner = None if "admin" in key.scopes else key.id
+    found = await services.subscriptions.live(owner)
+    return SubscriptionPage(items=[subscription_out(s) for s in found])
+
+
+@get(
+    "/subscriptions/{subscription_id:str}",
+    operation_id="getSubscription",
+    summary="One webhook subscription and where its deliveries stand",
+    responses=problem_specs(400, 401, 403, 404, 503),
+    **GUARDED,
+)
+async def get_subscription(
+    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+) -> SubscriptionOut:
+    """A subscription, without its secret."""
+    return subscription_out(await _owned(request, subscription_id))
+
+
+@delete(
+    "/subscriptions/{subscription_id:str}",
+    operation_id="deleteSubscription",
+    summary="Stop a webhook subscription for good",
+    status_code=204,
+    responses=problem_specs(400, 401, 403, 404, 503),
+    **GUARDED,
+)
+async def delete_subscription(
+    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+) -> None:
+    """No more deliveries; the record of past attempts stays."""
+    services: Services = request.app.state.services
+    await _owned(request, subscription_id)
+    if not await services.subscriptions.delete(subscription_id, services.clock()):
+        raise NotFoundException(f"no subscription {subscription_id!r}")
+
+
+@post(
+    "/subscriptions/{subscription_id:str}/reactivate",
+    operation_id="reactivateSubscription",
+    summary="Resume a disabled subscription",
+    description="Deliveries restart at the event it stopped on, with a fresh retry schedule.",
+    status_code=200,
+    responses=problem_specs(400, 401, 403, 404, 503),
+    **GUARDED,
+)
+async def reactivate_subscription(
+    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+) -> SubscriptionOut:
+    """Set it active again and wake the delivery workers."""
+    services: Services = request.app.state.services
+    await _owned(request, subscription_id)
+    await services.subscriptions.reactivate(subscription_id, services.clock())
+    request.app.state.notifier.notify(await services.store.head())
+    return subscription_out(await _owned(request, subscription_id))
+
+
+@get(
+    "/subscriptions/{subscription_id:str}/deliveries",
+    operation_id="listDeliveries",
+    summary="Every delivery attempt for a subscription, newest first",
+    responses=problem_specs(400, 401, 403, 404, 503),
+    **GUARDED,
+)
+async def list_deliveries(
+    request: Request[Any, Any, Any],
+    subscription_id: SubscriptionId,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+    before: Annotated[
+        int | None, QueryParameter(ge=1, le=2**53, description="Attempts older than this id.")
+    ] = None,
+) -> DeliveryPage:
+    """A page of attempts with a link to older ones."""
+    services: Services = request.app.state.services
+    await _owned(request, subscription_id)
+    found = await services.subscriptions.attempts(subscription_id, before=before, limit=limit)
+    older = (
+        f"/v1/subscriptions/{subscription_id}/deliveries?limit={limit}&before={found[-1].id}"
+        if len(found) == limit
+        else None
+    )
+    return DeliveryPage(items=[delivery_out(a) for a in found], next=older)
+
+
+def subscription_out(subscription: Subscription) -> SubscriptionOut:
+    """The wire form of a subscription, without its secret."""
+    return SubscriptionOut(**_fields(subscription))
+
+
+def delivery_out(attempt: DeliveryAttempt) -> DeliveryOut:
+    """The wire form of one delivery attempt."""
+    return DeliveryOut(
+        id=attempt.id,
+        event_id=attempt.event_id,
+        position=attempt.position,
+        attempt=attempt.attempt,
+        attempted_at=format_instant(attempt.attempted_at),
+        outcome=attempt.outcome,
+        status_code=attempt.status_code,
+        latency_ms=round(attempt.latency_ms, 3),
+        error=attempt.error,
+        next_attempt_at=None
+        if attempt.next_attempt_at is None
+        else format_instant(attempt.next_attempt_at),
+    )
+
+
+def _fields(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": subscription.id,
+        "url": subscription.url,
+        "filter": subscription.filter,
+        "description": subscription.description,
+        "status": subscription.status,
+        "disabled_reason": subscription.disabled_reason,
+        "created_at": format_instant(subscription.created_at),
+        "changed_at": format_instant(subscription.changed_at),
+        "cursor": subscription.cursor,
+        "failed_attempts": subscription.attempts,
+        "next_attempt_at": format_instant(subscription.next_attempt_at),
+    }
+
+
+async def _owned(request: Request[Any, Any, Any], subscription_id: str) -> Subscription:
+    services: Services = request.app.state.services
+    key: ApiKey = request.state[KEY_STATE]
+    found = await services.subscriptions.get(subscription_id)
+    if found is None or (found.owner != key.id and "admin" not in key.scopes):
+        raise NotFoundException(f"no subscription {subscription_id!r}")
+    return found
+
+
+def _filter(given: FilterIn | None) -> FeedFilter:
+    if given is None:
+        return FeedFilter()
+    unknown = [name for name in given.type or () if name not in EVENT_TYPES]
+    if unknown:
+        raise _unprocessable("filter.type", f"unknown event types: {', '.join(unknown)}")
+    return FeedFilter(
+        stream=given.stream,
+        types=tuple(given.type or ()),
+        actor=given.actor,
+        proposal=given.proposal,
+    )
+
+
+def _unprocessable(field: str, message: str) -> ApiProblem:
+    return ApiProblem(
+        422,
+        "invalid-request",
+        "The request is invalid",
+        f"{field}: {message}",
+        errors=[FieldProblem(field, message)],
+    )

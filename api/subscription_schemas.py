@@ -1,0 +1,98 @@
+"""Wire shapes of webhook subscriptions and their delivery attempts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from api.schemas import Stream, Strict
+
+Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class FilterIn(Strict):
+    """Which events a subscription receives; every field narrows, none means all."""
+
+    stream: Stream | None = None
+    type: Annotated[list[Slug], msgspec.Meta(max_length=50)] | None = None
+    actor: Slug | None = None
+    proposal: Slug | None = None
+
+
+class SubscriptionIn(Strict):
+    """A webhook receiver to add."""
+
+    url: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=2048,
+            description="An http(s) URL; private, loopback and link-local addresses are refused.",
+            examples=["https://newsroom.example/hooks/timeline"],
+        ),
+    ]
+    filter: FilterIn | None = None
+    description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    after: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0,
+                le=2**53,
+                description="Deliver events after this log position (default: the head now).",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class SubscriptionOut(msgspec.Struct, kw_only=True):
+    """A subscription and where its deliveries stand; never its secret."""
+
+    id: str
+    url: str
+    filter: dict[str, str | list[str]]
+    description: str | None
+    status: str
+    disabled_reason: str | None
+    created_at: str
+    changed_at: str
+    cursor: int
+    failed_attempts: int
+    next_attempt_at: str
+
+
+class SubscriptionCreatedOut(SubscriptionOut, kw_only=True):
+    """A new subscription with its signing secret, which is shown only this once."""
+
+    secret: str
+
+
+class SubscriptionPage(msgspec.Struct, kw_only=True):
+    """Subscriptions, oldest first."""
+
+    items: list[SubscriptionOut]
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True):
+    """One attempt to deliver one event."""
+
+    id: int
+    event_id: UUID
+    position: int
+    attempt: int
+    attempted_at: str
+    outcome: str
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    next_attempt_at: str | None
+
+
+class DeliveryPage(msgspec.Struct, kw_only=True):
+    """Delivery attempts, newest first; `next` is the URL of older ones, or null."""
+
+    items: list[DeliveryOut]
+    next: str | None

@@ -1,0 +1,225 @@
+"""The webhook delivery worker: drains each subscription's outbox in log order.
+
+Runs in every API process. A subscription is served by whichever worker holds its lease, so with
+several processes an event never goes to one subscription twice at the same time; the cursor and
+every attempt are in the database, so a restarted process resumes where the last one stopped.
+Delivery is at least once: a receiver deduplicates by `webhook-id` (the event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import msgspec
+from standardwebhooks import Webhook
+
+from api.callbacks import CallbackRefused, check_callback
+from api.feed_filter import FeedFilter, read_after
+from api.notifier import Notifier
+from api.presenters import event_out
+from api.settings import WebhookSettings
+from domain.valid_time import format_instant
+from domain.webhooks import Verdict, decide, parse_retry_after
+from store.ports import Clock, EventStore, RecordedEvent
+from store.subscriptions import (
+    DISABLED,
+    DeliveryAttempt,
+    Settlement,
+    Subscription,
+    SubscriptionStore,
+)
+
+log = logging.getLogger("timeline.webhooks")
+BATCH = 100
+IDLE_POLL_SECONDS = 1.0  # how often an idle worker looks for retries come due
+USER_AGENT = "DiplomaticTimeline-Webhooks/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one HTTP attempt came back with."""
+
+    status: int | None
+    error: str | None
+    retry_after: str | None
+    latency_ms: float
+
+
+def webhook_body(event: RecordedEvent) -> bytes:
+    """The Standard Webhooks payload: type, timestamp, and the event as `/v1/events` shows it."""
+    return msgspec.json.encode(
+        {
+            "type": event.type,
+            "timestamp": format_instant(event.recorded_at),
+            "data": event_out(event),
+        }
+    )
+
+
+class DeliveryWorker:
+    """Claims due subscriptions and delivers their events, one subscription at a time per slot."""
+
+    def __init__(
+        self,
+        *,
+        store: EventStore,
+        subscriptions: SubscriptionStore,
+        notifier: Notifier,
+        settings: WebhookSettings,
+        clock: Clock,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self._store = store
+        self._subscriptions = subscriptions
+        self._notifier = notifier
+        self._settings = settings
+        self._clock = clock
+        self._draw = draw
+        # Long enough for one attempt and its settlement; then another worker may take over.
+        self._lease = timedelta(seconds=2 * settings.timeout + 5)
+
+    async def run(self) -> None:
+        """Serve subscriptions until the process shuts down."""
+        async with httpx.AsyncClient(
+            timeout=self._settings.timeout,
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+        ) as client:
+            await asyncio.gather(*(self._slot(client) for _ in range(self._settings.concurrency)))
+
+    async def _slot(self, client: httpx.AsyncClient) -> None:
+        while not self._notifier.closing:
+            try:
+                if await self.step(client):
+                    continue
+                idle = await self._idle_seconds()
+            except Exception:  # a worker outlives any one failure; the lease makes it safe
+                log.exception("webhook delivery step failed; retrying shortly")
+                idle = IDLE_POLL_SECONDS
+            await self._notifier.wait(idle)
+
+    async def step(self, client: httpx.AsyncClient) -> bool:
+        """Serve one due subscription; False when none was due."""
+        head = await self._store.head()
+        held = await self._subscriptions.claim(head=head, now=self._clock(), lease=self._lease)
+        if held is None:
+            return False
+        await self._serve(client, held)
+        return True
+
+    async def _idle_seconds(self) -> float:
+        due = await self._subscriptions.next_due(await self._store.head())
+        if due is None:
+            return IDLE_POLL_SECONDS
+        return min(IDLE_POLL_SECONDS, max(0.01, (due - self._clock()).total_seconds()))
+
+    async def _serve(self, client: httpx.AsyncClient, held: Subscription) -> None:
+        page = await read_after(self._store, FeedFilter.from_json(held.filter), held.cursor, BATCH)
+        cursor, attempts = held.cursor, held.attempts
+        for event in page.events:
+            settlement, attempt = await self._attempt(client, held, event, cursor, attempts + 1)
+            more = settlement.status != DISABLED and settlement.attempts == 0
+            kept = await self._subscriptions.settle(
+                held,
+                settlement,
+                now=self._clock(),
+                lease=self._lease if more else None,
+                attempt=attempt,
+            )
+            if not (kept and more):
+                return
+            cursor, attempts = settlement.cursor, 0
+        await self._subscriptions.settle(
+            held,
+            Settlement(cursor=page.reached, attempts=0, next_attempt_at=self._clock()),
+            now=self._clock(),
+            lease=None,
+        )
+
+    async def _attempt(
+        self,
+        client: httpx.AsyncClient,
+        held: Subscription,
+        event: RecordedEvent,
+        cursor: int,
+        number: int,
+    ) -> tuple[Settlement, DeliveryAttempt]:
+        """Post one event; where the subscription stands after, and the attempt's record."""
+        attempted_at = self._clock()
+        answer = await self._post(client, held, event)
+        now = self._clock()
+        decision = decide(
+            attempt=number,
+            status=answer.status,
+            error=answer.error,
+            retry_after=parse_retry_after(answer.retry_after, now),
+            schedule=self._settings.retry_schedule,
+            jitter=self._draw(),
+        )
+        next_at = now + timedelta(seconds=decision.delay)
+        match decision.verdict:
+            case Verdict.DELIVERED:
+                settlement = Settlement(cursor=event.position, attempts=0, next_attempt_at=now)
+            case Verdict.RETRY:
+                settlement = Settlement(cursor=cursor, attempts=number, next_attempt_at=next_at)
+            case Verdict.DISABLE:
+                settlement = Settlement(
+                    cursor=cursor,
+                    attempts=number,
+                    next_attempt_at=now,
+                    status=DISABLED,
+                    disabled_reason=decision.reason,
+                )
+        attempt = DeliveryAttempt(
+            id=0,
+            subscription_id=held.id,
+            position=event.position,
+            event_id=event.id,
+            attempt=number,
+            attempted_at=attempted_at,
+            outcome=str(decision.verdict),
+            status_code=answer.status,
+            latency_ms=answer.latency_ms,
+            error=answer.error,
+            next_attempt_at=next_at if decision.verdict is Verdict.RETRY else None,
+        )
+        return settlement, attempt
+
+    async def _post(
+        self, client: httpx.AsyncClient, held: Subscription, event: RecordedEvent
+    ) -> Answer:
+        started = time.perf_counter()
+
+        def answer(status: int | None, error: str | None, retry_after: str | None) -> Answer:
+            return Answer(status, error, retry_after, (time.perf_counter() - started) * 1000)
+
+        try:
+            # Checked again at delivery: the name may resolve elsewhere than when subscribed.
+            await check_callback(held.url, allow_private=self._settings.allow_private)
+        except CallbackRefused as refused:
+            return answer(None, f"refused: {refused}", None)
+        body = webhook_body(event)
+        headers = _signed_headers(held.secret, str(event.id), self._clock(), body)
+        try:
+            async with client.stream("POST", held.url, content=body, headers=headers) as response:
+                return answer(response.status_code, None, response.headers.get("retry-after"))
+        except httpx.TimeoutException:
+            return answer(None, f"no answer within {self._settings.timeout:g} s", None)
+        except httpx.HTTPError as error:
+            return answer(None, f"{type(error).__name__}: {error}"[:500], None)
+
+
+def _signed_headers(secret: str, message_id: str, now: datetime, body: bytes) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, now, body.decode()),
+    }

@@ -1,0 +1,358 @@
+"""Webhook subscriptions and their delivery attempts: the outbox that delivery workers drain.
+
+Each subscription keeps its own cursor into the log. A worker claims a due subscription with a
+lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite), so one subscription is
+served by one worker at a time, across processes; every settlement is checked against the lease.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.event_types import JsonObject
+from domain.valid_time import from_micros, to_micros
+from store.errors import DatabaseUnavailable
+from store.tables import DeliveryRow, SubscriptionRow
+
+subscriptions = SubscriptionRow.__table__  # type: ignore[attr-defined]
+deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]
+
+ACTIVE, DISABLED, DELETED = "active", "disabled", "deleted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """A receiver of webhooks, its filter, and where its deliveries stand."""
+
+    id: str
+    owner: str
+    url: str
+    filter: JsonObject
+    description: str | None
+    secret: str
+    status: str
+    disabled_reason: str | None
+    created_at: datetime
+    changed_at: datetime
+    cursor: int
+    attempts: int
+    next_attempt_at: datetime
+    lease_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryAttempt:
+    """One attempt to deliver one event: when, what came back, how long it took."""
+
+    id: int
+    subscription_id: str
+    position: int
+    event_id: UUID
+    attempt: int
+    attempted_at: datetime
+    outcome: str
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """Where a subscription stands after an attempt (or after skipping filtered-out events)."""
+
+    cursor: int
+    attempts: int
+    next_attempt_at: datetime
+    status: str = ACTIVE
+    disabled_reason: str | None = None
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class SubscriptionStore:
+    """Subscriptions, their cursors and leases, and the log of delivery attempts."""
+
+    def __init__(self, engine: AsyncEngine, backend: str) -> None:
+        self._engine = engine
+        self._backend = backend
+
+    async def create(
+        self,
+        *,
+        owner: str,
+        url: str,
+        filter: JsonObject,
+        description: str | None,
+        cursor: int,
+        now: datetime,
+    ) -> Subscription:
+        """A new active subscription whose first delivery is the first event after `cursor`."""
+        row: dict[str, Any] = {
+            "id": "sub_" + secrets.token_hex(12),
+            "owner": owner,
+            "url": url,
+            "filter": filter,
+            "description": description,
+            "secret": new_secret(),
+            "status": ACTIVE,
+            "disabled_reason": None,
+            "created_at": to_micros(now),
+            "changed_at": to_micros(now),
+            "cursor": cursor,
+            "attempts": 0,
+            "next_attempt_at": to_micros(now),
+            "leased_until": 0,
+            "lease_token": None,
+        }
+        async with self._write() as conn:
+            await conn.execute(insert(subscriptions).values(**row))
+        return _subscription(row)
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        """A subscription that has not been deleted, or None."""
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    select(subscriptions).where(
+                        subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED
+                    )
+                )
+            ).first()
+        return None if row is None else _subscription(row._mapping)
+
+    async def live(self, owner: str | None) -> list[Subscription]:
+        """Live subscriptions (of one owner, or all), oldest first."""
+        query = select(subscriptions).where(subscriptions.c.status != DELETED)
+        if owner is not None:
+            query = query.where(subscriptions.c.owner == owner)
+        async with self._read() as conn:
+            rows = await conn.execute(query.order_by(subscriptions.c.created_at))
+            return [_subscription(row._mapping) for row in rows]
+
+    async def delete(self, subscription_id: str, now: datetime) -> bool:
+        """Stop deliveries for good; its attempts stay on record. False if there is none."""
+        return await self._set_status(subscription_id, DELETED, None, now)
+
+    async def reactivate(self, subscription_id: str, now: datetime) -> bool:
+        """Resume a disabled subscription at the event it stopped on, with a fresh schedule."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
+                .values(
+                    status=ACTIVE,
+                    disabled_reason=None,
+                    attempts=0,
+                    next_attempt_at=to_micros(now),
+                    changed_at=to_micros(now),
+                )
+            )
+            return bool(result.rowcount)
+
+    async def attempts(
+        self, subscription_id: str, *, before: int | None, limit: int
+    ) -> list[DeliveryAttempt]:
+        """Delivery attempts, newest first, optionally those older than attempt id `before`."""
+        query = select(deliveries).where(deliveries.c.subscription_id == subscription_id)
+        if before is not None:
+            query = query.where(deliveries.c.id < before)
+        async with self._read() as conn:
+            rows = await conn.execute(query.order_by(deliveries.c.id.desc()).limit(limit))
+            return [_attempt(row._mapping) for row in rows]
+
+    async def claim(self, *, head: int, now: datetime, lease: timedelta) -> Subscription | None:
+        """Lease one active subscription that is behind `head` and due, or None."""
+        token = secrets.token_hex(16)
+        micros = to_micros(now)
+        due = (
+            select(subscriptions)
+            .where(
+                subscriptions.c.status == ACTIVE,
+                subscriptions.c.cursor < head,
+                subscriptions.c.next_attempt_at <= micros,
+                subscriptions.c.leased_until <= micros,
+            )
+            .order_by(subscriptions.c.next_attempt_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._write() as conn:
+            row = (await conn.execute(due)).first()
+            if row is None:
+                return None
+            await conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == row.id)
+                .values(leased_until=to_micros(now + lease), lease_token=token)
+            )
+        return replace(_subscription(row._mapping), lease_token=token)
+
+    async def next_due(self, head: int) -> datetime | None:
+        """When the soonest active subscription behind `head` is due, if any is."""
+        async with self._read() as conn:
+            soonest = await conn.scalar(
+                select(func.min(subscriptions.c.next_attempt_at)).where(
+                    subscriptions.c.status == ACTIVE, subscriptions.c.cursor < head
+                )
+            )
+        return None if soonest is None else from_micros(int(soonest))
+
+    async def settle(
+        self,
+        held: Subscription,
+        settlement: Settlement,
+        *,
+        now: datetime,
+        lease: timedelta | None,
+        attempt: DeliveryAttempt | None = None,
+    ) -> bool:
+        """Record an attempt and move the subscription on, if the lease is still ours.
+
+        `lease` extends the lease for more work; None releases it. The attempt is recorded even
+        when the lease was lost: it did happen.
+        """
+        values: dict[str, Any] = {
+            "cursor": settlement.cursor,
+            "attempts": settlement.attempts,
+            "next_attempt_at": to_micros(settlement.next_attempt_at),
+            "leased_until": 0 if lease is None else to_micros(now + lease),
+            "lease_token": None if lease is None else held.lease_token,
+        }
+        if settlement.status != ACTIVE:
+            values |= {
+                "status": settlement.status,
+                "disabled_reason": settlement.disabled_reason,
+                "changed_at": to_micros(now),
+            }
+        async with self._write() as conn:
+            if attempt is not None:
+                await conn.execute(insert(deliveries).values(**_attempt_row(attempt)))
+            result = await conn.execute(
+                update(subscriptions)
+                .where(
+                    and_(
+                        subscriptions.c.id == held.id,
+                        subscriptions.c.lease_token == held.lease_token,
+                        subscriptions.c.status == ACTIVE,
+                    )
+                )
+                .values(**values)
+            )
+            return bool(result.rowcount)
+
+    async def _set_status(
+        self, subscription_id: str, status: str, reason: str | None, now: datetime
+    ) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
+                .values(status=status, disabled_reason=reason, changed_at=to_micros(now))
+            )
+            return bool(result.rowcount)
+
+    def _read(self) -> _Transaction:
+        return _Transaction(self._engine, {})
+
+    def _write(self) -> _Transaction:
+        options = {"sqlite_begin": "IMMEDIATE"} if self._backend == "sqlite" else {}
+        return _Transaction(self._engine, options)
+
+
+class _Transaction:
+    """A connection in a transaction; database outages surface as DatabaseUnavailable."""
+
+    def __init__(self, engine: AsyncEngine, options: dict[str, Any]) -> None:
+        self._engine = engine
+        self._options = options
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> AsyncConnection:
+        try:
+            conn = await self._engine.connect()
+            self._conn = await conn.execution_options(**self._options)
+            await self._conn.begin()
+        except (OperationalError, DBAPIError) as error:
+            raise DatabaseUnavailable(str(error.orig)) from error
+        return self._conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: Any, _tb: Any) -> None:
+        assert self._conn is not None
+        try:
+            if kind is None:
+                await self._conn.commit()
+            else:
+                await self._conn.rollback()
+        except (OperationalError, DBAPIError) as failure:
+            if kind is None:
+                raise DatabaseUnavailable(str(failure.orig)) from failure
+        finally:
+            await self._conn.close()
+        if isinstance(error, OperationalError):
+            raise DatabaseUnavailable(str(error.orig)) from error
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        owner=row["owner"],
+        url=row["url"],
+        filter=dict(row["filter"]),
+        description=row["description"],
+        secret=row["secret"],
+        status=row["status"],
+        disabled_reason=row["disabled_reason"],
+        created_at=from_micros(row["created_at"]),
+        changed_at=from_micros(row["changed_at"]),
+        cursor=row["cursor"],
+        attempts=row["attempts"],
+        next_attempt_at=from_micros(row["next_attempt_at"]),
+        lease_token=row["lease_token"],
+    )
+
+
+def _attempt(row: Any) -> DeliveryAttempt:
+    next_at = row["next_attempt_at"]
+    return DeliveryAttempt(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        position=row["position"],
+        event_id=row["event_id"],
+        attempt=row["attempt"],
+        attempted_at=from_micros(row["attempted_at"]),
+        outcome=row["outcome"],
+        status_code=row["status_code"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+        next_attempt_at=None if next_at is None else from_micros(next_at),
+    )
+
+
+def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:
+    return {
+        "subscription_id": attempt.subscription_id,
+        "position": attempt.position,
+        "event_id": attempt.event_id,
+        "attempt": attempt.attempt,
+        "attempted_at": to_micros(attempt.attempted_at),
+        "outcome": attempt.outcome,
+        "status_code": attempt.status_code,
+        "latency_ms": attempt.latency_ms,
+        "error": None if attempt.error is None else attempt.error[:1000],
+        "next_attempt_at": None
+        if attempt.next_attempt_at is None
+        else to_micros(attempt.next_attempt_at),
+    }

@@ -1,0 +1,213 @@
+"""Webhooks against a real server and a real receiver: retries, signatures, order, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from tests.e2e.conftest import TIMELINE, free_port, start_server, stop_server
+from tests.e2e.receiver import Receiver, Reply, receiving
+
+FAST_RETRIES = "0,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
+
+
+@dataclass
+class Hooked:
+    """A running server that may deliver to loopback receivers, and how to restart it."""
+
+    env: dict[str, str]
+    port: int
+    headers: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """Die at once, mid-delivery if it happens to be delivering."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def restart(self) -> None:
+        self.process = start_server(self.env, self.port)
+
+    def append(self, stream: str, n: int) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/v1/events",
+            json={"stream": stream, "events": [statement(n)]},
+            headers=self.headers,
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json()["events"][0])
+
+    def subscribe(self, receiver: Receiver, **extra: Any) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/v1/subscriptions",
+            json={"url": receiver.url, **extra},
+            headers=self.headers,
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(f"{self.base}{path}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def statement(n: int) -> dict[str, Any]:
+    return {
+        "type": "StatementMade",
+        "occurred_at": "2025-03-14",
+        "payload": {"speaker": "someone", "summary": f"statement {n}"},
+        "sources": [{"source": "wire"}],
+    }
+
+
+def hooked_server(database_url: str, schedule: str = FAST_RETRIES) -> Iterator[Hooked]:
+    """Migrate, register a source, make a key, serve; stopped at the end."""
+    env = {
+        **os.environ,
+        "TIMELINE_DATABASE_URL": database_url,
+        "TIMELINE_WEBHOOK_ALLOW_PRIVATE": "1",
+        "TIMELINE_WEBHOOK_RETRY_SCHEDULE": schedule,
+        "TIMELINE_WEBHOOK_TIMEOUT": "2",
+    }
+    subprocess.run([TIMELINE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    made = subprocess.run(
+        [TIMELINE, "keys", "create", "--scope", "events:write", "--scope", "subscriptions:write"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+    port = free_port()
+    hooked = Hooked(env, port, headers, start_server(env, port))
+    try:
+        source = {
+            "type": "SourceRegistered",
+            "occurred_at": "2025-03-13",
+            "payload": {
+                "source": "wire",
+                "outlet": "Wire",
+                "headline": "H",
+                "published_on": "2025-03-13",
+            },
+        }
+        response = httpx.post(
+            f"{hooked.base}/v1/events",
+            json={"stream": "sources", "events": [source]},
+            headers=headers,
+        )
+        assert response.status_code == 201
+        yield hooked
+    finally:
+        stop_server(hooked.process)
+
+
+@pytest.fixture
+def hooked(tmp_path: Path) -> Iterator[Hooked]:
+    yield from hooked_server(f"sqlite:///{tmp_path / 'hooks.db'}")
+
+
+def verified(receiver: Receiver, secret: str) -> list[dict[str, Any]]:
+    """Every accepted body, each checked against its Standard Webhooks signature."""
+    webhook = Webhook(secret)
+    return [webhook.verify(r.body, r.headers) for r in receiver.requests if 200 <= r.answered < 300]
+
+
+def test_every_event_arrives_signed_in_log_order_across_failures_and_a_kill(
+    hooked: Hooked,
+) -> None:
+    with receiving(lambda n: Reply(503) if n <= 3 else Reply(200)) as receiver:
+        subscription = hooked.subscribe(receiver, filter={"stream": "hooks"})
+        expected = []
+        for n in range(30):
+            expected.append(hooked.append("hooks", n)["id"])
+            hooked.append("elsewhere", n)
+            if n == 14:
+                assert receiver.wait_for(lambda r: len(r) >= 6, 10)
+                hooked.kill()
+                hooked.restart()
+        assert receiver.wait_for(lambda _: len(receiver.delivered_ids()) >= 30, 60)
+
+        assert receiver.delivered_ids() == [str(e) for e in expected]
+        bodies = verified(receiver, subscription["secret"])
+        assert {b["data"]["stream"] for b in bodies} == {"hooks"}
+        assert all(b["type"] == "StatementMade" for b in bodies)
+        assert [r.answered for r in receiver.requests[:3]] == [503, 503, 503]
+        attempts = hooked.get(f"/v1/subscriptions/{subscription['id']}/deliveries?limit=500")
+        failed = [a for a in attempts["items"] if a["outcome"] == "retry"]
+        assert [a["status_code"] for a in failed] == [503, 503, 503]
+        assert all(a["latency_ms"] >= 0 and a["attempted_at"] for a in attempts["items"])
+        state = hooked.get(f"/v1/subscriptions/{subscription['id']}")
+        assert state["status"] == "active"
+
+
+def test_a_410_disables_the_subscription(hooked: Hooked) -> None:
+    with receiving(lambda n: Reply(410)) as receiver:
+        subscription = hooked.subscribe(receiver)
+        hooked.append("hooks", 1)
+        hooked.append("hooks", 2)
+        assert receiver.wait_for(lambda r: len(r) >= 1, 10)
+        state = wait_for_status(hooked, f"/v1/subscriptions/{subscription['id']}", "disabled")
+        assert "410" in state["disabled_reason"]
+        assert len(receiver.requests) == 1
+
+
+def test_a_run_of_failures_disables_and_reactivation_resumes_at_the_same_event(
+    tmp_path: Path,
+) -> None:
+    accepting = False
+
+    def script(_: int) -> Reply:
+        return Reply(200) if accepting else Reply(500)
+
+    with receiving(script) as receiver:
+        for hooked in hooked_server(f"sqlite:///{tmp_path / 'h.db'}", schedule="0,0.1,0.1"):
+            subscription = hooked.subscribe(receiver)
+            event = hooked.append("hooks", 1)
+            assert receiver.wait_for(lambda r: len(r) >= 3, 10)
+            path = f"/v1/subscriptions/{subscription['id']}"
+            state = wait_for_status(hooked, path, "disabled")
+            assert "3 attempts" in state["disabled_reason"]
+            assert "HTTP 500" in state["disabled_reason"]
+            assert len(receiver.requests) == 3
+
+            accepting = True
+            response = httpx.post(f"{hooked.base}{path}/reactivate", headers=hooked.headers)
+            assert response.status_code == 200
+            assert receiver.wait_for(lambda _: len(receiver.delivered_ids()) == 1, 10)
+            assert receiver.delivered_ids() == [event["id"]]
+
+
+def test_retry_after_is_honoured(hooked: Hooked) -> None:
+    with receiving(
+        lambda n: Reply(429, {"Retry-After": "1"}) if n == 1 else Reply(200)
+    ) as receiver:
+        hooked.subscribe(receiver)
+        hooked.append("hooks", 1)
+        assert receiver.wait_for(lambda r: len(r) >= 2, 10)
+        first, second = receiver.requests[:2]
+        assert second.at - first.at >= 0.9  # the schedule alone says 0.2 s
+
+
+def wait_for_status(hooked: Hooked, path: str, status: str) -> dict[str, Any]:
+    """Poll the subscription until it reaches a status (the API offers no push for this)."""
+    deadline = time.monotonic() + 10
+    while (state := hooked.get(path))["status"] != status:
+        assert time.monotonic() < deadline, f"still {state['status']}"
+        time.sleep(0.05)
+    return dict(state)
