@@ -39,6 +39,7 @@ from store.subscriptions import (
 log = logging.getLogger("timeline.webhooks")
 BATCH = 100
 IDLE_POLL_SECONDS = 1.0  # how often an idle worker looks for retries come due
+SHUTDOWN_GRACE_SECONDS = 3.0
 USER_AGENT = "DiplomaticTimeline-Webhooks/1"
 
 
@@ -64,7 +65,7 @@ def webhook_body(event: RecordedEvent) -> bytes:
 
 
 class DeliveryWorker:
-    """Claims due subscriptions and delivers their events, one subscription at a time per slot."""
+    """Claims due subscriptions and delivers their events; one task per subscription at a time."""
 
     def __init__(
         self,
@@ -86,33 +87,57 @@ class DeliveryWorker:
         self._lease = timedelta(seconds=2 * settings.timeout + 5)
 
     async def run(self) -> None:
-        """Serve subscriptions until the process shuts down."""
+        """Serve due subscriptions, up to `concurrency` at once, until the process shuts down."""
         async with httpx.AsyncClient(
             timeout=self._settings.timeout,
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
         ) as client:
-            await asyncio.gather(*(self._slot(client) for _ in range(self._settings.concurrency)))
-
-    async def _slot(self, client: httpx.AsyncClient) -> None:
-        while not self._notifier.closing:
+            serving: set[asyncio.Task[None]] = set()
             try:
-                if await self.step(client):
-                    continue
-                idle = await self._idle_seconds()
-            except Exception:  # a worker outlives any one failure; the lease makes it safe
-                log.exception("webhook delivery step failed; retrying shortly")
-                idle = IDLE_POLL_SECONDS
-            await self._notifier.wait(idle)
+                while not self._notifier.closing:
+                    idle = await self._dispatch(client, serving)
+                    woken = asyncio.ensure_future(self._notifier.wait(idle))
+                    await asyncio.wait({woken, *serving}, return_when=asyncio.FIRST_COMPLETED)
+                    woken.cancel()
+            finally:
+                # In-flight attempts get a moment to settle; any cut short is redelivered.
+                if serving:
+                    await asyncio.wait(serving, timeout=SHUTDOWN_GRACE_SECONDS)
+                for task in serving:
+                    task.cancel()
+                await asyncio.gather(*serving, return_exceptions=True)
+
+    async def _dispatch(self, client: httpx.AsyncClient, serving: set[asyncio.Task[None]]) -> float:
+        """Start serving due subscriptions while slots are free; seconds until one may be due."""
+        try:
+            while len(serving) < self._settings.concurrency:
+                held = await self._claim_due()
+                if held is None:
+                    break
+                task = asyncio.create_task(self._serve_logged(client, held))
+                serving.add(task)
+                task.add_done_callback(serving.discard)
+            return await self._idle_seconds()
+        except Exception:  # the worker outlives any one failure; leases make retrying safe
+            log.exception("webhook dispatch failed; retrying shortly")
+            return IDLE_POLL_SECONDS
 
     async def step(self, client: httpx.AsyncClient) -> bool:
-        """Serve one due subscription; False when none was due."""
-        head = await self._store.head()
-        held = await self._subscriptions.claim(head=head, now=self._clock(), lease=self._lease)
+        """Serve one due subscription to the end of its batch; False when none was due."""
+        held = await self._claim_due()
         if held is None:
             return False
         await self._serve(client, held)
         return True
+
+    async def _claim_due(self) -> Subscription | None:
+        # A read first: with nothing due (the usual case) no write transaction is begun.
+        due = await self._subscriptions.next_due(await self._store.head())
+        if due is None or due > self._clock():
+            return None
+        head = await self._store.head()
+        return await self._subscriptions.claim(head=head, now=self._clock(), lease=self._lease)
 
     async def _idle_seconds(self) -> float:
         due = await self._subscriptions.next_due(await self._store.head())
@@ -120,7 +145,14 @@ class DeliveryWorker:
             return IDLE_POLL_SECONDS
         return min(IDLE_POLL_SECONDS, max(0.01, (due - self._clock()).total_seconds()))
 
+    async def _serve_logged(self, client: httpx.AsyncClient, held: Subscription) -> None:
+        try:
+            await self._serve(client, held)
+        except Exception:  # its lease runs out and the subscription is served again
+            log.exception("serving webhook subscription %s failed", held.id)
+
     async def _serve(self, client: httpx.AsyncClient, held: Subscription) -> None:
+        head = await self._store.head()
         page = await read_after(self._store, FeedFilter.from_json(held.filter), held.cursor, BATCH)
         cursor, attempts = held.cursor, held.attempts
         for event in page.events:
@@ -138,7 +170,12 @@ class DeliveryWorker:
             cursor, attempts = settlement.cursor, 0
         await self._subscriptions.settle(
             held,
-            Settlement(cursor=page.reached, attempts=0, next_attempt_at=self._clock()),
+            # Past filtered-out events too: a short page saw every wanted event up to `head`.
+            Settlement(
+                cursor=page.reached if page.full else max(page.reached, head),
+                attempts=0,
+                next_attempt_at=self._clock(),
+            ),
             now=self._clock(),
             lease=None,
         )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -147,11 +147,14 @@ class SubscriptionStore:
         return await self._set_status(subscription_id, DELETED, None, now)
 
     async def reactivate(self, subscription_id: str, now: datetime) -> bool:
-        """Resume a disabled subscription at the event it stopped on, with a fresh schedule."""
+        """Resume a disabled subscription at the event it stopped on, with a fresh schedule.
+
+        An active one is left as it is (its retries keep their backoff); False if none is
+        disabled."""
         async with self._write() as conn:
             result = await conn.execute(
                 update(subscriptions)
-                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.status == DISABLED)
                 .values(
                     status=ACTIVE,
                     disabled_reason=None,
@@ -201,10 +204,17 @@ class SubscriptionStore:
         return replace(_subscription(row._mapping), lease_token=token)
 
     async def next_due(self, head: int) -> datetime | None:
-        """When the soonest active subscription behind `head` is due, if any is."""
+        """When the soonest active subscription behind `head` can be claimed, if any can."""
+        claimable_at = case(
+            (
+                subscriptions.c.leased_until > subscriptions.c.next_attempt_at,
+                subscriptions.c.leased_until,
+            ),
+            else_=subscriptions.c.next_attempt_at,
+        )
         async with self._read() as conn:
             soonest = await conn.scalar(
-                select(func.min(subscriptions.c.next_attempt_at)).where(
+                select(func.min(claimable_at)).where(
                     subscriptions.c.status == ACTIVE, subscriptions.c.cursor < head
                 )
             )
