@@ -19,7 +19,7 @@ from tests.e2e.conftest import TIMELINE, LiveServer, free_port, start_server, st
 from tests.e2e.test_feed import sse
 
 pytestmark = pytest.mark.postgres
-WRITERS, EVENTS_PER_WRITER = 4, 40
+WRITERS, EVENTS_PER_WRITER = 4, 500
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_every_client_on_both_processes_sees_every_position_once_in_order(
     for thread in writers:
         thread.start()
     for thread in [*writers, *readers]:
-        thread.join(timeout=60)
+        thread.join(timeout=600)
     for positions in seen:
         assert positions == list(range(2, total + 1))
 
