@@ -13,6 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
 from api.problems import handle_exception
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.notifier = notifier = Notifier()
         app.state.webhooks = settings.webhooks
         running: Services = app.state.services
+        app.state.feed_tail = FeedTail(running.store)
         watchers = [asyncio.create_task(poll(running.store, notifier))]
         if running.store.backend == "postgresql":
             watchers.append(asyncio.create_task(listen(settings.database_url, notifier)))

@@ -34,6 +34,15 @@ class FeedFilter:
             found["type"] = list(self.types)
         return {name: value for name, value in found.items() if value is not None}
 
+    def matches(self, event: RecordedEvent) -> bool:
+        """Whether every filter admits this event (read from memory, not the log index)."""
+        return (
+            (self.stream is None or event.stream == self.stream)
+            and (not self.types or event.type in self.types)
+            and (self.actor is None or self.actor in event.draft.actors())
+            and self.admits(event)
+        )
+
     def admits(self, event: RecordedEvent) -> bool:
         """Whether the filters the log index cannot apply (the proposal) admit this event."""
         return self.proposal is None or event.current_payload().get("proposal") == self.proposal

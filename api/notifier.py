@@ -19,8 +19,14 @@ class Notifier:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def wait(self, seconds: float) -> bool:
-        """Until the next notification (True), the timeout or shutdown (False)."""
+    async def wait(self, seconds: float, seen: int | None = None) -> bool:
+        """Until the next notification (True), the timeout or shutdown (False).
+
+        A reader passes the head it `seen` before it last read the log: if the log has grown
+        since, it returns at once, so a notification during the read is not slept through.
+        """
+        if seen is not None and self.head > seen and not self.closing:
+            return True
         changed = self._changed
         waiters = {
             asyncio.ensure_future(changed.wait()),

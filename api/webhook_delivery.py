@@ -96,8 +96,9 @@ class DeliveryWorker:
             serving: set[asyncio.Task[None]] = set()
             try:
                 while not self._notifier.closing:
+                    seen = self._notifier.head
                     idle = await self._dispatch(client, serving)
-                    woken = asyncio.ensure_future(self._notifier.wait(idle))
+                    woken = asyncio.ensure_future(self._notifier.wait(idle, seen))
                     await asyncio.wait({woken, *serving}, return_when=asyncio.FIRST_COMPLETED)
                     woken.cancel()
             finally:

@@ -7,19 +7,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.feed_filter import FeedFilter, read_after
+from api.feed_tail import FeedTail, sse_message
 from api.notifier import Notifier
-from api.presenters import event_out
 from api.problems import problem_specs
 from api.reading import invalid
 from api.services import Services
-from store.ports import RecordedEvent
 
 PAGE = 500
 
@@ -64,34 +62,38 @@ async def feed(
     services: Services = request.app.state.services
     cursor = after or 0
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        if not (last_event_id.isascii() and last_event_id.isdigit()):
             raise invalid("Last-Event-ID", "must be a log position (a non-negative integer)")
         cursor = max(cursor, int(last_event_id))
     wanted = FeedFilter(
         stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal
     )
     notifier: Notifier = request.app.state.notifier
-    return ServerSentEvent(_events(services, notifier, wanted, cursor))
+    tail: FeedTail = request.app.state.feed_tail
+    return ServerSentEvent(_events(services, notifier, tail, wanted, cursor))
 
 
 async def _events(
-    services: Services, notifier: Notifier, wanted: FeedFilter, cursor: int
+    services: Services, notifier: Notifier, tail: FeedTail, wanted: FeedFilter, cursor: int
 ) -> AsyncIterator[ServerSentEventMessage]:
     deadline = time.monotonic() + lifetime_seconds()
     while time.monotonic() < deadline and not notifier.closing:
-        page = await read_after(services.store, wanted, cursor, PAGE)
-        cursor = page.reached
-        for event in page.events:
-            yield _message(event)
-        if page.full:
-            continue
-        if not await notifier.wait(min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))):
-            yield ServerSentEventMessage(comment=f"head {await services.store.head()}", data=None)
-
-
-def _message(event: RecordedEvent) -> ServerSentEventMessage:
-    return ServerSentEventMessage(
-        id=event.position,
-        event=event.type,
-        data=msgspec.json.encode(event_out(event)).decode(),
-    )
+        seen = notifier.head
+        recent = await tail.after(cursor, seen)
+        if recent is not None:
+            for entry in recent:
+                cursor = entry.event.position
+                if wanted.matches(entry.event):
+                    yield entry.message
+        else:  # behind the tail: catch up from the log
+            head = await services.store.head()
+            page = await read_after(services.store, wanted, cursor, PAGE)
+            for event in page.events:
+                yield sse_message(event)
+            if page.full:
+                cursor = page.reached
+                continue
+            cursor = max(page.reached, head)  # a short page saw every wanted event up to head
+        wait = min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))
+        if not await notifier.wait(wait, seen):
+            yield ServerSentEventMessage(comment=f"head {max(cursor, notifier.head)}", data=None)
