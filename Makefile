@@ -7,7 +7,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
 
-.PHONY: run test lint install serve seed migrate contract-postgres clean bench-positions
+.PHONY: run test lint install serve seed migrate contract-postgres clean bench-positions bench-feed
 
 ## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
 run: install migrate seed serve
@@ -38,6 +38,10 @@ serve:
 ## the positions benchmark, quick variant (10k events, one run); the full run: bench/README.md
 bench-positions: install
 	$(UV) run python -m bench.positions --quick
+
+## the change-feed benchmark, quick variant (1 and 500 SSE clients); the full run: bench/README.md
+bench-feed: install
+	$(UV) run python -m bench.feed --quick
 
 # uv is the only tool we need beyond Python; fetch it into .tools/ when the machine lacks it.
 $(CURDIR)/.tools/bin/uv:

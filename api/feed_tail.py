@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 
 import msgspec
 from litestar.response import ServerSentEventMessage
@@ -66,7 +67,9 @@ class FeedTail:
         start = self._entries[0].event.position - 1 if self._entries else self._head
         if not start <= cursor <= self._head:
             return None
-        return [entry for entry in self._entries if entry.event.position > cursor]
+        # Positions are contiguous, so the wanted entries are the last `head - cursor`: O(new).
+        newest_first = islice(reversed(self._entries), self._head - cursor)
+        return list(newest_first)[::-1]
 
     async def _catch_up(self, head: int) -> None:
         if self._head is None:

@@ -6,18 +6,21 @@ import asyncio
 
 
 class Notifier:
-    """One per process: appends (here, or from another process via the database) ring it."""
+    """One per process: appends (here, or from another process via the database) ring it.
+
+    Every waiter awaits one shared future per generation, so waking hundreds of readers costs
+    no task per reader.
+    """
 
     def __init__(self) -> None:
-        self._changed = asyncio.Event()
-        self._closing = asyncio.Event()
+        self._changed: asyncio.Future[None] | None = None
+        self._closing = False
         self.head = 0
 
     def notify(self, head: int) -> None:
         """The log reached `head`: wake every waiting reader."""
         self.head = max(self.head, head)
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._release()
 
     async def wait(self, seconds: float, seen: int | None = None) -> bool:
         """Until the next notification (True), the timeout or shutdown (False).
@@ -25,25 +28,30 @@ class Notifier:
         A reader passes the head it `seen` before it last read the log: if the log has grown
         since, it returns at once, so a notification during the read is not slept through.
         """
-        if seen is not None and self.head > seen and not self.closing:
+        if self._closing:
+            return False
+        if seen is not None and self.head > seen:
             return True
-        changed = self._changed
-        waiters = {
-            asyncio.ensure_future(changed.wait()),
-            asyncio.ensure_future(self._closing.wait()),
-        }
+        if self._changed is None:
+            self._changed = asyncio.get_running_loop().create_future()
         try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-        return changed.is_set() and not self._closing.is_set()
+            # shield: a timed-out waiter must not cancel the future the others await
+            await asyncio.wait_for(asyncio.shield(self._changed), seconds)
+        except TimeoutError:
+            return False
+        return not self._closing
 
     def close(self) -> None:
         """Shutting down: release every reader so open streams end at once."""
-        self._closing.set()
+        self._closing = True
+        self._release()
 
     @property
     def closing(self) -> bool:
         """Whether the process is shutting down."""
-        return self._closing.is_set()
+        return self._closing
+
+    def _release(self) -> None:
+        changed, self._changed = self._changed, None
+        if changed is not None and not changed.done():
+            changed.set_result(None)

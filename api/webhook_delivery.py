@@ -113,38 +113,37 @@ class DeliveryWorker:
         """Start serving due subscriptions while slots are free; seconds until one may be due."""
         try:
             while len(serving) < self._settings.concurrency:
-                held = await self._claim_due()
+                wait, held = await self._claim_due()
                 if held is None:
-                    break
+                    return wait
                 task = asyncio.create_task(self._serve_logged(client, held))
                 serving.add(task)
                 task.add_done_callback(serving.discard)
-            return await self._idle_seconds()
+            return IDLE_POLL_SECONDS  # every slot busy: a finishing one wakes the loop
         except Exception:  # the worker outlives any one failure; leases make retrying safe
             log.exception("webhook dispatch failed; retrying shortly")
             return IDLE_POLL_SECONDS
 
     async def step(self, client: httpx.AsyncClient) -> bool:
         """Serve one due subscription to the end of its batch; False when none was due."""
-        held = await self._claim_due()
+        _, held = await self._claim_due()
         if held is None:
             return False
         await self._serve(client, held)
         return True
 
-    async def _claim_due(self) -> Subscription | None:
+    async def _claim_due(self) -> tuple[float, Subscription | None]:
+        """A due subscription, leased; or None and the seconds until one may be due."""
         # A read first: with nothing due (the usual case) no write transaction is begun.
-        due = await self._subscriptions.next_due(await self._store.head())
-        if due is None or due > self._clock():
-            return None
         head = await self._store.head()
-        return await self._subscriptions.claim(head=head, now=self._clock(), lease=self._lease)
-
-    async def _idle_seconds(self) -> float:
-        due = await self._subscriptions.next_due(await self._store.head())
+        due = await self._subscriptions.next_due(head)
         if due is None:
-            return IDLE_POLL_SECONDS
-        return min(IDLE_POLL_SECONDS, max(0.01, (due - self._clock()).total_seconds()))
+            return IDLE_POLL_SECONDS, None
+        wait = (due - self._clock()).total_seconds()
+        if wait > 0:
+            return min(IDLE_POLL_SECONDS, max(0.01, wait)), None
+        held = await self._subscriptions.claim(head=head, now=self._clock(), lease=self._lease)
+        return (0.05 if held is None else 0.0), held  # None: another process just took it
 
     async def _serve_logged(self, client: httpx.AsyncClient, held: Subscription) -> None:
         try:

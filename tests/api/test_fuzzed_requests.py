@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from api.seeding import seed
-from api.settings import Settings
+from api.settings import Settings, WebhookSettings
 from store.database import DatabaseUrl, create_engine
 from store.factory import open_store
 from store.keys import KeyStore
@@ -37,7 +37,9 @@ def fuzzed_api(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
     url = DatabaseUrl(f"sqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'fuzz.db'}")
     upgrade(url)
     token = asyncio.run(_prepare(url))
-    return create_app(Settings(database_url=url)), token
+    # No delivery worker: fuzzed subscriptions must not send requests to the internet.
+    settings = Settings(database_url=url, webhooks=WebhookSettings(concurrency=0))
+    return create_app(settings), token
 
 
 def test_no_fuzzed_request_gets_a_server_error(fuzzed_api: tuple[Any, str]) -> None:

@@ -79,3 +79,20 @@ def test_a_notification_during_a_read_is_not_slept_through() -> None:
         assert not await notifier.wait(0.01, notifier.head)
 
     asyncio.run(run())
+
+
+def test_one_notification_wakes_every_waiter_and_a_timeout_wakes_none() -> None:
+    async def run() -> None:
+        notifier = Notifier()
+        waiters = [asyncio.ensure_future(notifier.wait(60)) for _ in range(50)]
+        lonely = asyncio.ensure_future(notifier.wait(0.01))
+        assert await lonely is False  # its timeout did not disturb the others
+        await asyncio.sleep(0)
+        notifier.notify(7)
+        assert await asyncio.wait_for(asyncio.gather(*waiters), 1) == [True] * 50
+        closing = asyncio.ensure_future(notifier.wait(60))
+        await asyncio.sleep(0)
+        notifier.close()
+        assert await asyncio.wait_for(closing, 1) is False
+
+    asyncio.run(run())
