@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from api.problems import ApiProblem, FieldProblem
+from api.problems import ApiProblem
 from domain.drafts import field_error
 
 T = TypeVar("T")
@@ -18,10 +18,4 @@ def strict_body(data: Any, shape: type[T]) -> T:
         return msgspec.convert(data, shape, strict=True)
     except msgspec.ValidationError as error:
         invalid = field_error(str(error), "")
-        raise ApiProblem(
-            422,
-            "invalid-request",
-            "The request is invalid",
-            f"{invalid.field}: {invalid.message}",
-            errors=[FieldProblem(invalid.field, invalid.message)],
-        ) from None
+        raise ApiProblem.bad_body(invalid.field, invalid.message) from None

@@ -72,6 +72,22 @@ class ApiProblem(Exception):
         self.headers = headers or {}
         self.errors = errors
 
+    @classmethod
+    def bad_parameter(cls, field: str, message: str) -> ApiProblem:
+        """A 400 naming one query, path or header parameter."""
+        return cls._naming(400, "invalid-parameter", "Invalid parameter", field, message)
+
+    @classmethod
+    def bad_body(cls, field: str, message: str) -> ApiProblem:
+        """A 422 naming one field of a well-formed body."""
+        return cls._naming(422, "invalid-request", "The request is invalid", field, message)
+
+    @classmethod
+    def _naming(cls, status: int, slug: str, title: str, field: str, message: str) -> ApiProblem:
+        return cls(
+            status, slug, title, f"{field}: {message}", errors=[FieldProblem(field, message)]
+        )
+
 
 def problem_response(
     request: Request[Any, Any, Any] | None,

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import QueryParameter
 
-from api.problems import ApiProblem, FieldProblem
+from api.problems import ApiProblem
 from api.services import Services
 from domain.errors import InvalidValidTime
 from domain.valid_time import format_instant, parse_instant, to_micros, validate_timezone
@@ -102,13 +102,7 @@ def read_time(services: Services, as_of: str | None, known_at: str | None, tz: s
 
 def invalid(field: str, message: str) -> ApiProblem:
     """A 400 naming one query or path parameter."""
-    return ApiProblem(
-        400,
-        "invalid-parameter",
-        "Invalid parameter",
-        f"{field}: {message}",
-        errors=[FieldProblem(field, message)],
-    )
+    return ApiProblem.bad_parameter(field, message)
 
 
 def cached(request: Request[Any, Any, Any], body: Any, settled: bool) -> Response[Any]:

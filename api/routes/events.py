@@ -15,7 +15,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from api.auth import KEY_STATE, requires
 from api.bodies import strict_body
 from api.presenters import event_out
-from api.problems import PROBLEM_JSON, ApiProblem, FieldProblem, handle_exception, problem_specs
+from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from api.services import Services
 from domain.canonical import canonical_bytes
@@ -216,13 +216,7 @@ async def get_event(
     try:
         wanted = UUID(event_id)
     except ValueError:
-        raise ApiProblem(
-            400,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"event_id: {event_id!r} is not a UUID",
-            errors=[FieldProblem("event_id", "not a UUID")],
-        ) from None
+        raise ApiProblem.bad_parameter("event_id", f"{event_id!r} is not a UUID") from None
     services: Services = request.app.state.services
     event = await services.store.get(wanted)
     if event is None:

@@ -13,7 +13,7 @@ from api.auth import KEY_STATE, requires
 from api.bodies import strict_body
 from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter
-from api.problems import ApiProblem, FieldProblem, problem_specs
+from api.problems import ApiProblem, problem_specs
 from api.services import Services
 from api.subscription_schemas import (
     DeliveryOut,
@@ -63,10 +63,10 @@ async def create_subscription(
     try:
         await check_callback(body.url, allow_private=request.app.state.webhooks.allow_private)
     except CallbackRefused as refused:
-        raise _unprocessable("url", str(refused)) from None
+        raise ApiProblem.bad_body("url", str(refused)) from None
     head = await services.store.head()
     if body.after is not None and body.after > head:
-        raise _unprocessable("after", f"the log's head is {head}; `after` cannot be beyond it")
+        raise ApiProblem.bad_body("after", f"the log's head is {head}; `after` cannot be beyond it")
     key: ApiKey = request.state[KEY_STATE]
     made = await services.subscriptions.create(
         owner=key.id,
@@ -232,20 +232,10 @@ def _filter(given: FilterIn | None) -> FeedFilter:
         return FeedFilter()
     unknown = [name for name in given.type or () if name not in EVENT_TYPES]
     if unknown:
-        raise _unprocessable("filter.type", f"unknown event types: {', '.join(unknown)}")
+        raise ApiProblem.bad_body("filter.type", f"unknown event types: {', '.join(unknown)}")
     return FeedFilter(
         stream=given.stream,
         types=tuple(given.type or ()),
         actor=given.actor,
         proposal=given.proposal,
-    )
-
-
-def _unprocessable(field: str, message: str) -> ApiProblem:
-    return ApiProblem(
-        422,
-        "invalid-request",
-        "The request is invalid",
-        f"{field}: {message}",
-        errors=[FieldProblem(field, message)],
     )

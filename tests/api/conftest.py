@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -28,6 +29,17 @@ class Api:
     writer: dict[str, str]
     subscriber: dict[str, str]
     revoked: dict[str, str]
+
+
+def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
+    """Assert a problem document of this status and type; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["type"].endswith(f"/{slug}")
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body
 
 
 def bearer(token: str) -> dict[str, str]:

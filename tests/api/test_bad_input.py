@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 from tests.builders import raw_editorial, raw_position, raw_source
 from tests.clock import FrozenClock
 
@@ -26,16 +26,6 @@ async def post(api: Api, body: Any, headers: dict[str, str] | None = None) -> An
             **(api.writer if headers is None else headers),
         },
     )
-
-
-def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith(f"/{slug}")
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
 
 
 def fields(body: dict[str, Any]) -> list[str]:

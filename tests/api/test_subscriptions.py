@@ -17,7 +17,7 @@ from domain.valid_time import format_instant
 from domain.webhooks import RetrySchedule
 from store.ports import EventQuery
 from store.subscriptions import DeliveryAttempt, Settlement
-from tests.api.conftest import Api, bearer
+from tests.api.conftest import Api, bearer, problem
 
 URL = "https://93.184.216.34/hook"
 LEASE = timedelta(seconds=30)
@@ -67,16 +67,6 @@ async def other_key(api: Api, *scopes: str) -> dict[str, str]:
         "other", frozenset(scopes or {"subscriptions:write"}), api.services.clock()
     )
     return bearer(token)
-
-
-def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith(f"/{slug}")
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
 
 
 def fields(body: dict[str, Any]) -> list[str]:

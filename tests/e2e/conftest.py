@@ -11,7 +11,9 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 TIMELINE = str(Path(sys.executable).parent / "timeline")
@@ -28,6 +30,34 @@ class LiveServer:
     def writer(self) -> dict[str, str]:
         """Headers for an append."""
         return {"Authorization": f"Bearer {self.key}"}
+
+
+def statement(n: int) -> dict[str, Any]:
+    """A StatementMade citing the `wire` source that `register_wire` adds."""
+    return {
+        "type": "StatementMade",
+        "occurred_at": "2025-03-14",
+        "payload": {"speaker": "someone", "summary": f"statement {n}"},
+        "sources": [{"source": "wire"}],
+    }
+
+
+def register_wire(base: str, headers: dict[str, str]) -> None:
+    """Register the `wire` source on a fresh log, so statements can cite it."""
+    source = {
+        "type": "SourceRegistered",
+        "occurred_at": "2025-03-13",
+        "payload": {
+            "source": "wire",
+            "outlet": "Wire",
+            "headline": "H",
+            "published_on": "2025-03-13",
+        },
+    }
+    response = httpx.post(
+        f"{base}/v1/events", json={"stream": "sources", "events": [source]}, headers=headers
+    )
+    assert response.status_code == 201, response.text
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import psycopg
@@ -15,7 +14,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.databases import PostgresDatabases
-from tests.e2e.conftest import TIMELINE, LiveServer, free_port, start_server, stop_server
+from tests.e2e.conftest import (
+    TIMELINE,
+    LiveServer,
+    free_port,
+    register_wire,
+    start_server,
+    statement,
+    stop_server,
+)
 from tests.e2e.test_feed import sse
 
 pytestmark = pytest.mark.postgres
@@ -41,36 +48,12 @@ def two_servers(
     processes = [start_server(env, port) for port in ports]
     try:
         servers = [LiveServer(base=f"http://127.0.0.1:{p}", key=key) for p in ports]
-        source = {
-            "type": "SourceRegistered",
-            "occurred_at": "2025-03-13",
-            "payload": {
-                "source": "wire",
-                "outlet": "Wire",
-                "headline": "H",
-                "published_on": "2025-03-13",
-            },
-        }
-        response = httpx.post(
-            f"{servers[0].base}/v1/events",
-            json={"stream": "s", "events": [source]},
-            headers=servers[0].writer,
-        )
-        assert response.status_code == 201
+        register_wire(servers[0].base, servers[0].writer)
         libpq = make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
         yield servers[0], servers[1], libpq
     finally:
         for process in processes:
             stop_server(process)
-
-
-def statement(n: int) -> dict[str, Any]:
-    return {
-        "type": "StatementMade",
-        "occurred_at": "2025-03-14",
-        "payload": {"speaker": "someone", "summary": f"statement {n}"},
-        "sources": [{"source": "wire"}],
-    }
 
 
 def read_positions(server: LiveServer, until: int, into: list[int], ready: threading.Event) -> None:

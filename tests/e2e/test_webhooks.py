@@ -15,7 +15,14 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.e2e.conftest import TIMELINE, free_port, start_server, stop_server
+from tests.e2e.conftest import (
+    TIMELINE,
+    free_port,
+    register_wire,
+    start_server,
+    statement,
+    stop_server,
+)
 from tests.e2e.receiver import Receiver, Reply, receiving
 
 FAST_RETRIES = "0,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
@@ -66,15 +73,6 @@ class Hooked:
         return response.json()
 
 
-def statement(n: int) -> dict[str, Any]:
-    return {
-        "type": "StatementMade",
-        "occurred_at": "2025-03-14",
-        "payload": {"speaker": "someone", "summary": f"statement {n}"},
-        "sources": [{"source": "wire"}],
-    }
-
-
 def hooked_server(database_url: str, schedule: str = FAST_RETRIES) -> Iterator[Hooked]:
     """Migrate, register a source, make a key, serve; stopped at the end."""
     env = {
@@ -96,22 +94,7 @@ def hooked_server(database_url: str, schedule: str = FAST_RETRIES) -> Iterator[H
     port = free_port()
     hooked = Hooked(env, port, headers, start_server(env, port))
     try:
-        source = {
-            "type": "SourceRegistered",
-            "occurred_at": "2025-03-13",
-            "payload": {
-                "source": "wire",
-                "outlet": "Wire",
-                "headline": "H",
-                "published_on": "2025-03-13",
-            },
-        }
-        response = httpx.post(
-            f"{hooked.base}/v1/events",
-            json={"stream": "sources", "events": [source]},
-            headers=headers,
-        )
-        assert response.status_code == 201
+        register_wire(hooked.base, headers)
         yield hooked
     finally:
         stop_server(hooked.process)

@@ -4,6 +4,7 @@ one worker at a time, so every receiver gets every event once, in log order, nev
 from __future__ import annotations
 
 import threading
+from functools import partial
 from collections.abc import Iterator
 
 import httpx
@@ -55,7 +56,8 @@ def test_each_subscription_gets_every_event_once_in_order_from_either_process(
             thread.join(timeout=120)
         total = 2 * EVENTS_PER_PROCESS
         for receiver in (one, two):
-            assert receiver.wait_for(lambda _, r=receiver: len(r.delivered_ids()) >= total, 60)
+            everything_arrived = partial(lambda r, _: len(r.delivered_ids()) >= total, receiver)
+            assert receiver.wait_for(everything_arrived, 60)
 
         in_log_order = [
             str(e["id"])
