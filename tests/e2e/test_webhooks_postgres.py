@@ -4,8 +4,8 @@ one worker at a time, so every receiver gets every event once, in log order, nev
 from __future__ import annotations
 
 import threading
-from functools import partial
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
