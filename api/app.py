@@ -17,6 +17,7 @@ from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
 from api.problems import handle_exception
+from api.response_headers import API_VERSION, build, response_headers
 from api.routes.atom import atom_feed
 from api.routes.events import append_events, get_event, list_events
 from api.routes.feed import feed
@@ -46,8 +47,6 @@ from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.sql import SqlEventStore
 from store.subscriptions import SubscriptionStore
-
-API_VERSION = "1.0.0"
 
 
 def services_for(settings: Settings) -> Services:
@@ -127,12 +126,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return Litestar(
         route_handlers=[v1],
         lifespan=[lifespan],
+        before_send=[response_headers(API_VERSION, build())],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_methods=["GET", "HEAD", "OPTIONS"],
-            expose_headers=["ETag", "Location", "Link"],
+            expose_headers=["ETag", "Location", "Link", "API-Version", "X-Timeline-Build"],
         ),
         openapi_config=OpenAPIConfig(
             title="Diplomatic Timeline",

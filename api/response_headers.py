@@ -1,0 +1,56 @@
+"""Headers on every response: the API version and build, and the security headers a public JSON
+API should send (the docs page alone may load its scripts and styles)."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import PackageNotFoundError, version
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+
+API_VERSION = "1.0.0"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Permissions-Policy": "interest-cohort=()",
+}
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com https://cdn.jsdelivr.net data:; "
+    "img-src 'self' data: https://cdn.jsdelivr.net; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def build() -> str:
+    """This build: TIMELINE_BUILD when the deployment sets it, else the package version."""
+    configured = os.environ.get("TIMELINE_BUILD")
+    if configured:
+        return configured
+    try:
+        return version("diplomatic-timeline")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def response_headers(api_version: str, build_id: str) -> BeforeMessageSendHookHandler:
+    """A before-send hook adding the version, build and security headers to every response."""
+    fixed = {**SECURITY_HEADERS, "API-Version": api_version, "X-Timeline-Build": build_id}
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in fixed.items():
+            headers[name] = value
+        docs = str(scope.get("path", "")).startswith("/v1/docs")
+        headers["Content-Security-Policy"] = DOCS_POLICY if docs else API_POLICY
+
+    return add
