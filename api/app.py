@@ -45,6 +45,7 @@ from api.webhook_delivery import DeliveryWorker
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
+from store.rate_limits import RateLimiter
 from store.sql import SqlEventStore
 from store.subscriptions import SubscriptionStore
 
@@ -52,7 +53,11 @@ from store.subscriptions import SubscriptionStore
 def services_for(settings: Settings) -> Services:
     """Open the store, keys and idempotency records on the configured database."""
     store: SqlEventStore = open_store(settings.database_url, system_clock)
+    limit = settings.write_rate_limit
     return Services(
+        rate_limiter=None
+        if limit is None
+        else RateLimiter(store.engine, store.backend, limit=limit[0], seconds=limit[1]),
         store=store,
         keys=KeyStore(store.engine),
         idempotency=IdempotencyStore(store.engine),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.ports import Clock, EventStore
+from store.rate_limits import RateLimiter
 from store.subscriptions import SubscriptionStore
 
 
@@ -25,4 +26,5 @@ class Services:
     keys: KeyStore
     idempotency: IdempotencyStore
     subscriptions: SubscriptionStore
+    rate_limiter: RateLimiter | None = None
     clock: Clock = system_clock

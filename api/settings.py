@@ -48,6 +48,19 @@ class WebhookSettings:
     )
 
 
+def _write_rate_limit() -> tuple[int, int] | None:
+    """TIMELINE_WRITE_RATE_LIMIT: `writes/seconds` per key (default 600/60); `0` turns it off."""
+    text = (os.environ.get("TIMELINE_WRITE_RATE_LIMIT") or "600/60").strip()
+    if text == "0":
+        return None
+    count, _, seconds = text.partition("/")
+    if not (count.isascii() and count.isdigit() and seconds.isascii() and seconds.isdigit()):
+        raise ValueError(f"TIMELINE_WRITE_RATE_LIMIT must look like 600/60, not {text!r}")
+    if int(count) < 1 or not 1 <= int(seconds) <= 86_400:
+        raise ValueError(f"TIMELINE_WRITE_RATE_LIMIT: {text!r} is out of range")
+    return int(count), int(seconds)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """What a running API needs to know."""
@@ -57,3 +70,4 @@ class Settings:
     port: int = field(default_factory=lambda: int(os.environ.get("TIMELINE_PORT", "8000")))
     max_body_bytes: int = MAX_BODY_BYTES
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    write_rate_limit: tuple[int, int] | None = field(default_factory=_write_rate_limit)

@@ -168,4 +168,14 @@ class DeliveryRow(SQLModel, table=True):
     next_attempt_at: int | None = Field(default=None, sa_column=Column(BigInteger()))
 
 
+class RateWindowRow(SQLModel, table=True):
+    """How many writes one API key made in one fixed window, shared by every API process."""
+
+    __tablename__ = "rate_windows"
+
+    key_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    window_start: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    count: int = Field(sa_column=Column(Integer(), nullable=False))
+
+
 metadata = SQLModel.metadata

@@ -39,7 +39,7 @@ MAX_PAGE = 1000
     ),
     guards=[requires("events:write")],
     status_code=201,
-    responses=problem_specs(400, 401, 403, 409, 413, 422, 503),
+    responses=problem_specs(400, 401, 403, 409, 413, 422, 429, 503),
     security=[{"bearer": []}],
     tags=["events"],
 )

@@ -50,7 +50,7 @@ GUARDED: dict[str, Any] = {
         "id). The signing secret is in this response only."
     ),
     status_code=201,
-    responses=problem_specs(400, 401, 403, 413, 422, 503),
+    responses=problem_specs(400, 401, 403, 413, 422, 429, 503),
     **GUARDED,
 )
 async def create_subscription(
@@ -119,7 +119,7 @@ async def get_subscription(
     operation_id="deleteSubscription",
     summary="Stop a webhook subscription for good",
     status_code=204,
-    responses=problem_specs(400, 401, 403, 404, 503),
+    responses=problem_specs(400, 401, 403, 404, 429, 503),
     **GUARDED,
 )
 async def delete_subscription(
@@ -138,7 +138,7 @@ async def delete_subscription(
     summary="Resume a disabled subscription",
     description="Deliveries restart at the event it stopped on, with a fresh retry schedule.",
     status_code=200,
-    responses=problem_specs(400, 401, 403, 404, 503),
+    responses=problem_specs(400, 401, 403, 404, 429, 503),
     **GUARDED,
 )
 async def reactivate_subscription(
