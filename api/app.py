@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
+from api.openapi_document import complete_openapi
 from api.problems import handle_exception
 from api.response_headers import API_VERSION, build, response_headers
 from api.routes.atom import atom_feed
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             list_deliveries,
         ],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[v1],
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build())],
@@ -160,6 +161,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
         debug=False,
     )
+    complete_openapi(app)
+    return app
 
 
 def app_factory() -> Any:

@@ -1,0 +1,166 @@
+"""What Litestar cannot say in the OpenAPI document by itself, added once when the app is made:
+the exact schemas of the write bodies (handlers take raw JSON and convert it strictly, so
+Litestar sees only an object), examples from the seed data, the webhook payload under
+`webhooks`, and `links` from an append to what it appended and from an event to its position."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.openapi.spec import (
+    Link,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    PathItem,
+    Reference,
+    RequestBody,
+)
+
+from api.schemas import AppendIn
+from api.subscription_schemas import SubscriptionIn
+from seeds.dataset import load_dataset
+
+REF = "#/components/schemas/{name}"
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Patch the app's (cached) OpenAPI document in place."""
+    document = app.openapi_schema
+    _, components = msgspec.json.schema_components((AppendIn, SubscriptionIn), ref_template=REF)
+    assert document.components is not None and document.components.schemas is not None
+    for name, schema in components.items():
+        document.components.schemas.setdefault(name, schema)
+    operations = _operations(document)
+    operations["appendEvents"].request_body = _body("AppendIn", _append_example())
+    operations["createSubscription"].request_body = _body(
+        "SubscriptionIn",
+        {
+            "url": "https://newsroom.example/hooks/timeline",
+            "filter": {"proposal": "us-30-day-ceasefire-2025", "type": ["PositionStated"]},
+            "description": "Desk alert: any party's stance on the 30-day ceasefire",
+        },
+    )
+    _link(
+        operations["appendEvents"],
+        "201",
+        "GetAppendedEvent",
+        "getEvent",
+        {"event_id": "$response.body#/events/0/id"},
+        "The first event of the batch",
+    )
+    _link(
+        operations["getEvent"],
+        "200",
+        "GetAffectedPosition",
+        "getPosition",
+        {"proposal": "$response.body#/payload/proposal", "actor": "$response.body#/payload/actor"},
+        "The position a PositionStated (or a condition event) sets",
+    )
+    _link(
+        operations["createSubscription"],
+        "201",
+        "GetSubscription",
+        "getSubscription",
+        {"subscription_id": "$response.body#/id"},
+        "The new subscription",
+    )
+    _link(
+        operations["createSubscription"],
+        "201",
+        "ListDeliveries",
+        "listDeliveries",
+        {"subscription_id": "$response.body#/id"},
+        "Its delivery attempts",
+    )
+    document.webhooks = {"event": _webhook()}
+
+
+def _operations(document: OpenAPI) -> dict[str, Operation]:
+    found: dict[str, Operation] = {}
+    for item in (document.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method)
+            if operation is not None and operation.operation_id:
+                found[operation.operation_id] = operation
+    return found
+
+
+def _body(name: str, example: dict[str, Any]) -> RequestBody:
+    return RequestBody(
+        required=True,
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=Reference(ref=REF.format(name=name)), example=example
+            )
+        },
+    )
+
+
+def _link(
+    operation: Operation,
+    status: str,
+    name: str,
+    target: str,
+    parameters: dict[str, Any],
+    description: str,
+) -> None:
+    response = (operation.responses or {}).get(status)
+    assert isinstance(response, OpenAPIResponse), f"{operation.operation_id} has no {status}"
+    response.links = {
+        **(response.links or {}),
+        name: Link(operation_id=target, parameters=parameters, description=description),
+    }
+
+
+def _append_example() -> dict[str, Any]:
+    """Putin's conditional support of 13 March, as the seed data records it."""
+    for stream in load_dataset():
+        for event in stream.events:
+            payload = event["payload"]
+            if event["type"] == "PositionStated" and payload.get("speaker") == "vladimir-putin":
+                trimmed = {**event, "sources": event["sources"][:1]}
+                trimmed["payload"] = {**payload, "conditions": payload["conditions"][:2]}
+                return {"stream": stream.stream, "events": [trimmed]}
+    raise LookupError("the seed data has no PositionStated by vladimir-putin")
+
+
+def _webhook() -> PathItem:
+    payload = {
+        "type": "object",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "The event type",
+                "example": "PositionStated",
+            },
+            "timestamp": {"type": "string", "format": "date-time", "description": "recorded_at"},
+            "data": {"$ref": REF.format(name="EventOut")},
+        },
+    }
+    return PathItem(
+        post=Operation(
+            operation_id="receiveEvent",
+            summary="An event appended to the log, POSTed to each matching subscription",
+            description=(
+                "Signed per Standard Webhooks: `webhook-id` is the event id (deduplicate on it: "
+                "delivery is at least once), `webhook-timestamp`, and `webhook-signature` "
+                "(`v1,` + base64 HMAC-SHA256 of `id.timestamp.body` with the subscription "
+                "secret). Events reach a subscription in log order. Answer 2xx to accept; "
+                "410 disables the subscription; other answers are retried on the schedule, "
+                "honouring `Retry-After`."
+            ),
+            request_body=RequestBody(
+                required=True,
+                content={"application/json": OpenAPIMediaType(schema=payload)},  # type: ignore[arg-type]
+            ),
+            responses={
+                "2XX": OpenAPIResponse(description="Accepted"),
+                "410": OpenAPIResponse(description="Gone: disable this subscription"),
+            },
+        )
+    )
