@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from api.services import system_clock
-from api.settings import WebhookSettings
+from api.settings import Settings
 from store.database import DatabaseUrl, configured_url
 from store.errors import StoreError
 from store.keys import SCOPES, KeyStore
@@ -67,7 +67,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     url = configured_url()
     try:
-        WebhookSettings()
+        Settings()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     if workers > 1 and url.backend == "sqlite":

@@ -44,7 +44,7 @@ class WebhookSettings:
         default_factory=lambda: _number("TIMELINE_WEBHOOK_TIMEOUT", "10", low=0.1, high=120)
     )
     concurrency: int = field(
-        default_factory=lambda: int(_number("TIMELINE_WEBHOOK_CONCURRENCY", "4", low=1, high=64))
+        default_factory=lambda: int(_number("TIMELINE_WEBHOOK_CONCURRENCY", "4", low=0, high=64))
     )
 
 

@@ -1,0 +1,38 @@
+"""Configuration from the environment: documented values are taken, bad ones named."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import Settings, WebhookSettings
+
+
+def test_zero_webhook_concurrency_turns_the_worker_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMELINE_WEBHOOK_CONCURRENCY", "0")
+    assert WebhookSettings().concurrency == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TIMELINE_WEBHOOK_CONCURRENCY", "-1"),
+        ("TIMELINE_WEBHOOK_TIMEOUT", "soon"),
+        ("TIMELINE_WEBHOOK_RETRY_SCHEDULE", "0,five"),
+        ("TIMELINE_WRITE_RATE_LIMIT", "many"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        Settings()
+
+
+def test_the_write_rate_limit_is_read_as_writes_per_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMELINE_WRITE_RATE_LIMIT", "30/10")
+    assert Settings().write_rate_limit == (30, 10)
+    monkeypatch.setenv("TIMELINE_WRITE_RATE_LIMIT", "0")
+    assert Settings().write_rate_limit is None
