@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "rate_windows",
         sa.Column("key_id", sa.String(length=32), nullable=False),
@@ -30,5 +29,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("rate_windows")
