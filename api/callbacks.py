@@ -18,6 +18,8 @@ class CallbackRefused(ValueError):
 
 async def check_callback(url: str, *, allow_private: bool) -> None:
     """Raise CallbackRefused unless the URL is usable as a webhook target."""
+    if any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        raise CallbackRefused("the URL may not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)

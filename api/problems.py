@@ -202,6 +202,15 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 "Request body too large",
                 "the request body is over the 1 MiB limit",
             )
+        case RecursionError() | UnicodeDecodeError():
+            # msgspec's decoder raises these for JSON nested too deep or bytes that are not UTF-8
+            return problem_response(
+                request,
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                "the body is not JSON this API can read: nested too deep, or not UTF-8",
+            )
         case ClientException() if isinstance(error.__cause__, SerializationException):
             return problem_response(
                 request,

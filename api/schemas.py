@@ -7,12 +7,13 @@ from uuid import UUID
 
 import msgspec
 
+from domain.vocabulary import END, Quote
 from store.submission import MAX_BATCH
 
 Stream = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}" + END,
         description="A stream id: letters, digits and . _ : / -, at most 200 characters.",
         examples=["proposal-us-30-day-ceasefire-2025"],
     ),
@@ -27,14 +28,14 @@ class CitationIn(Strict):
     """A source an event rests on, with an optional short verbatim quote."""
 
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    quote: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    quote: Quote | None = None
 
 
 class CodesIn(Strict):
     """CAMEO and PLOVER codes that override the type's defaults."""
 
-    cameo: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,4}$")] | None = None
-    plover: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2,20}$")] | None = None
+    cameo: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,4}" + END)] | None = None
+    plover: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2,20}" + END)] | None = None
     plover_mode: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 

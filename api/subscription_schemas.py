@@ -8,15 +8,16 @@ from uuid import UUID
 import msgspec
 
 from api.schemas import Stream, Strict
+from domain.vocabulary import PRINTABLE_PATTERN, Slug
 
-Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+TypeName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
 class FilterIn(Strict):
     """Which events a subscription receives; every field narrows, none means all."""
 
     stream: Stream | None = None
-    type: Annotated[list[Slug], msgspec.Meta(max_length=50)] | None = None
+    type: Annotated[list[TypeName], msgspec.Meta(max_length=50)] | None = None
     actor: Slug | None = None
     proposal: Slug | None = None
 
@@ -34,7 +35,9 @@ class SubscriptionIn(Strict):
         ),
     ]
     filter: FilterIn | None = None
-    description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE_PATTERN)] | None = (
+        None
+    )
     after: (
         Annotated[
             int,

@@ -249,7 +249,7 @@ class DeliveryWorker:
                 return answer(response.status_code, None, response.headers.get("retry-after"))
         except httpx.TimeoutException:
             return answer(None, f"no answer within {self._settings.timeout:g} s", None)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return answer(None, f"{type(error).__name__}: {error}"[:500], None)
 
 

@@ -44,7 +44,13 @@ class MeetingFormat(StrEnum):
     VIDEO = "video"
 
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Python's `$` also matches before a final newline; `(?!\n)` makes it the true end (and is valid
+# ECMA-262, the JSON Schema dialect these patterns are published in).
+END = r"$(?!\n)"
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*" + END
+# Free text may hold any character but C0/C1-style controls (tab and newlines are fine) and the
+# Unicode non-characters U+FFFE/U+FFFF: neither PostgreSQL (NUL) nor XML (Atom) can carry them.
+PRINTABLE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]*$"
 
 Slug = Annotated[
     str,
@@ -55,14 +61,17 @@ Slug = Annotated[
         description="A lower-case slug id such as `russia` or `yuri-ushakov`.",
     ),
 ]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=PRINTABLE_PATTERN)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=PRINTABLE_PATTERN)]
 Quote = Annotated[
     str,
     msgspec.Meta(
-        min_length=1, max_length=1000, description="A short quote, verbatim from the cited source."
+        min_length=1,
+        max_length=1000,
+        pattern=PRINTABLE_PATTERN,
+        description="A short quote, verbatim from the cited source.",
     ),
 ]
-WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]*$")]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=2000)]
-LanguageTag = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
+WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]*" + END)]
+Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+" + END, max_length=2000)]
+LanguageTag = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*" + END)]

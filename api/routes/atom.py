@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -88,7 +89,7 @@ def _entry(feed: FeedGenerator, base: str, event: RecordedEvent) -> None:
     payload = event.current_payload()
     entry = feed.add_entry()
     entry.id(f"urn:uuid:{event.id}")
-    entry.title(f"{event.type}: {_headline(payload)}")
+    entry.title(_xml_safe(f"{event.type}: {_headline(payload)}"))
     entry.updated(format_instant(event.recorded_at))
     entry.published(format_instant(event.recorded_at))
     entry.link(href=f"{base}/v1/events/{event.id}", rel="alternate", type="application/json")
@@ -96,7 +97,7 @@ def _entry(feed: FeedGenerator, base: str, event: RecordedEvent) -> None:
     lines += [
         f"Source: {c.source}" + (f' "{c.quote}"' if c.quote else "") for c in event.draft.sources
     ]
-    entry.content("\n".join(lines), type="text")
+    entry.content(_xml_safe("\n".join(lines)), type="text")
     for actor in event.draft.actors():
         entry.category(term=actor, label=actor)
 
@@ -117,8 +118,17 @@ def _tombstone(event: RecordedEvent) -> Any:
         when=format_instant(event.recorded_at),
     )
     comment = etree.SubElement(deleted, f"{{{TOMBSTONES}}}comment")
-    comment.text = str(payload["reason"])
+    comment.text = _xml_safe(str(payload["reason"]))
     return deleted
+
+
+def _xml_safe(text: str) -> str:
+    """Text with the characters XML 1.0 cannot carry replaced (input refuses them; old events
+    written before that rule must not break the feed)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _first_entry(xml: Any) -> int:

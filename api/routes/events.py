@@ -53,6 +53,7 @@ async def append_events(
             required=False,
             min_length=1,
             max_length=255,
+            pattern=r"^[\x20-\x7e]+$",
             description="Retries with the same key and body get the first response again.",
         ),
     ] = None,
@@ -82,8 +83,9 @@ async def _submit(
 
 
 def _correlation(request: Request[Any, Any, Any]) -> dict[str, str]:
-    value = request.headers.get("x-correlation-id") or request.headers.get("x-request-id")
-    return {"correlation_id": value[:200]} if value else {}
+    value = request.headers.get("x-correlation-id") or request.headers.get("x-request-id") or ""
+    printable = "".join(c for c in value[:200] if "\x21" <= c <= "\x7e")
+    return {"correlation_id": printable} if printable else {}
 
 
 async def _idempotently(

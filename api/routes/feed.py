@@ -20,6 +20,7 @@ from api.reading import invalid
 from api.services import Services
 
 PAGE = 500
+MAX_ID = 2**53
 
 
 def heartbeat_seconds() -> float:
@@ -62,8 +63,8 @@ async def feed(
     services: Services = request.app.state.services
     cursor = after or 0
     if last_event_id is not None:
-        if not (last_event_id.isascii() and last_event_id.isdigit()):
-            raise invalid("Last-Event-ID", "must be a log position (a non-negative integer)")
+        if not (last_event_id.isascii() and last_event_id.isdigit()) or int(last_event_id) > MAX_ID:
+            raise invalid("Last-Event-ID", f"must be a log position (an integer 0..{MAX_ID})")
         cursor = max(cursor, int(last_event_id))
     wanted = FeedFilter(
         stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal

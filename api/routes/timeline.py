@@ -40,7 +40,7 @@ async def timeline(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     after: Annotated[
         str | None,
-        QueryParameter(max_length=64, pattern=r"^-?[0-9]+\.[0-9]+$", description="Cursor."),
+        QueryParameter(max_length=64, pattern=r"^-?[0-9]+\.[0-9]+$(?!\n)", description="Cursor."),
     ] = None,
 ) -> Response[TimelinePage]:
     """World events that overlap [from, to], as known at known_at, one page at a time."""
