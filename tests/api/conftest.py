@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.services import Services
 from api.settings import Settings, WebhookSettings
+from store.database import DatabaseUrl
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
@@ -47,10 +49,12 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIterator[Api]:
-    """The API on an empty log."""
-    store = open_store(sqlite_databases.fresh(), clock)
+@asynccontextmanager
+async def serving(
+    url: DatabaseUrl, clock: FrozenClock, *, seeded: bool = False
+) -> AsyncIterator[Api]:
+    """The API over a fresh database, with a key of each kind; optionally seeded."""
+    store = open_store(url, clock)
     keys = KeyStore(store.engine)
     services = Services(
         store=store,
@@ -63,11 +67,24 @@ async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIte
     _, subscriber = await keys.create("subscriber", frozenset({"subscriptions:write"}), clock())
     revoked_key, revoked = await keys.create("gone", frozenset({"events:write"}), clock())
     await keys.revoke(revoked_key.id, clock())
+    if seeded:
+        from api.seeding import seed
+
+        await seed(store, clock)
     # No delivery worker: webhook deliveries are tested against real receivers in e2e/.
     settings = Settings(webhooks=WebhookSettings(concurrency=0, allow_private=False))
-    async with AsyncTestClient(app=create_app(settings, services=services)) as client:
-        yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
-    await store.close()
+    try:
+        async with AsyncTestClient(app=create_app(settings, services=services)) as client:
+            yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def api(sqlite_databases: SqliteDatabases, clock: FrozenClock) -> AsyncIterator[Api]:
+    """The API on an empty log."""
+    async with serving(sqlite_databases.fresh(), clock) as running:
+        yield running
 
 
 @pytest.fixture

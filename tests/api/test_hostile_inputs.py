@@ -27,19 +27,10 @@ from uuid import uuid4
 import httpx
 import pytest
 import pytest_asyncio
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
-from api.app import create_app
-from api.seeding import seed
-from api.services import Services
-from api.settings import Settings, WebhookSettings
-from store.factory import open_store
-from store.idempotency import IdempotencyStore
-from store.keys import KeyStore
 from store.sql import SqlEventStore
-from store.subscriptions import SubscriptionStore
-from tests.api.conftest import Api, bearer
+from tests.api.conftest import Api, serving
 from tests.builders import raw_source
 from tests.clock import FrozenClock
 from tests.databases import SqliteDatabases
@@ -88,25 +79,8 @@ CORS_PREFLIGHT = (
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def shared(sqlite_databases: SqliteDatabases) -> AsyncIterator[Api]:
     """One seeded app for every case that only needs deltas."""
-    clock = FrozenClock()
-    store = open_store(sqlite_databases.fresh(), clock)
-    keys = KeyStore(store.engine)
-    services = Services(
-        store=store,
-        keys=keys,
-        idempotency=IdempotencyStore(store.engine),
-        subscriptions=SubscriptionStore(store.engine, store.backend),
-        clock=clock,
-    )
-    _, writer = await keys.create("writer", frozenset({"events:write"}), clock())
-    _, subscriber = await keys.create("subscriber", frozenset({"subscriptions:write"}), clock())
-    revoked_key, revoked = await keys.create("gone", frozenset({"events:write"}), clock())
-    await keys.revoke(revoked_key.id, clock())
-    await seed(store, clock)
-    settings = Settings(webhooks=WebhookSettings(concurrency=0, allow_private=False))
-    async with AsyncTestClient(app=create_app(settings, services=services)) as client:
-        yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
-    await store.close()
+    async with serving(sqlite_databases.fresh(), FrozenClock(), seeded=True) as running:
+        yield running
 
 
 @pytest.fixture
