@@ -50,22 +50,29 @@ class FeedFilter:
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
-    """The wanted events of one page of the log, and how far the page reached."""
+    """The wanted events of one page of the log, and the cursor to read on from."""
 
     events: list[RecordedEvent]
-    reached: int
+    resume: int
     full: bool
 
 
 async def read_after(store: EventStore, wanted: FeedFilter, after: int, limit: int) -> FeedPage:
-    """The wanted events among the next `limit` candidates after position `after`."""
+    """The wanted events among the next `limit` candidates after position `after`.
+
+    A short page saw every wanted event up to the head read before it, so the cursor moves past
+    the unwanted ones there too; a full page resumes after its last candidate.
+    """
+    head = await store.head()
     page = await store.read(
         EventQuery(
             after=after, limit=limit, stream=wanted.stream, types=wanted.types, actor=wanted.actor
         )
     )
+    reached = page[-1].position if page else after
+    full = len(page) == limit
     return FeedPage(
         events=[event for event in page if wanted.admits(event)],
-        reached=page[-1].position if page else after,
-        full=len(page) == limit,
+        resume=reached if full else max(reached, head),
+        full=full,
     )

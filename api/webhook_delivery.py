@@ -152,7 +152,6 @@ class DeliveryWorker:
             log.exception("serving webhook subscription %s failed", held.id)
 
     async def _serve(self, client: httpx.AsyncClient, held: Subscription) -> None:
-        head = await self._store.head()
         page = await read_after(self._store, FeedFilter.from_json(held.filter), held.cursor, BATCH)
         cursor, attempts = held.cursor, held.attempts
         for event in page.events:
@@ -170,12 +169,7 @@ class DeliveryWorker:
             cursor, attempts = settlement.cursor, 0
         await self._subscriptions.settle(
             held,
-            # Past filtered-out events too: a short page saw every wanted event up to `head`.
-            Settlement(
-                cursor=page.reached if page.full else max(page.reached, head),
-                attempts=0,
-                next_attempt_at=self._clock(),
-            ),
+            Settlement(cursor=page.resume, attempts=0, next_attempt_at=self._clock()),
             now=self._clock(),
             lease=None,
         )

@@ -144,7 +144,13 @@ class SubscriptionStore:
 
     async def delete(self, subscription_id: str, now: datetime) -> bool:
         """Stop deliveries for good; its attempts stay on record. False if there is none."""
-        return await self._set_status(subscription_id, DELETED, None, now)
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
+                .values(status=DELETED, changed_at=to_micros(now))
+            )
+            return bool(result.rowcount)
 
     async def reactivate(self, subscription_id: str, now: datetime) -> bool:
         """Resume a disabled subscription at the event it stopped on, with a fresh schedule.
@@ -260,17 +266,6 @@ class SubscriptionStore:
                     )
                 )
                 .values(**values)
-            )
-            return bool(result.rowcount)
-
-    async def _set_status(
-        self, subscription_id: str, status: str, reason: str | None, now: datetime
-    ) -> bool:
-        async with self._write() as conn:
-            result = await conn.execute(
-                update(subscriptions)
-                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
-                .values(status=status, disabled_reason=reason, changed_at=to_micros(now))
             )
             return bool(result.rowcount)
 

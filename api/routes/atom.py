@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from lxml import etree
 
+from api.feed_filter import FeedFilter
 from api.log_view import known_events
 from api.problems import problem_specs
 from api.services import Services
@@ -47,14 +48,10 @@ async def atom_feed(
     """One page of entries, newest first, with links to the newer and older pages."""
     services: Services = request.app.state.services
     everything = await known_events(services.store, datetime.max.replace(tzinfo=UTC))
-    matching = [
-        e
-        for e in everything
-        if (stream is None or e.stream == stream)
-        and (not event_type or e.type in event_type)
-        and (actor is None or actor in e.draft.actors())
-        and (proposal is None or e.current_payload().get("proposal") == proposal)
-    ]
+    wanted = FeedFilter(
+        stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal
+    )
+    matching = [e for e in everything if wanted.matches(e)]
     newest_first = [e for e in reversed(matching) if before is None or e.position < before]
     page = newest_first[:PAGE]
     filters = {"stream": stream, "actor": actor, "proposal": proposal}

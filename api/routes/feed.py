@@ -87,14 +87,12 @@ async def _events(
                 if wanted.matches(entry.event):
                     yield entry.message
         else:  # behind the tail: catch up from the log
-            head = await services.store.head()
             page = await read_after(services.store, wanted, cursor, PAGE)
             for event in page.events:
                 yield sse_message(event)
+            cursor = page.resume
             if page.full:
-                cursor = page.reached
                 continue
-            cursor = max(page.reached, head)  # a short page saw every wanted event up to head
         wait = min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))
         if not await notifier.wait(wait, seen):
             yield ServerSentEventMessage(comment=f"head {max(cursor, notifier.head)}", data=None)
