@@ -17,6 +17,7 @@ from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
 from api.openapi_document import complete_openapi
+from api.problem_rewrites import problem_bodies
 from api.problems import handle_exception
 from api.response_headers import API_VERSION, build, response_headers
 from api.routes.atom import atom_feed
@@ -42,6 +43,7 @@ from api.routes.subscriptions import (
 from api.routes.timeline import timeline
 from api.services import Services, system_clock
 from api.settings import Settings
+from api.strict_query import read_query_strictly
 from api.webhook_delivery import DeliveryWorker
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
@@ -132,7 +134,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Litestar(
         route_handlers=[v1],
         lifespan=[lifespan],
-        before_send=[response_headers(API_VERSION, build())],
+        before_send=[response_headers(API_VERSION, build()), problem_bodies()],
+        before_request=read_query_strictly,
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(

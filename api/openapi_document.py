@@ -5,6 +5,7 @@ Litestar sees only an object), examples from the seed data, the webhook payload 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import msgspec
@@ -18,8 +19,11 @@ from litestar.openapi.spec import (
     PathItem,
     Reference,
     RequestBody,
+    Schema,
 )
+from litestar.openapi.spec.enums import OpenAPIType
 
+from api.parameters import exact_schemas
 from api.schemas import AppendIn
 from api.subscription_schemas import SubscriptionIn
 from seeds.dataset import load_dataset
@@ -35,6 +39,8 @@ def complete_openapi(app: Litestar) -> None:
     for name, schema in components.items():
         document.components.schemas.setdefault(name, schema)
     operations = _operations(document)
+    for operation in operations.values():
+        _exact_parameters(operation)
     operations["appendEvents"].request_body = _body("AppendIn", _append_example())
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
@@ -77,6 +83,38 @@ def complete_openapi(app: Litestar) -> None:
         "Its delivery attempts",
     )
     document.webhooks = {"event": _webhook()}
+
+
+def _exact_parameters(operation: Operation) -> None:
+    """Parameters as the server reads them: a query string cannot carry null, so an optional
+    parameter is its value's schema; and the schemas annotations cannot state."""
+    exact = exact_schemas()
+    for parameter in operation.parameters or ():
+        if isinstance(parameter, Reference):
+            continue
+        if parameter.param_in == "query" and parameter.name in exact:
+            said = getattr(parameter.schema, "description", None)
+            described = {"description": said} if said else {}
+            parameter.schema = {**exact[parameter.name], **described}  # type: ignore[assignment]
+        elif isinstance(parameter.schema, Schema):
+            parameter.schema = _without_null(parameter.schema)
+
+
+def _without_null(schema: Schema) -> Schema:
+    """`oneOf: [X, null]` as X, keeping the constraints Litestar put beside the oneOf."""
+    kept = [
+        choice
+        for choice in schema.one_of or ()
+        if not (isinstance(choice, Schema) and choice.type == OpenAPIType.NULL)
+    ]
+    if len(kept) != 1 or not isinstance(kept[0], Schema) or len(kept) == len(schema.one_of or ()):
+        return schema
+    beside = {
+        field.name: getattr(schema, field.name)
+        for field in dataclasses.fields(schema)
+        if field.name != "one_of" and getattr(schema, field.name) is not None
+    }
+    return dataclasses.replace(kept[0], **beside)
 
 
 def _operations(document: OpenAPI) -> dict[str, Operation]:

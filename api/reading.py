@@ -1,15 +1,14 @@
-"""Read parameters every read shares (as_of, known_at, tz) and the caching of past answers."""
+"""The read time every read shares (as_of, known_at, tz) and the caching of past answers."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
 from api.services import Services
@@ -19,29 +18,6 @@ from store.projection import FOREVER
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-
-AsOf = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=64,
-        description=(
-            "Valid time: a datetime with offset, or a date meaning the end of that day in `tz`. "
-            "Default: now."
-        ),
-        examples=[],
-    ),
-]
-KnownAt = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=64,
-        description="Transaction time: what the log knew then; forms as `as_of`. Default: now.",
-    ),
-]
-Tz = Annotated[
-    str,
-    QueryParameter(max_length=64, description="IANA zone for bare dates (default UTC)."),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +53,10 @@ class ReadTime:
         return {"as_of": format_instant(self.as_of), "known_at": format_instant(self.known_at)}
 
 
-def moment(value: str, tz: str, field: str) -> datetime:
+def moment(value: str, tz: str, field: str, *, day_start: bool = False) -> datetime:
     """A query moment, or a 400 that names the parameter."""
     try:
-        return parse_instant(value, tz)
+        return parse_instant(value, tz, day_start=day_start)
     except InvalidValidTime as error:
         raise invalid(field, str(error)) from None
 

@@ -7,13 +7,14 @@ from uuid import UUID
 
 import msgspec
 
+from api.parameters import STREAM_PATTERN
 from domain.vocabulary import END, Quote
 from store.submission import MAX_BATCH
 
 Stream = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}" + END,
+        pattern=STREAM_PATTERN,
         description="A stream id: letters, digits and . _ : / -, at most 200 characters.",
         examples=["proposal-us-30-day-ceasefire-2025"],
     ),

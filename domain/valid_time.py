@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from edtf import Date, Season, Unspecified
 
@@ -74,6 +74,7 @@ class _Shape(NamedTuple):
 
 _ONE_MICRO = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST, _LAST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 # [0-9], not \d: \d also matches non-ASCII digits, which int() would happily accept.
 _DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2})"
@@ -127,12 +128,13 @@ def parse_valid_time(expression: str, timezone: str | None = None) -> ValidTime:
     )
 
 
-def parse_instant(value: str, tz: str | None = None) -> datetime:
-    """Read an as_of/known_at: a datetime with offset, or a date meaning the end of that day."""
+def parse_instant(value: str, tz: str | None = None, *, day_start: bool = False) -> datetime:
+    """Read an as_of/known_at: a datetime with offset, or a date meaning the end of that day
+    (its start, with `day_start`: where a range begins)."""
     text = _require_text(value, "instant")
     zone_name = "UTC" if tz is None else validate_timezone(tz)
     if _DATETIME_LIKE.match(text):
-        return _parse_datetime(text).earliest
+        return _parse_datetime(text, clamp=True).earliest
     match = _DATE.fullmatch(text)
     if match is None:
         raise InvalidValidTime(
@@ -143,7 +145,9 @@ def parse_instant(value: str, tz: str | None = None) -> datetime:
     problem = _calendar_problem(year, month, day)
     if problem:
         raise InvalidValidTime(f"{text!r} is not a valid date: {problem}")
-    return _day_end(date(year, month, day), ZoneInfo(zone_name), text)
+    if day_start:
+        return _day_start(date(year, month, day), ZoneInfo(zone_name), text, clamp=True)
+    return _day_end(date(year, month, day), ZoneInfo(zone_name), text, clamp=True)
 
 
 def to_micros(moment: datetime) -> int:
@@ -169,18 +173,30 @@ def format_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine's zone database knows, sorted."""
+    return tuple(sorted(available_timezones() - _NOT_ZONES))
+
+
 def validate_timezone(name: str) -> str:
     """Return `name` unchanged if it names an IANA timezone."""
     if not isinstance(name, str):
         raise InvalidValidTime(f"timezone must be a string, not {type(name).__name__}")
-    # The pattern keeps paths ('..', leading '/') and odd files away from ZoneInfo.
-    if not _ZONE_NAME.fullmatch(name) or name in _NOT_ZONES:
+    # The pattern keeps paths ('..', leading '/') and odd files away from ZoneInfo; the list
+    # makes the accepted names exactly the ones the API documents.
+    if not _ZONE_NAME.fullmatch(name) or name not in _zone_set():
         raise InvalidValidTime(f"unknown timezone {name!r}")
     try:
         ZoneInfo(name)  # cached by zoneinfo, so callers may build it again for free
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidValidTime(f"unknown timezone {name!r}") from None
     return name
+
+
+@lru_cache(maxsize=1)
+def _zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
 
 
 def _require_text(value: object, what: str) -> str:
@@ -194,8 +210,11 @@ def _require_text(value: object, what: str) -> str:
     return value
 
 
-def _parse_datetime(text: str) -> _Window:
-    """The window of an RFC 3339 datetime with offset, possibly without minutes or seconds."""
+def _parse_datetime(text: str, *, clamp: bool = False) -> _Window:
+    """The window of an RFC 3339 datetime with offset, possibly without minutes or seconds.
+
+    With `clamp`, a moment whose shift to UTC leaves years 1..9999 becomes the first or last
+    instant there (a query's as_of, not a fact's valid time)."""
     match = _DATETIME.fullmatch(text)
     if match is None:
         if any(char in text for char in "?~%"):
@@ -222,7 +241,11 @@ def _parse_datetime(text: str) -> _Window:
     precision = Precision.SECOND if second else Precision.MINUTE if minute else Precision.HOUR
     span = timedelta(0) if fraction else timedelta(seconds=_SECONDS_IN[precision]) - _ONE_MICRO
     # The window stays inside its local hour, so only the shift to UTC can leave years 1..9999.
-    return _Window(_to_utc(local, text), _to_utc(local + span, text), precision)
+    try:
+        end = local + span
+    except OverflowError:
+        end = datetime.max.replace(tzinfo=zone)
+    return _Window(_to_utc(local, text, clamp), _to_utc(end, text, clamp), precision)
 
 
 def _clock_problem(hour: int, minute: int, second: int, offset: str) -> str | None:
@@ -329,22 +352,25 @@ def _edtf_shape(end: str, *, in_interval: bool) -> _Shape | str:
     return _calendar_problem(int(year), number, int(day)) or _Shape(body, Precision.DAY, 0)
 
 
-def _day_start(day: date, zone: ZoneInfo, text: str) -> datetime:
+def _day_start(day: date, zone: ZoneInfo, text: str, clamp: bool = False) -> datetime:
     """The first instant of the local calendar day `day` in `zone`, in UTC."""
     # fold=0 maps a local midnight skipped by DST to the transition, the day's true first instant.
-    return _to_utc(datetime(day.year, day.month, day.day, tzinfo=zone), text)
+    return _to_utc(datetime(day.year, day.month, day.day, tzinfo=zone), text, clamp)
 
 
-def _day_end(day: date, zone: ZoneInfo, text: str) -> datetime:
+def _day_end(day: date, zone: ZoneInfo, text: str, clamp: bool = False) -> datetime:
     """The last microsecond of the local calendar day `day` in `zone`, in UTC."""
     if day == date.max:
-        return _to_utc(datetime.combine(day, time.max, tzinfo=zone), text)
+        return _to_utc(datetime.combine(day, time.max, tzinfo=zone), text, clamp)
+    # The next day's start never overflows: no zone is more than a day away from UTC.
     return _day_start(day + timedelta(days=1), zone, text) - _ONE_MICRO
 
 
-def _to_utc(moment: datetime, text: str) -> datetime:
-    """`moment` in UTC, which must still fall within years 1..9999."""
+def _to_utc(moment: datetime, text: str, clamp: bool = False) -> datetime:
+    """`moment` in UTC, which must still fall within years 1..9999 unless clamped to them."""
     try:
         return moment.astimezone(UTC)
     except OverflowError:
+        if clamp:
+            return _FIRST if moment.year == 1 else _LAST
         raise InvalidValidTime(f"{text!r} falls outside years 1..9999 in UTC") from None

@@ -15,6 +15,7 @@ from lxml import etree
 
 from api.feed_filter import FeedFilter
 from api.log_view import known_events
+from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
 from api.services import Services
 from domain.valid_time import format_instant
@@ -40,16 +41,16 @@ async def atom_feed(
     before: Annotated[
         int | None, QueryParameter(ge=1, le=2**53, description="Entries older than this position.")
     ] = None,
-    stream: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    event_type: Annotated[list[str] | None, QueryParameter(name="type")] = None,
-    actor: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    proposal: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    stream: StreamFilter = None,
+    event_type: TypeFilter = None,
+    actor: ActorFilter = None,
+    proposal: ProposalFilter = None,
 ) -> Response[bytes]:
     """One page of entries, newest first, with links to the newer and older pages."""
     services: Services = request.app.state.services
     everything = await known_events(services.store, datetime.max.replace(tzinfo=UTC))
     wanted = FeedFilter(
-        stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal
+        stream=stream, types=event_types(event_type), actor=actor, proposal=proposal
     )
     matching = [e for e in everything if wanted.matches(e)]
     newest_first = [e for e in reversed(matching) if before is None or e.position < before]

@@ -10,10 +10,11 @@ from uuid import UUID
 import msgspec
 from litestar import MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from api.auth import KEY_STATE, requires
-from api.bodies import strict_body
+from api.bodies import json_body, strict_body
+from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event_types
 from api.presenters import event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
@@ -39,13 +40,12 @@ MAX_PAGE = 1000
     ),
     guards=[requires("events:write")],
     status_code=201,
-    responses=problem_specs(400, 401, 403, 409, 413, 422, 429, 503),
+    responses=problem_specs(400, 401, 403, 409, 413, 415, 422, 429, 503),
     security=[{"bearer": []}],
     tags=["events"],
 )
 async def append_events(
     request: Request[Any, Any, Any],
-    data: JSONBody[dict[str, Any]],
     idempotency_key: Annotated[
         str | None,
         HeaderParameter(
@@ -61,6 +61,7 @@ async def append_events(
     """Append events; replay the first response for a repeated Idempotency-Key."""
     services: Services = request.app.state.services
     key: ApiKey = request.state[KEY_STATE]
+    data = await json_body(request)
     body = strict_body(data, AppendIn)
     if idempotency_key is None:
         return _appended(await _submit(services, key, body, request))
@@ -92,7 +93,7 @@ async def _idempotently(
     services: Services,
     key: ApiKey,
     idempotency_key: str,
-    data: JSONBody[dict[str, Any]],
+    data: Any,
     body: AppendIn,
     request: Request[Any, Any, Any],
 ) -> Response[Any]:
@@ -177,15 +178,13 @@ async def list_events(
         int, QueryParameter(ge=0, le=2**53, description="Return events after this position.")
     ] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
-    stream: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
-    event_type: Annotated[
-        list[str] | None, QueryParameter(name="type", description="One or more event types.")
-    ] = None,
-    actor: Annotated[str | None, QueryParameter(min_length=1, max_length=100)] = None,
+    stream: StreamFilter = None,
+    event_type: TypeFilter = None,
+    actor: ActorFilter = None,
 ) -> EventPage:
     """A page of the log with a link to the next."""
     services: Services = request.app.state.services
-    types = tuple(event_type or ())
+    types = event_types(event_type)
     found = await services.store.read(
         EventQuery(after=after, limit=limit + 1, stream=stream, types=types, actor=actor)
     )
@@ -212,7 +211,7 @@ async def list_events(
 )
 async def get_event(
     request: Request[Any, Any, Any],
-    event_id: Annotated[str, PathParameter(description="The event's UUID.", max_length=64)],
+    event_id: EventId,
 ) -> EventDetailOut:
     """An event and its editorial history."""
     try:

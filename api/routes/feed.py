@@ -15,6 +15,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from api.feed_filter import FeedFilter, read_after
 from api.feed_tail import FeedTail, sse_message
 from api.notifier import Notifier
+from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
 from api.reading import invalid
 from api.services import Services
@@ -50,14 +51,14 @@ def lifetime_seconds() -> float:
 )
 async def feed(
     request: Request[Any, Any, Any],
-    after: Annotated[int | None, QueryParameter(ge=0, le=2**53)] = None,
+    after: Annotated[int, QueryParameter(ge=0, le=2**53)] = 0,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", max_length=20)
     ] = None,
-    stream: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    event_type: Annotated[list[str] | None, QueryParameter(name="type")] = None,
-    actor: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    proposal: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    stream: StreamFilter = None,
+    event_type: TypeFilter = None,
+    actor: ActorFilter = None,
+    proposal: ProposalFilter = None,
 ) -> ServerSentEvent:
     """Stream the log from a cursor, then live."""
     services: Services = request.app.state.services
@@ -67,7 +68,7 @@ async def feed(
             raise invalid("Last-Event-ID", f"must be a log position (an integer 0..{MAX_ID})")
         cursor = max(cursor, int(last_event_id))
     wanted = FeedFilter(
-        stream=stream, types=tuple(event_type or ()), actor=actor, proposal=proposal
+        stream=stream, types=event_types(event_type), actor=actor, proposal=proposal
     )
     notifier: Notifier = request.app.state.notifier
     tail: FeedTail = request.app.state.feed_tail

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import PathParameter, QueryParameter
 
 from api.log_view import effective_view
+from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
 from api.problems import problem_specs
 from api.read_schemas import (
     Change,
@@ -20,14 +20,12 @@ from api.read_schemas import (
     ProposalSummary,
     VoiceChange,
 )
-from api.reading import AsOf, KnownAt, ReadTime, Tz, cached, invalid, moment, read_time
+from api.reading import ReadTime, cached, moment, read_time
 from api.services import Services
 from domain.actors import PROPOSAL_TYPES, proposals_as_of
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
-from domain.vocabulary import SLUG_PATTERN
 
-Slug = Annotated[str, PathParameter(pattern=SLUG_PATTERN, max_length=100)]
 READ_ERRORS = problem_specs(400, 404, 503)
 
 
@@ -59,7 +57,7 @@ async def list_proposals(
 )
 async def get_proposal(
     request: Request[Any, Any, Any],
-    proposal: Slug,
+    proposal: SlugPath,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
@@ -90,8 +88,8 @@ async def get_proposal(
 )
 async def get_position(
     request: Request[Any, Any, Any],
-    proposal: Slug,
-    actor: Slug,
+    proposal: SlugPath,
+    actor: SlugPath,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
@@ -114,8 +112,8 @@ async def get_position(
 )
 async def get_position_history(
     request: Request[Any, Any, Any],
-    proposal: Slug,
-    actor: Slug,
+    proposal: SlugPath,
+    actor: SlugPath,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[HistoryOut]:
@@ -150,19 +148,18 @@ async def get_position_history(
 )
 async def get_position_diff(
     request: Request[Any, Any, Any],
-    proposal: Slug,
-    actor: Slug,
-    from_: Annotated[str, QueryParameter(name="from", max_length=64)],
-    to: Annotated[str, QueryParameter(max_length=64)],
+    proposal: SlugPath,
+    actor: SlugPath,
+    from_: From,
+    to: To,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[DiffOut]:
     """Stance, speaker, conditions and voices that differ between `from` and `to`."""
     services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
+    # Either order is a diff: from a later time back to an earlier one reads it in reverse.
     start, end = moment(from_, tz, "from"), moment(to, tz, "to")
-    if start > end:
-        raise invalid("from", "`from` is after `to`")
     pair = await _pair(services, actor, proposal)
     known = when.known_at_micros
     before = await services.store.position(pair, to_micros(start), known) or unstated(pair)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import PathParameter
 
 from api.log_view import effective_view, known_events
+from api.parameters import AsOf, KnownAt, SlugPath, Tz
 from api.presenters import event_out
 from api.problems import problem_specs
 from api.read_schemas import (
@@ -19,14 +19,11 @@ from api.read_schemas import (
     SourceOut,
     SourcePage,
 )
-from api.reading import AsOf, KnownAt, ReadTime, Tz, cached, read_time
+from api.reading import ReadTime, cached, read_time
 from api.services import Services
 from domain.actors import ACTOR_TYPES, actors_as_of
 from domain.valid_time import format_instant
-from domain.vocabulary import SLUG_PATTERN
 from store.ports import RecordedEvent
-
-Slug = Annotated[str, PathParameter(pattern=SLUG_PATTERN, max_length=100)]
 
 
 @get(
@@ -56,7 +53,7 @@ async def list_actors(
 )
 async def get_actor(
     request: Request[Any, Any, Any],
-    actor: Slug,
+    actor: SlugPath,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
@@ -98,7 +95,7 @@ async def list_sources(
     tags=["registry"],
 )
 async def get_source(
-    request: Request[Any, Any, Any], source: Slug, known_at: KnownAt = None, tz: Tz = "UTC"
+    request: Request[Any, Any, Any], source: SlugPath, known_at: KnownAt = None, tz: Tz = "UTC"
 ) -> Response[SourceDetailOut]:
     """The source's details and every event citing it, in log order."""
     services: Services = request.app.state.services

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import QueryParameter
 
 from api.auth import KEY_STATE, requires
-from api.bodies import strict_body
+from api.bodies import json_body, strict_body
 from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter
+from api.parameters import SubscriptionId
 from api.problems import ApiProblem, problem_specs
 from api.services import Services
 from api.subscription_schemas import (
@@ -29,9 +30,6 @@ from domain.valid_time import format_instant
 from store.keys import ApiKey
 from store.subscriptions import DeliveryAttempt, Subscription
 
-SubscriptionId = Annotated[
-    str, PathParameter(min_length=1, max_length=40, description="A subscription id (sub_…).")
-]
 MAX_PAGE = 500
 GUARDED: dict[str, Any] = {
     "guards": [requires("subscriptions:write")],
@@ -50,15 +48,15 @@ GUARDED: dict[str, Any] = {
         "id). The signing secret is in this response only."
     ),
     status_code=201,
-    responses=problem_specs(400, 401, 403, 413, 422, 429, 503),
+    responses=problem_specs(400, 401, 403, 413, 415, 422, 429, 503),
     **GUARDED,
 )
 async def create_subscription(
-    request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    request: Request[Any, Any, Any],
 ) -> Response[SubscriptionCreatedOut]:
     """Check the callback URL, then store the subscription."""
     services: Services = request.app.state.services
-    body = strict_body(data, SubscriptionIn)
+    body = strict_body(await json_body(request), SubscriptionIn)
     wanted = _filter(body.filter)
     try:
         await check_callback(body.url, allow_private=request.app.state.webhooks.allow_private)

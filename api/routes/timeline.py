@@ -8,10 +8,11 @@ from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
 from api.log_view import known_events
+from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
 from api.presenters import codes_out, event_out, valid_time_out
 from api.problems import problem_specs
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
-from api.reading import KnownAt, Tz, cached, invalid, moment, read_time
+from api.reading import cached, moment, read_time
 from api.services import Services
 from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES, Kind
@@ -31,10 +32,10 @@ MAX_PAGE = 1000
 )
 async def timeline(
     request: Request[Any, Any, Any],
-    proposal: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    actor: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    from_: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
-    to: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    proposal: ProposalFilter = None,
+    actor: ActorFilter = None,
+    from_: OptionalFrom = None,
+    to: OptionalTo = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
@@ -46,16 +47,17 @@ async def timeline(
     """World events that overlap [from, to], as known at known_at, one page at a time."""
     services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
-    start = moment(from_, tz, "from") if from_ is not None else None
+    # A bare date starts a range at the start of its day; `from` after `to` is an empty range.
+    start = moment(from_, tz, "from", day_start=True) if from_ is not None else None
     end = moment(to, tz, "to") if to is not None else None
-    if start is not None and end is not None and start > end:
-        raise invalid("from", "`from` is after `to`")
+    empty = start is not None and end is not None and start > end
     recorded = await known_events(services.store, when.log_horizon)
     by_id = {e.id: e for e in recorded}
     chosen = [
         e
         for e in effective_events(logged(r) for r in recorded)
-        if EVENT_TYPES[e.type].kind is Kind.WORLD
+        if not empty
+        and EVENT_TYPES[e.type].kind is Kind.WORLD
         and (actor is None or actor in EVENT_TYPES[e.type].actors(e.payload))
         and (proposal is None or e.payload.get("proposal") == proposal)
         and (start is None or e.valid_time.latest >= start)

@@ -157,7 +157,7 @@ async def test_reactivating_leaves_an_active_subscription_active(api: Api) -> No
 
 async def test_reactivating_an_unknown_subscription_is_a_404(api: Api) -> None:
     response = await api.client.post(
-        "/v1/subscriptions/sub_nope/reactivate", headers=api.subscriber
+        "/v1/subscriptions/sub_" + "0" * 24 + "/reactivate", headers=api.subscriber
     )
     problem(response, 404, "not-found")
 

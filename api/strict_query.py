@@ -1,0 +1,64 @@
+"""Query strings read strictly, before Litestar converts them: a parameter that takes one value
+given twice is refused rather than one copy silently winning, and an integer is written in
+decimal digits (Litestar's lax conversion would also take `1e3`, `1_000` or `+5`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from litestar import Request
+from litestar.handlers import HTTPRouteHandler
+from litestar.typing import FieldDefinition
+
+from api.problems import ApiProblem
+
+DECIMAL = re.compile(r"-?[0-9]{1,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryShape:
+    """Which query names of one handler take several values, and which take an integer."""
+
+    repeatable: frozenset[str]
+    integers: frozenset[str]
+
+
+_SHAPES: dict[int, QueryShape] = {}
+
+
+async def read_query_strictly(request: Request[Any, Any, Any]) -> None:
+    """A 400 for a repeated single-valued parameter or an integer that is not plain digits."""
+    shape = _shape(request.route_handler)
+    query = request.query_params
+    for name in query:
+        values = query.getall(name)
+        if len(values) > 1 and name not in shape.repeatable:
+            raise ApiProblem.bad_parameter(name, "given more than once; it takes one value")
+        if name in shape.integers and not DECIMAL.fullmatch(values[0]):
+            raise ApiProblem.bad_parameter(name, f"{values[0]!r} is not an integer")
+
+
+def _shape(handler: HTTPRouteHandler) -> QueryShape:
+    found = _SHAPES.get(id(handler))
+    if found is None:
+        found = _SHAPES[id(handler)] = _read_shape(handler)
+    return found
+
+
+def _read_shape(handler: HTTPRouteHandler) -> QueryShape:
+    repeatable: set[str] = set()
+    integers: set[str] = set()
+    for field in handler.parsed_fn_signature.parameters.values():
+        name = _query_name(field)
+        if field.is_non_string_sequence:
+            repeatable.add(name)
+        elif field.annotation is int or int in get_args(field.annotation):
+            integers.add(name)
+    return QueryShape(frozenset(repeatable), frozenset(integers))
+
+
+def _query_name(field: FieldDefinition) -> str:
+    alias = getattr(field.kwarg_definition, "name", None)
+    return alias if isinstance(alias, str) else field.name
