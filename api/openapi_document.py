@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Link,
     OpenAPI,
@@ -24,6 +25,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 
 from api.parameters import exact_schemas
+from api.problems import PROBLEM_JSON, problem_specs
 from api.schemas import AppendIn
 from api.subscription_schemas import SubscriptionIn
 from seeds.dataset import load_dataset
@@ -39,8 +41,10 @@ def complete_openapi(app: Litestar) -> None:
     for name, schema in components.items():
         document.components.schemas.setdefault(name, schema)
     operations = _operations(document)
+    bounded = problem_specs(414, 431)
     for operation in operations.values():
         _exact_parameters(operation)
+        _document_limits(operation, bounded)
     operations["appendEvents"].request_body = _body("AppendIn", _append_example())
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
@@ -98,6 +102,22 @@ def _exact_parameters(operation: Operation) -> None:
             parameter.schema = {**exact[parameter.name], **described}  # type: ignore[assignment]
         elif isinstance(parameter.schema, Schema):
             parameter.schema = _without_null(parameter.schema)
+
+
+def _document_limits(operation: Operation, bounded: dict[int, ResponseSpec]) -> None:
+    """Every operation can meet the query-string and header limits (api/strict_query.py)."""
+    responses = operation.responses if operation.responses is not None else {}
+    for status, spec in bounded.items():
+        responses.setdefault(
+            str(status),
+            OpenAPIResponse(
+                description=spec.description or "",
+                content={
+                    PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref=REF.format(name="Problem")))
+                },
+            ),
+        )
+    operation.responses = responses
 
 
 def _without_null(schema: Schema) -> Schema:

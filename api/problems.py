@@ -282,8 +282,10 @@ _DESCRIPTIONS = {
     404: "No such resource",
     409: "A stale expected_version, or an event id used for other content",
     413: "The body is over 1 MiB",
+    414: "The query string is over 8 KiB",
     415: "The body is not labelled application/json",
     422: "A well-formed body that breaks the schema; `errors` names each field",
+    431: "The headers are over 16 KiB",
     429: "The key made too many writes in this window; retry after Retry-After seconds",
     503: "The database is unavailable; retry after Retry-After seconds",
 }
