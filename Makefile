@@ -7,7 +7,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
 
-.PHONY: run test lint install serve seed migrate contract-postgres clean bench-positions bench-feed
+.PHONY: run test lint install serve seed migrate contract clean bench-positions bench-feed
 
 ## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
 run: install migrate seed serve
@@ -34,6 +34,10 @@ seed:
 
 serve:
 	$(UV) run timeline serve --host 127.0.0.1 --port 8000
+
+## schemathesis' command line against a live `timeline serve` (settings: schemathesis.toml)
+contract: install
+	UV=$(UV) bash scripts/contract.sh
 
 ## the positions benchmark, quick variant (10k events, one run); the full run: bench/README.md
 bench-positions: install

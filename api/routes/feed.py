@@ -19,6 +19,7 @@ from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter
 from api.problems import problem_specs
 from api.reading import invalid
 from api.services import Services
+from domain.vocabulary import END
 
 PAGE = 500
 MAX_ID = 2**53
@@ -53,7 +54,12 @@ async def feed(
     request: Request[Any, Any, Any],
     after: Annotated[int, QueryParameter(ge=0, le=2**53)] = 0,
     last_event_id: Annotated[
-        str | None, HeaderParameter(name="Last-Event-ID", max_length=20)
+        str | None,
+        HeaderParameter(
+            name="Last-Event-ID",
+            pattern=r"^[0-9]{1,16}" + END,
+            description="The last id received: resume after it.",
+        ),
     ] = None,
     stream: StreamFilter = None,
     event_type: TypeFilter = None,
