@@ -29,11 +29,12 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from api.strict_query import MAX_QUERY_BYTES
 from store.sql import SqlEventStore
 from tests.api.conftest import Api, serving
 from tests.builders import raw_source
 from tests.clock import FrozenClock
-from tests.databases import SqliteDatabases
+from tests.conftest import SQL_BACKENDS
 
 PROBLEM_JSON = "application/problem+json"
 JSON = {"Content-Type": "application/json"}
@@ -55,10 +56,12 @@ SQL_INJECTIONS = {
 # The app, shared by most cases, and helpers
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared(sqlite_databases: SqliteDatabases) -> AsyncIterator[Api]:
-    """One seeded app for every case that only needs deltas."""
-    async with serving(sqlite_databases.fresh(), FrozenClock(), seeded=True) as running:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=SQL_BACKENDS)
+async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+    """One seeded app for every case that only needs deltas, on each SQL backend: hostile
+    text must reach PostgreSQL as a bound parameter as surely as it reaches SQLite."""
+    databases = request.getfixturevalue(f"{request.param}_databases")
+    async with serving(databases.fresh(), FrozenClock(), seeded=True) as running:
         yield running
 
 
@@ -469,7 +472,8 @@ async def test_a_hostile_query_parameter_is_a_400_or_matches_nothing(
     sent = unquote(url.partition("=")[2], errors="replace")
     if kind == STRICT:
         body = is_problem(response, sent)
-        assert response.status_code == 400, body
+        too_long = len(url.partition("?")[2].encode()) > MAX_QUERY_BYTES
+        assert response.status_code == (414 if too_long else 400), body
     else:
         matches_nothing(response, sent)
 
