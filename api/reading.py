@@ -9,8 +9,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.openapi.datastructures import ResponseSpec
 
-from api.problems import ApiProblem
+from api.problems import ApiProblem, problem_specs
 from api.services import Services
 from domain.errors import InvalidValidTime
 from domain.valid_time import format_instant, parse_instant, to_micros, validate_timezone
@@ -74,6 +75,14 @@ def read_time(services: Services, as_of: str | None, known_at: str | None, tz: s
     return ReadTime(
         as_of=valid, known_at=min(known, now), settled=settled, everything=known_at is None
     )
+
+
+def cached_read_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The responses of a read answered through `cached`: its problems, and 304."""
+    not_modified = ResponseSpec(
+        data_container=None, description="Not modified: the If-None-Match ETag is current"
+    )
+    return {304: not_modified, **problem_specs(*statuses)}
 
 
 def invalid(field: str, message: str) -> ApiProblem:

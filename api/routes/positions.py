@@ -9,7 +9,6 @@ from litestar.exceptions import NotFoundException
 
 from api.log_view import effective_view
 from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
-from api.problems import problem_specs
 from api.read_schemas import (
     Change,
     DiffOut,
@@ -20,20 +19,20 @@ from api.read_schemas import (
     ProposalSummary,
     VoiceChange,
 )
-from api.reading import ReadTime, cached, moment, read_time
+from api.reading import ReadTime, cached, cached_read_responses, moment, read_time
 from api.services import Services
 from domain.actors import PROPOSAL_TYPES, proposals_as_of
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
 
-READ_ERRORS = problem_specs(400, 404, 503)
+READ_ERRORS = cached_read_responses(400, 404, 503)
 
 
 @get(
     "/proposals",
     operation_id="listProposals",
     summary="Proposals tabled by as_of, as known at known_at",
-    responses=problem_specs(400, 503),
+    responses=cached_read_responses(400, 503),
     tags=["positions"],
 )
 async def list_proposals(

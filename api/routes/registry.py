@@ -10,7 +10,6 @@ from litestar.exceptions import NotFoundException
 from api.log_view import effective_view, known_events
 from api.parameters import AsOf, KnownAt, SlugPath, Tz
 from api.presenters import event_out
-from api.problems import problem_specs
 from api.read_schemas import (
     ActorDetailOut,
     ActorOut,
@@ -19,7 +18,7 @@ from api.read_schemas import (
     SourceOut,
     SourcePage,
 )
-from api.reading import ReadTime, cached, read_time
+from api.reading import ReadTime, cached, cached_read_responses, read_time
 from api.services import Services
 from domain.actors import ACTOR_TYPES, actors_as_of
 from domain.valid_time import format_instant
@@ -30,7 +29,7 @@ from store.ports import RecordedEvent
     "/actors",
     operation_id="listActors",
     summary="Actors registered by as_of, with their affiliation, role and authority then",
-    responses=problem_specs(400, 503),
+    responses=cached_read_responses(400, 503),
     tags=["registry"],
 )
 async def list_actors(
@@ -48,7 +47,7 @@ async def list_actors(
     "/actors/{actor:str}",
     operation_id="getActor",
     summary="One actor as of as_of",
-    responses=problem_specs(400, 404, 503),
+    responses=cached_read_responses(400, 404, 503),
     tags=["registry"],
 )
 async def get_actor(
@@ -72,7 +71,7 @@ async def get_actor(
     "/sources",
     operation_id="listSources",
     summary="Sources registered by known_at",
-    responses=problem_specs(400, 503),
+    responses=cached_read_responses(400, 503),
     tags=["registry"],
 )
 async def list_sources(
@@ -91,7 +90,7 @@ async def list_sources(
     "/sources/{source:str}",
     operation_id="getSource",
     summary="A source and the events that cite it",
-    responses=problem_specs(400, 404, 503),
+    responses=cached_read_responses(400, 404, 503),
     tags=["registry"],
 )
 async def get_source(

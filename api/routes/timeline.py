@@ -10,9 +10,8 @@ from litestar.params import QueryParameter
 from api.log_view import known_events
 from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
 from api.presenters import codes_out, event_out, valid_time_out
-from api.problems import problem_specs
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
-from api.reading import cached, moment, read_time
+from api.reading import cached, cached_read_responses, moment, read_time
 from api.services import Services
 from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES, Kind
@@ -27,7 +26,7 @@ MAX_PAGE = 1000
     "/timeline",
     operation_id="getTimeline",
     summary="Events in valid-time order: corrections applied, retractions hidden, disputes flagged",
-    responses=problem_specs(400, 503),
+    responses=cached_read_responses(400, 503),
     tags=["timeline"],
 )
 async def timeline(
