@@ -28,7 +28,7 @@ class QueryShape:
     integers: frozenset[str]
 
 
-_SHAPES: dict[int, QueryShape] = {}
+_SHAPE_KEY = "timeline.query_shape"
 
 
 async def read_query_strictly(request: Request[Any, Any, Any]) -> None:
@@ -56,9 +56,10 @@ async def read_query_strictly(request: Request[Any, Any, Any]) -> None:
 
 
 def _shape(handler: HTTPRouteHandler) -> QueryShape:
-    found = _SHAPES.get(id(handler))
-    if found is None:
-        found = _SHAPES[id(handler)] = _read_shape(handler)
+    # Kept with the handler itself: it lives as long as the app that owns it.
+    found = handler.opt.get(_SHAPE_KEY)
+    if not isinstance(found, QueryShape):
+        found = handler.opt[_SHAPE_KEY] = _read_shape(handler)
     return found
 
 
