@@ -86,6 +86,15 @@ def complete_openapi(app: Litestar) -> None:
         {"subscription_id": "$response.body#/id"},
         "Its delivery attempts",
     )
+    for source, target, parameters, description in _BROWSING_LINKS:
+        _link(
+            operations[source],
+            "200",
+            target[0].upper() + target[1:],
+            target,
+            parameters,
+            description,
+        )
     document.webhooks = {"event": _webhook()}
 
 
@@ -135,6 +144,39 @@ def _without_null(schema: Schema) -> Schema:
         if field.name != "one_of" and getattr(schema, field.name) is not None
     }
     return dataclasses.replace(kept[0], **beside)
+
+
+# From a list to its first item, and from a proposal to a party's position on it: how a client
+# (and schemathesis' stateful runs) browse from what the API lists to what it describes.
+_BROWSING_LINKS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("listEvents", "getEvent", {"event_id": "$response.body#/items/0/id"}, "The first event"),
+    ("listProposals", "getProposal", {"proposal": "$response.body#/items/0/id"}, "The first one"),
+    *(
+        (
+            "getProposal",
+            target,
+            {"proposal": "$response.body#/id", "actor": "$response.body#/positions/0/actor"},
+            "The first party's position",
+        )
+        for target in ("getPosition", "getPositionHistory", "getPositionDiff")
+    ),
+    ("listActors", "getActor", {"actor": "$response.body#/items/0/id"}, "The first actor"),
+    ("listSources", "getSource", {"source": "$response.body#/items/0/id"}, "The first source"),
+    *(
+        (
+            "listSubscriptions",
+            target,
+            {"subscription_id": "$response.body#/items/0/id"},
+            "The first subscription",
+        )
+        for target in (
+            "getSubscription",
+            "listDeliveries",
+            "reactivateSubscription",
+            "deleteSubscription",
+        )
+    ),
+]
 
 
 def _operations(document: OpenAPI) -> dict[str, Operation]:
