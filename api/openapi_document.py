@@ -42,10 +42,12 @@ def complete_openapi(app: Litestar) -> None:
         document.components.schemas.setdefault(name, schema)
     operations = _operations(document)
     bounded = problem_specs(414, 431)
+    appended = _append_example()
+    examples = _parameter_examples(appended)
     for operation in operations.values():
-        _exact_parameters(operation)
+        _exact_parameters(operation, examples)
         _document_limits(operation, bounded)
-    operations["appendEvents"].request_body = _body("AppendIn", _append_example())
+    operations["appendEvents"].request_body = _body("AppendIn", appended)
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
         {
@@ -98,9 +100,10 @@ def complete_openapi(app: Litestar) -> None:
     document.webhooks = {"event": _webhook()}
 
 
-def _exact_parameters(operation: Operation) -> None:
+def _exact_parameters(operation: Operation, examples: dict[str, Any]) -> None:
     """Parameters as the server reads them: a query string cannot carry null, so an optional
-    parameter is its value's schema; and the schemas annotations cannot state."""
+    parameter is its value's schema; the schemas annotations cannot state; and an example from
+    the seed data where one fits."""
     exact = exact_schemas()
     for parameter in operation.parameters or ():
         if isinstance(parameter, Reference):
@@ -111,6 +114,25 @@ def _exact_parameters(operation: Operation) -> None:
             parameter.schema = {**exact[parameter.name], **described}  # type: ignore[assignment]
         elif isinstance(parameter.schema, Schema):
             parameter.schema = _without_null(parameter.schema)
+        if parameter.name in examples and parameter.param_in in ("query", "path"):
+            parameter.example = examples[parameter.name]
+
+
+def _parameter_examples(appended: dict[str, Any]) -> dict[str, Any]:
+    """Values from the seed data: Putin's statement of 13 March and what it names."""
+    event = appended["events"][0]
+    return {
+        "event_id": event["id"],
+        "stream": appended["stream"],
+        "proposal": event["payload"]["proposal"],
+        "actor": event["payload"]["actor"],
+        "source": event["sources"][0]["source"],
+        "as_of": "2025-03-13T23:00:00+03:00",
+        "from": "2025-03-12",
+        "to": "2025-03-14",
+        "tz": event["timezone"],
+        "type": [event["type"]],
+    }
 
 
 def _document_limits(operation: Operation, bounded: dict[int, ResponseSpec]) -> None:
