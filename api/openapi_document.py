@@ -24,9 +24,9 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
+from api.append_schema import append_components
 from api.parameters import exact_schemas
 from api.problems import PROBLEM_JSON, problem_specs
-from api.schemas import AppendIn
 from api.subscription_schemas import SubscriptionIn
 from seeds.dataset import load_dataset
 
@@ -36,10 +36,13 @@ REF = "#/components/schemas/{name}"
 def complete_openapi(app: Litestar) -> None:
     """Patch the app's (cached) OpenAPI document in place."""
     document = app.openapi_schema
-    _, components = msgspec.json.schema_components((AppendIn, SubscriptionIn), ref_template=REF)
+    _, components = msgspec.json.schema_components((SubscriptionIn,), ref_template=REF)
+    components.update(append_components(REF))
     assert document.components is not None and document.components.schemas is not None
     for name, schema in components.items():
-        document.components.schemas.setdefault(name, schema)
+        if name in document.components.schemas:
+            raise ValueError(f"two OpenAPI components are named {name}")
+        document.components.schemas[name] = schema
     operations = _operations(document)
     bounded = problem_specs(414, 431)
     appended = _append_example()

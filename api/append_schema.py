@@ -1,0 +1,59 @@
+"""The exact JSON Schema of an append's body: each event's payload is the schema of its type
+(and schema version), not just an object, and its timezone one of the zone database's names.
+
+msgspec writes the components; the event is then one variant per type and version, told apart
+by `type` and `schema_version` (omitted or null meaning the current version), which is what the
+server's conversion enforces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from api.schemas import AppendIn
+from domain.event_types import EVENT_TYPES
+from domain.valid_time import zone_names
+
+ZONE = "ZoneName"
+
+
+def append_components(ref: str) -> dict[str, Any]:
+    """Components for AppendIn, its EventIn replaced by the variants, and every payload."""
+    payloads = [struct for kind in EVENT_TYPES.values() for struct in kind.versions.values()]
+    _, components = msgspec.json.schema_components([AppendIn, *payloads], ref_template=ref)
+    generic = components["EventIn"]
+    components[ZONE] = {"type": "string", "enum": list(zone_names())}
+    components["EventIn"] = {
+        "title": "EventIn",
+        "description": generic.get("description", ""),
+        "oneOf": [
+            _variant(generic, ref, name, version, struct.__name__, version == kind.current_version)
+            for name, kind in EVENT_TYPES.items()
+            for version, struct in sorted(kind.versions.items())
+        ],
+    }
+    return components
+
+
+def _variant(
+    generic: dict[str, Any], ref: str, name: str, version: int, payload: str, current: bool
+) -> dict[str, Any]:
+    properties = dict(generic["properties"])
+    properties["type"] = {"const": name}
+    properties["payload"] = {"$ref": ref.format(name=payload)}
+    properties["timezone"] = {"anyOf": [{"$ref": ref.format(name=ZONE)}, {"type": "null"}]}
+    required = list(generic["required"])
+    if current:
+        properties["schema_version"] = {"anyOf": [{"const": version}, {"type": "null"}]}
+    else:
+        properties["schema_version"] = {"const": version}
+        required.append("schema_version")
+    return {
+        "title": f"{name} v{version}",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
