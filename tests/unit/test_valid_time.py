@@ -647,3 +647,45 @@ def test_any_text_either_is_an_instant_or_is_refused(text: str, zone: str | None
     except InvalidValidTime:
         return
     assert moment.tzinfo is UTC
+
+
+# Any RFC 3339 date-time or full date is an instant a read may ask for (it is what the OpenAPI
+# document promises): one that shifts outside years 1..9999 in UTC is the first or last instant.
+
+FIRST_INSTANT, LAST_INSTANT = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+offsets = st.builds(
+    lambda sign, hours, minutes: f"{sign}{hours:02d}:{minutes:02d}",
+    st.sampled_from("+-"),
+    st.integers(0, 23),
+    st.integers(0, 59),
+)
+rfc3339 = st.builds(
+    lambda moment, fraction, offset: (
+        moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + offset
+    ),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.sampled_from(["", ".5", ".123456"]),
+    st.just("Z") | offsets,
+)
+
+
+@given(rfc3339)
+def test_any_rfc3339_datetime_is_an_instant_clamped_to_years_1_to_9999(text: str) -> None:
+    local = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        expected = local.astimezone(UTC)
+    except OverflowError:
+        expected = FIRST_INSTANT if local.year == 1 else LAST_INSTANT
+    assert parse_instant(text) == expected
+
+
+@given(st.dates(), st.sampled_from(["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Europe/Kyiv"]))
+def test_any_full_date_is_an_instant_in_its_day_or_clamped(day: date, tz: str) -> None:
+    end, start = (
+        parse_instant(day.isoformat(), tz),
+        parse_instant(day.isoformat(), tz, day_start=True),
+    )
+    assert FIRST_INSTANT <= start <= end <= LAST_INSTANT
+    if start > FIRST_INSTANT and end < LAST_INSTANT:
+        local_start = start.astimezone(ZoneInfo(tz))
+        assert local_start.date() == day and end.astimezone(ZoneInfo(tz)).date() == day
