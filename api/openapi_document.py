@@ -47,8 +47,9 @@ def complete_openapi(app: Litestar) -> None:
     bounded = problem_specs(414, 431)
     appended = _append_example()
     examples = _parameter_examples(appended)
+    exact = exact_schemas()
     for operation in operations.values():
-        _exact_parameters(operation, examples)
+        _exact_parameters(operation, exact, examples)
         _document_limits(operation, bounded)
     operations["appendEvents"].request_body = _body("AppendIn", appended)
     operations["createSubscription"].request_body = _body(
@@ -103,11 +104,12 @@ def complete_openapi(app: Litestar) -> None:
     document.webhooks = {"event": _webhook()}
 
 
-def _exact_parameters(operation: Operation, examples: dict[str, Any]) -> None:
+def _exact_parameters(
+    operation: Operation, exact: dict[str, dict[str, Any]], examples: dict[str, Any]
+) -> None:
     """Parameters as the server reads them: a query string cannot carry null, so an optional
     parameter is its value's schema; the schemas annotations cannot state; and an example from
     the seed data where one fits."""
-    exact = exact_schemas()
     for parameter in operation.parameters or ():
         if isinstance(parameter, Reference):
             continue

@@ -20,7 +20,6 @@ from domain.vocabulary import END, SLUG_PATTERN
 STREAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}" + END
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + END
 SUBSCRIPTION_PATTERN = r"^sub_[0-9a-f]{24}" + END
-MAX_POSITION = 2**53
 
 SlugPath = Annotated[str, PathParameter(pattern=SLUG_PATTERN, max_length=100)]
 EventId = Annotated[
