@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,17 +59,16 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from bench.positions import machine, percentile, progress_bar
+from bench.server import HOST, Server, running_server
 from store.database import DatabaseUrl
 from store.factory import open_store
 from store.ports import EventQuery
 
 ROOT = Path(__file__).resolve().parent
-TIMELINE = str(Path(sys.executable).parent / "timeline")
 console = Console(stderr=True)
 HEADING = "## Change feed (`bench/feed.py`)"
 NOTES = "<!-- feed notes: kept when bench.feed runs again -->"
 TARGETS = {"p50_ms": 20.0, "p99_ms": 100.0, "idle_rss_mb": 200.0}
-HOST = "127.0.0.1"
 STREAM = "bench-feed"
 CONNECT_BATCH = 50
 FEED_PAGE = 500  # the page a feed reader asks for (PAGE in api/routes/feed.py)
@@ -79,151 +77,18 @@ FEED_PAGE = 500  # the page a feed reader asks for (PAGE in api/routes/feed.py)
 # --- the server --------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    """A running `timeline serve`: where it listens, a key that may append, its process."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    key: str
-    log: Path
-    database: str
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def status_kib(self, name: str) -> int:
-        """A kB figure from /proc/<pid>/status (VmRSS, VmHWM)."""
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith(name + ":"):
-                    return int(line.split()[1])
-        raise LookupError(name)
-
-    def rss_mib(self) -> float:
-        return self.status_kib("VmRSS") / 1024
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used."""
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def thread_cpu_seconds(self) -> tuple[float, float]:
-        """CPU of the main thread (the event loop), and of the other live threads together
-        (the aiosqlite connection threads, where the SQL runs)."""
-        main = others = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        for tid in os.listdir(f"/proc/{self.process.pid}/task"):
-            try:
-                with open(f"/proc/{self.process.pid}/task/{tid}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:  # the thread ended meanwhile
-                continue
-            used = (int(fields[11]) + int(fields[12])) / tick
-            if int(tid) == self.process.pid:
-                main += used
-            else:
-                others += used
-        return main, others
-
-    def open_fds(self) -> int:
-        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def timeline(env: dict[str, str], folder: Path, *args: str) -> str:
-    """Run a `timeline` command in `folder`; its standard output."""
-    done = subprocess.run([TIMELINE, *args], env=env, cwd=folder, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"timeline {' '.join(args)} failed:\n{done.stderr or done.stdout}")
-    return done.stdout
-
-
 @contextmanager
-def running_server(
+def feed_server(
     folder: Path, heartbeat: float, lifetime: float, profile: Path | None, extra: dict[str, str]
 ) -> Iterator[Server]:
-    """A migrated, seeded SQLite server on a free port; stopped however the block ends."""
-    database = f"sqlite:///{folder / 'feed.db'}"
+    """A migrated, seeded SQLite server whose streams last the whole run."""
     env = {
-        **os.environ,
         **extra,
-        "TIMELINE_DATABASE_URL": database,
         "TIMELINE_SSE_HEARTBEAT": str(heartbeat),
         "TIMELINE_SSE_MAX_LIFETIME": str(lifetime),
-        "TIMELINE_WRITE_RATE_LIMIT": "0",  # the benchmark appends faster than the default allows
     }
-    timeline(env, folder, "db", "upgrade")
-    timeline(env, folder, "seed")
-    key = (
-        timeline(env, folder, "keys", "create", "--scope", "events:write").strip().splitlines()[-1]
-    )
-    port = free_port()
-    command = [TIMELINE, "serve", "--host", HOST, "--port", str(port)]
-    if profile is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        # Its own session: Ctrl-C reaches only us, and we stop the server in order.
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=folder,  # not the checkout: `python -m cProfile` puts its cwd first on sys.path
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(process=process, port=port, key=key, log=log, database=database)
-    try:
-        wait_until_up(server)
+    with running_server(folder, env=env, profile=profile) as server:
         yield server
-    finally:
-        # Under cProfile, SIGINT: uvicorn re-raises the signal it caught once it has shut
-        # down, and only a KeyboardInterrupt (not SIGTERM's default action) lets the
-        # profiler write its stats.
-        stop_server(process, signal.SIGTERM if profile is None else signal.SIGINT)
-
-
-def wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{server.base}/v1/health", timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or not server.alive():
-                raise RuntimeError(
-                    f"the server did not start:\n{server.log.read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.05)
-
-
-def stop_server(process: subprocess.Popen[bytes], how: signal.Signals) -> None:
-    """SIGTERM or SIGINT (uvicorn shuts down gracefully either way), SIGKILL after 20 s."""
-    if process.poll() is not None:
-        return
-    process.send_signal(how)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            return
-        except subprocess.TimeoutExpired:
-            process.kill()
-        except KeyboardInterrupt:  # Ctrl-C again (or `uv run` passing the first one on)
-            process.kill()
 
 
 # --- the clients -------------------------------------------------------------------------------
@@ -911,7 +776,7 @@ def run(argv: list[str] | None) -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="timeline-bench-feed-") as folder:
         console.print("starting a server (migrate, seed, serve)…")
-        with running_server(
+        with feed_server(
             Path(folder), args.heartbeat, args.lifetime, args.profile, args.server_env
         ) as server:
             measured = asyncio.run(measure(server, args))
