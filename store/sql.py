@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -58,6 +59,8 @@ class SqlEventStore:
         self.engine = engine
         self._clock = clock
         self._before_commit = before_commit
+        self._queue: list[_Request] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def serialize(self, conn: AsyncConnection) -> None:
         """Make concurrent appends take positions in commit order."""
@@ -74,16 +77,70 @@ class SqlEventStore:
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
     ) -> AppendResult:
-        """Append a batch atomically; idempotent by event id."""
+        """Append a batch atomically; idempotent by event id.
+
+        Appends made at the same time share one transaction and one commit (group commit):
+        each is checked and written in its own savepoint, in arrival order, so one refused
+        append (a stale expected_version, say) leaves the others whole.
+        """
+        request = _Request(stream, drafts, expected_version, metadata)
+        self._queue.append(request)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        # Shielded: a caller that goes away must not cancel the commit its neighbours wait for.
+        return await asyncio.shield(request.outcome)
+
+    async def _write_queued(self) -> None:
+        """Commit what is queued, group after group, until nothing is left."""
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            await self._commit_group(group)
+
+    async def _commit_group(self, group: list[_Request]) -> None:
+        outcomes: list[AppendResult | Exception] = []
         try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**self.write_options)
                 async with conn.begin():
-                    return await self._append(conn, stream, drafts, expected_version, metadata)
+                    await self.serialize(conn)
+                    if len(group) == 1:  # no savepoint needed: its failure is the group's
+                        outcomes.append(await self._append(conn, *group[0].arguments))
+                    else:
+                        outcomes.extend([await self._in_savepoint(conn, r) for r in group])
         except (OperationalError, DBAPIError) as error:
             if isinstance(error, OperationalError) or error.connection_invalidated:
-                raise DatabaseUnavailable(str(error.orig)) from error
+                unavailable = DatabaseUnavailable(str(error.orig))
+                unavailable.__cause__ = error
+                outcomes = [unavailable] * len(group)
+            else:
+                outcomes = [error] * len(group)
+        except Exception as error:
+            outcomes = [error] * len(group)
+        except BaseException:  # cancelled (the loop is closing): its waiters must not hang
+            for request in group:
+                request.outcome.cancel()
             raise
+        for request, outcome in zip(group, outcomes, strict=True):
+            request.settle(outcome)
+
+    async def _in_savepoint(
+        self, conn: AsyncConnection, request: _Request
+    ) -> AppendResult | Exception:
+        """One append of a group; its own failure is rolled back to its savepoint and returned.
+
+        A failure of the connection itself is raised: then the whole group fails.
+        """
+        try:
+            async with conn.begin_nested():
+                return await self._append(conn, *request.arguments)
+        except OperationalError:
+            raise
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+            return error
+        except Exception as error:
+            return error
 
     async def _append(
         self,
@@ -93,7 +150,6 @@ class SqlEventStore:
         expected_version: int | None,
         metadata: JsonObject | None,
     ) -> AppendResult:
-        await self.serialize(conn)
         existing = await self._by_ids(conn, [d.id for d in drafts])
         replay = replay_of_earlier_append(stream, drafts, existing)
         if replay is not None:
@@ -291,6 +347,32 @@ class SqlEventStore:
 
     def _reading(self) -> _Reading:
         return _Reading(self.engine)
+
+
+# Appends committed together at most; more wait for the next commit, so no group grows unbounded.
+MAX_GROUP = 64
+
+
+class _Request:
+    """An append waiting for its group's commit."""
+
+    def __init__(
+        self,
+        stream: str,
+        drafts: Sequence[EventDraft],
+        expected_version: int | None,
+        metadata: JsonObject | None,
+    ) -> None:
+        self.arguments = (stream, drafts, expected_version, metadata)
+        self.outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+
+    def settle(self, outcome: AppendResult | Exception) -> None:
+        if self.outcome.done():  # its caller was cancelled
+            return
+        if isinstance(outcome, Exception):
+            self.outcome.set_exception(outcome)
+        else:
+            self.outcome.set_result(outcome)
 
 
 class _Reading:
