@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -43,6 +43,7 @@ from api.routes.subscriptions import (
 from api.routes.timeline import timeline
 from api.services import Services, system_clock
 from api.settings import Settings
+from api.settled_answers import SettledAnswers, answer_from_memory
 from api.strict_query import read_query_strictly
 from api.webhook_delivery import DeliveryWorker
 from store.factory import open_store
@@ -69,6 +70,12 @@ def services_for(settings: Settings) -> Services:
     )
 
 
+async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """Refuse a malformed query at once; answer a settled read again from memory."""
+    await read_query_strictly(request)
+    return answer_from_memory(request)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
     """The API; made with its own services unless a test hands some in."""
     settings = settings or Settings()
@@ -81,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.webhooks = settings.webhooks
         running: Services = app.state.services
         app.state.feed_tail = FeedTail(running.store)
+        app.state.settled_answers = SettledAnswers()
         watchers = [asyncio.create_task(poll(running.store, notifier))]
         if running.store.backend == "postgresql":
             watchers.append(asyncio.create_task(listen(settings.database_url, notifier)))
@@ -135,7 +143,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         route_handlers=[v1],
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build()), problem_bodies()],
-        before_request=read_query_strictly,
+        before_request=before_request,
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(

@@ -11,14 +11,13 @@ import msgspec
 from litestar import Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 
+from api.conditional import IMMUTABLE, REVALIDATE, conditional
 from api.problems import ApiProblem, problem_specs
 from api.services import Services
+from api.settled_answers import Answer, SettledAnswers
 from domain.errors import InvalidValidTime
 from domain.valid_time import format_instant, parse_instant, to_micros, validate_timezone
 from store.projection import FOREVER
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +90,12 @@ def invalid(field: str, message: str) -> ApiProblem:
 
 
 def cached(request: Request[Any, Any, Any], body: Any, settled: bool) -> Response[Any]:
-    """The body with a strong ETag; 304 when the client has it; immutable once settled."""
+    """The body with a strong ETag; 304 when the client has it; immutable (and kept in memory,
+    see `api.settled_answers`) once settled."""
     encoded = msgspec.json.encode(body)
     etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if settled else REVALIDATE}
-    wanted = request.headers.get("if-none-match", "")
-    if etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
-        return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=encoded, media_type="application/json", headers=headers)
+    if settled:
+        answers: SettledAnswers | None = getattr(request.app.state, "settled_answers", None)
+        if answers is not None:
+            answers.put(request, Answer(etag=etag, body=encoded))
+    return conditional(request, etag, encoded, IMMUTABLE if settled else REVALIDATE)
