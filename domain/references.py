@@ -26,7 +26,7 @@ def references(draft: EventDraft) -> tuple[Reference, ...]:
     found.extend((CITES, citation.source) for citation in draft.sources)
     if draft.event_type.kind is Kind.EDITORIAL:
         found.append((TARGET, str(payload["target"])))
-    pair = _pair(draft.type, payload)
+    pair = pair_reference(draft.type, payload)
     if pair:
         found.append((PAIR, pair))
     registered = _registered(draft.type, payload)
@@ -40,7 +40,8 @@ def pair_key(actor: str, proposal: str) -> str:
     return f"{actor}|{proposal}"
 
 
-def _pair(type_name: str, payload: dict[str, object]) -> str | None:
+def pair_reference(type_name: str, payload: dict[str, object]) -> str | None:
+    """The pair an event is indexed under: a position event's own, or a correction's new one."""
     # A correction that rewrites a position event's payload may move it to another pair.
     if type_name == "EventCorrected" and isinstance(payload.get("payload"), dict):
         payload = payload["payload"]  # type: ignore[assignment]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -72,14 +73,29 @@ def create_engine(url: DatabaseUrl) -> AsyncEngine:
     if url.backend == "postgresql":
         return create_async_engine(url.async_url, pool_pre_ping=True, pool_size=10)
     engine = create_async_engine(url.async_url)
+    _configure_sqlite(engine.sync_engine)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def create_blocking_engine(engine: AsyncEngine) -> Engine:
+    """A blocking engine on the same database as an async one, configured alike: the store's
+    writer thread runs whole appends over it. It needs one connection."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        return create_sync_engine(
+            url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=1
+        )
+    blocking = create_sync_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1)
+    _configure_sqlite(blocking)
+    return blocking
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         configure_sqlite_connection(dbapi_connection)
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine

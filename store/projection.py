@@ -121,7 +121,7 @@ async def project(event: LoggedEvent, index: LogIndex, rows: RowStore) -> None:
 async def affected_pairs(event: LoggedEvent, index: LogIndex) -> set[Pair]:
     """The pairs whose history may change with this event."""
     if event.type in POSITION_TYPES:
-        return {_pair(event.payload)}
+        return {pair_of(event.payload)}
     if EVENT_TYPES[event.type].kind is not Kind.EDITORIAL:
         return set()
     root = event
@@ -130,8 +130,8 @@ async def affected_pairs(event: LoggedEvent, index: LogIndex) -> set[Pair]:
     if root.type not in POSITION_TYPES:
         return set()
     family = await _family({root.id}, index, event.position)
-    moved = {_pair(c.payload["payload"]) for c in family if _moves(c)}
-    return {_pair(root.payload), *moved}
+    moved = {pair_of(c.payload["payload"]) for c in family if _moves(c)}
+    return {pair_of(root.payload), *moved}
 
 
 async def pair_history(pair: Pair, index: LogIndex, upto: int) -> list[Segment]:
@@ -274,7 +274,8 @@ def _row(pair: Pair, segment: Segment, at: int) -> Row:
     )
 
 
-def _pair(payload: dict[str, object]) -> Pair:
+def pair_of(payload: dict[str, object]) -> Pair:
+    """The (actor, proposal) a position event's payload is about."""
     return (str(payload["actor"]), str(payload["proposal"]))
 
 

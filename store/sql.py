@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.drafts import EventDraft
+from domain.editorial import POSITION_TYPES
 from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
-from domain.references import ACTOR, REGISTERS, TARGET
+from domain.references import ACTOR, REGISTERS, TARGET, pair_key
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
+from store.blocking import SyncBridge, drive
+from store.database import create_blocking_engine
 from store.errors import DatabaseUnavailable
 from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
-from store.projection import Row, logged, project, segments_of
+from store.projection import Row, logged, pair_of, project, segments_of
 from store.rows import event_row, recorded_event, ref_rows
 from store.sql_positions import (
-    SqlLogIndex,
-    SqlPositionRows,
+    BatchLogIndex,
+    BufferedPositionRows,
     checkpoints,
     known,
     positions,
@@ -61,6 +66,15 @@ class SqlEventStore:
         self._before_commit = before_commit
         self._queue: list[_Request] = []
         self._writer: asyncio.Task[None] | None = None
+        self._writes: ThreadPoolExecutor | None = None
+        self._blocking_engine: Engine | None = None
+
+    @property
+    def blocking_engine(self) -> Engine:
+        """A blocking engine on the same database, for the writer thread (made when first used)."""
+        if self._blocking_engine is None:
+            self._blocking_engine = create_blocking_engine(self.engine)
+        return self._blocking_engine
 
     async def serialize(self, conn: AsyncConnection) -> None:
         """Make concurrent appends take positions in commit order."""
@@ -99,14 +113,15 @@ class SqlEventStore:
     async def _commit_group(self, group: list[_Request]) -> None:
         outcomes: list[AppendResult | Exception] = []
         try:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**self.write_options)
-                async with conn.begin():
-                    await self.serialize(conn)
-                    if len(group) == 1:  # no savepoint needed: its failure is the group's
-                        outcomes.append(await self._append(conn, *group[0].arguments))
-                    else:
-                        outcomes.extend([await self._in_savepoint(conn, r) for r in group])
+            if self._before_commit is None:
+                loop = asyncio.get_running_loop()
+                outcomes = await loop.run_in_executor(
+                    self._write_thread(), self._write_group_blocking, group
+                )
+            else:  # the hook may suspend: then the group is written on the event loop
+                async with self.engine.connect() as conn:
+                    conn = await conn.execution_options(**self.write_options)
+                    outcomes = await self._write_group(conn, group)
         except (OperationalError, DBAPIError) as error:
             if isinstance(error, OperationalError) or error.connection_invalidated:
                 unavailable = DatabaseUnavailable(str(error.orig))
@@ -122,6 +137,27 @@ class SqlEventStore:
             raise
         for request, outcome in zip(group, outcomes, strict=True):
             request.settle(outcome)
+
+    def _write_thread(self) -> ThreadPoolExecutor:
+        if self._writes is None:
+            self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline-writes")
+        return self._writes
+
+    def _write_group_blocking(self, group: list[_Request]) -> list[AppendResult | Exception]:
+        """The group written in the writer thread, over a blocking connection (one hop)."""
+        with self.blocking_engine.connect() as conn:
+            conn = conn.execution_options(**self.write_options)
+            return drive(self._write_group(SyncBridge(conn), group))  # type: ignore[arg-type]
+
+    async def _write_group(
+        self, conn: AsyncConnection, group: list[_Request]
+    ) -> list[AppendResult | Exception]:
+        """One transaction, one commit: each append's outcome, in order."""
+        async with conn.begin():
+            await self.serialize(conn)
+            if len(group) == 1:  # no savepoint needed: its failure is the group's
+                return [await self._append(conn, *group[0].arguments)]
+            return [await self._in_savepoint(conn, r) for r in group]
 
     async def _in_savepoint(
         self, conn: AsyncConnection, request: _Request
@@ -189,13 +225,24 @@ class SqlEventStore:
         if index:
             await conn.execute(insert(refs), index)
         appended = tuple(recorded_event(_Row(row)) for row in rows)
-        log_index, position_rows = SqlLogIndex(conn), SqlPositionRows(conn)
-        for event in appended:
-            await project(logged(event), log_index, position_rows)
+        await self._project(conn, appended)
         await save_checkpoint(conn, appended[-1].position)
         if self._before_commit is not None:
             await self._before_commit(appended)
         return AppendResult(stream=stream, stream_version=version + len(drafts), events=appended)
+
+    @staticmethod
+    async def _project(conn: AsyncConnection, appended: Sequence[RecordedEvent]) -> None:
+        """Bring the read model up to date with a batch, reading and writing set-wise."""
+        seen = [logged(event) for event in appended]
+        pairs = {pair_of(e.payload) for e in seen if e.type in POSITION_TYPES}
+        log_index = BatchLogIndex(conn, seen)
+        position_rows = BufferedPositionRows(conn)
+        await log_index.prefetch({pair_key(*pair) for pair in pairs})
+        await position_rows.prefetch(pairs)
+        for event in seen:
+            await project(event, log_index, position_rows)
+        await position_rows.flush()
 
     async def _by_ids(
         self, conn: AsyncConnection, ids: Sequence[UUID]
@@ -276,7 +323,13 @@ class SqlEventStore:
             return int(value or 0)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Release connections and the writer thread."""
+        if self._writes is not None:
+            self._writes.shutdown(wait=True)
+            self._writes = None
+        if self._blocking_engine is not None:
+            self._blocking_engine.dispose()
+            self._blocking_engine = None
         await self.engine.dispose()
 
     async def position(self, pair: Pair, as_of: int, known_at: int) -> dict[str, Any] | None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.editorial import LoggedEvent
+from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
-from domain.references import PAIR, TARGET
+from domain.references import PAIR, TARGET, pair_reference
 from store.projection import CHECKPOINT, FOREVER, Row, logged
 from store.rows import recorded_event
 from store.tables import CheckpointRow, EventRefRow, EventRow, PositionRow
@@ -20,73 +22,6 @@ events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
 positions = PositionRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
-
-
-class SqlLogIndex:
-    """The log as the projector reads it, inside the append's transaction."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def pair_events(self, pair: str, upto: int) -> list[LoggedEvent]:
-        """Events referring to a pair."""
-        return await self._referring(PAIR, [pair], upto)
-
-    async def targeting(self, ids: set[UUID], upto: int) -> list[LoggedEvent]:
-        """Editorial events aimed at any of these ids."""
-        return await self._referring(TARGET, [str(i) for i in ids], upto)
-
-    async def events(self, ids: set[UUID]) -> list[LoggedEvent]:
-        """Events by id."""
-        if not ids:
-            return []
-        result = await self._conn.execute(select(events).where(events.c.id.in_(list(ids))))
-        return [logged(recorded_event(row)) for row in result]
-
-    async def _referring(self, kind: str, keys: list[str], upto: int) -> list[LoggedEvent]:
-        if not keys:
-            return []
-        wanted = select(refs.c.position).where(
-            refs.c.kind == kind, refs.c.ref.in_(keys), refs.c.position <= upto
-        )
-        result = await self._conn.execute(
-            select(events).where(events.c.position.in_(wanted)).order_by(events.c.position)
-        )
-        return [logged(recorded_event(row)) for row in result]
-
-
-class SqlPositionRows:
-    """The positions table, inside the append's transaction."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def open_rows(self, pair: Pair) -> list[Row]:
-        """The pair's rows as currently known."""
-        result = await self._conn.execute(
-            select(positions).where(
-                positions.c.actor == pair[0],
-                positions.c.proposal == pair[1],
-                positions.c.recorded_to == FOREVER,
-            )
-        )
-        return [row_of(r) for r in result]
-
-    async def revise(self, closing: Sequence[Row], at: int, inserting: Sequence[Row]) -> None:
-        """Close rows at a transaction time and insert their successors."""
-        for row in closing:
-            await self._conn.execute(
-                update(positions)
-                .where(
-                    positions.c.actor == row.actor,
-                    positions.c.proposal == row.proposal,
-                    positions.c.valid_from == row.valid_from,
-                    positions.c.recorded_from == row.recorded_from,
-                )
-                .values(recorded_to=at)
-            )
-        if inserting:
-            await self._conn.execute(insert(positions), [values_of(r) for r in inserting])
 
 
 async def save_checkpoint(conn: AsyncConnection, position: int) -> None:
@@ -128,3 +63,169 @@ def values_of(row: Row) -> dict[str, Any]:
         "recorded_to": row.recorded_to,
         "state": row.state,
     }
+
+
+class BatchLogIndex:
+    """The log for projecting one batch of appended events, read set-wise.
+
+    `prefetch` reads, in three statements, every event referring to the batch's pairs and every
+    editorial event aimed at those; the projector's per-event questions are then answered from
+    memory, filtered to each event's position. Anything not prefetched (a pair a correction
+    moves an event into, say) is read from the database once and kept.
+    """
+
+    def __init__(self, conn: AsyncConnection, batch: Sequence[LoggedEvent]) -> None:
+        self._conn = conn
+        # Read from the database: what came before the batch. The batch itself is in memory.
+        self._before = batch[0].position
+        self._batch = batch
+        self._by_pair: dict[str, list[LoggedEvent]] = {}
+        self._by_target: dict[str, list[LoggedEvent]] = {}
+        self._by_id: dict[UUID, LoggedEvent] = {e.id: e for e in batch}
+
+    async def prefetch(self, pairs: set[str]) -> None:
+        """Every event referring to these pairs, and the editorial events aimed at them."""
+        await self._load(PAIR, pairs, self._by_pair)
+        ids = {str(e.id) for found in self._by_pair.values() for e in found}
+        while ids:  # the whole family: corrections of corrections, retractions of disputes
+            fresh = await self._load(TARGET, ids, self._by_target)
+            ids = {str(e.id) for e in fresh} - set(self._by_target)
+
+    async def pair_events(self, pair: str, upto: int) -> list[LoggedEvent]:
+        if pair not in self._by_pair:
+            await self._load(PAIR, {pair}, self._by_pair)
+        return [e for e in self._by_pair[pair] if e.position <= upto]
+
+    async def targeting(self, ids: set[UUID], upto: int) -> list[LoggedEvent]:
+        keys = {str(i) for i in ids}
+        missing = keys - set(self._by_target)
+        if missing:
+            await self._load(TARGET, missing, self._by_target)
+        found = {e.position: e for k in keys for e in self._by_target[k] if e.position <= upto}
+        return [found[p] for p in sorted(found)]
+
+    async def events(self, ids: set[UUID]) -> list[LoggedEvent]:
+        missing = ids - set(self._by_id)
+        if missing:
+            result = await self._conn.execute(select(events).where(events.c.id.in_(missing)))
+            for row in result:
+                self._remember(logged(recorded_event(row)))
+        return [self._by_id[i] for i in ids if i in self._by_id]
+
+    async def _load(
+        self, kind: str, keys: set[str], into: dict[str, list[LoggedEvent]]
+    ) -> list[LoggedEvent]:
+        """Events referring to each key, in position order: the log's, then the batch's."""
+        for key in keys:
+            into.setdefault(key, [])
+        if not keys:
+            return []
+        result = await self._conn.execute(
+            select(refs.c.ref, *events.columns)
+            .join(events, events.c.position == refs.c.position)
+            .where(refs.c.kind == kind, refs.c.ref.in_(keys), refs.c.position < self._before)
+            .order_by(refs.c.position)
+        )
+        fresh = []
+        for row in result:
+            event = self._remember(logged(recorded_event(row)))
+            into[row.ref].append(event)
+            fresh.append(event)
+        for event in self._batch:
+            for ref in _refs_of(event, kind) & keys:
+                into[ref].append(event)
+                fresh.append(event)
+        return fresh
+
+    def _remember(self, event: LoggedEvent) -> LoggedEvent:
+        return self._by_id.setdefault(event.id, event)
+
+
+class BufferedPositionRows:
+    """The positions table for one batch: open rows read set-wise, revisions written at the end.
+
+    A row both inserted and closed within the batch is written once, already closed, exactly as
+    the row-by-row path would leave it.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._open: dict[Pair, list[Row]] = {}
+        self._closed: dict[tuple[str, str, int, int], int] = {}  # stored rows closed, and when
+        self._inserted: dict[tuple[str, str, int, int], Row] = {}
+
+    async def prefetch(self, pairs: set[Pair]) -> None:
+        """The open rows of every one of these pairs, in one statement."""
+        for pair in pairs:
+            self._open.setdefault(pair, [])
+        if not pairs:
+            return
+        result = await self._conn.execute(
+            select(positions).where(
+                tuple_(positions.c.actor, positions.c.proposal).in_(list(pairs)),
+                positions.c.recorded_to == FOREVER,
+            )
+        )
+        for r in result:
+            self._open[(r.actor, r.proposal)].append(row_of(r))
+
+    async def open_rows(self, pair: Pair) -> list[Row]:
+        if pair not in self._open:
+            await self.prefetch({pair})
+        return list(self._open[pair])
+
+    async def revise(self, closing: Sequence[Row], at: int, inserting: Sequence[Row]) -> None:
+        for row in closing:
+            key = _identity(row)
+            pair = (row.actor, row.proposal)
+            self._open[pair] = [r for r in self._open[pair] if _identity(r) != key]
+            if key in self._inserted:
+                self._inserted[key] = replace(self._inserted[key], recorded_to=at)
+            else:
+                self._closed[key] = at
+        for row in inserting:
+            self._inserted[_identity(row)] = row
+            self._open.setdefault((row.actor, row.proposal), []).append(row)
+
+    async def flush(self) -> None:
+        """Write the batch's revisions: one UPDATE and one INSERT, each for many rows."""
+        if self._closed:
+            await self._conn.execute(
+                update(positions)
+                .where(
+                    positions.c.actor == bindparam("b_actor"),
+                    positions.c.proposal == bindparam("b_proposal"),
+                    positions.c.valid_from == bindparam("b_valid_from"),
+                    positions.c.recorded_from == bindparam("b_recorded_from"),
+                )
+                .values(recorded_to=bindparam("b_recorded_to")),
+                [
+                    {
+                        "b_actor": a,
+                        "b_proposal": p,
+                        "b_valid_from": v,
+                        "b_recorded_from": r,
+                        "b_recorded_to": at,
+                    }
+                    for (a, p, v, r), at in self._closed.items()
+                ],
+            )
+        if self._inserted:
+            await self._conn.execute(
+                insert(positions), [values_of(r) for r in self._inserted.values()]
+            )
+        self._closed, self._inserted = {}, {}
+
+
+def _refs_of(event: LoggedEvent, kind: str) -> set[str]:
+    """The keys of one kind an event is indexed under (as `domain.references` indexes them)."""
+    if kind == TARGET:
+        editorial = EVENT_TYPES[event.type].kind is Kind.EDITORIAL
+        return {str(event.payload["target"])} if editorial else set()
+    pair = pair_reference(event.type, event.payload)
+    return {pair} if pair else set()
+
+
+def _identity(row: Row) -> tuple[str, str, int, int]:
+    """What names a row in the table (its primary key)."""
+    return (row.actor, row.proposal, row.valid_from, row.recorded_from)

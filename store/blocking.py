@@ -1,0 +1,59 @@
+"""Writes run whole in one worker thread: an AsyncConnection's face over a blocking connection.
+
+Through an async driver every statement is a round trip between the event loop and the driver's
+thread (aiosqlite) or the network (psycopg), and an append issues a dozen statements; so the
+append's own Python work waits on the loop between each. Run in a worker thread over a blocking
+connection, the same code (the store's `_append`, the projector) takes one hop per group of
+appends. `SyncBridge` gives that code the AsyncConnection methods it uses; its coroutines never
+suspend, so `drive` runs them to the end without an event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection, Dialect
+
+T = TypeVar("T")
+
+
+class SyncBridge:
+    """The AsyncConnection methods the write path uses, over a blocking Connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._conn.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.scalar(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
+        return self._conn.exec_driver_sql(statement, parameters)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[None]:
+        with self._conn.begin():
+            yield
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with self._conn.begin_nested():
+            yield
+
+
+def drive(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends to its end, here, without an event loop."""
+    try:
+        work.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    work.close()
+    raise RuntimeError("a blocking write suspended: it awaited something not bridged")
