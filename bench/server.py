@@ -133,8 +133,9 @@ def running_server(
         command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST]
         command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
         command += ["--timeout-graceful-shutdown", "5"]
-    if profile is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
+    if profile is not None:  # `python -m cProfile -o F <script or -m module> ...`
+        target = command if app == API else command[1:]
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *target]
     log = folder / f"server-{port}.log"
     root = str(Path(__file__).resolve().parent.parent)
     environment["PYTHONPATH"] = os.pathsep.join(
