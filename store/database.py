@@ -72,7 +72,9 @@ def create_engine(url: DatabaseUrl) -> AsyncEngine:
     url.ensure_directory()
     if url.backend == "postgresql":
         return create_async_engine(url.async_url, pool_pre_ping=True, pool_size=10)
-    engine = create_async_engine(url.async_url)
+    # Readers do not block each other in WAL mode: a pool as large as PostgreSQL's, so a burst
+    # of concurrent reads reuses connections instead of opening (and closing) overflow ones.
+    engine = create_async_engine(url.async_url, pool_size=10, max_overflow=20)
     _configure_sqlite(engine.sync_engine)
     return engine
 

@@ -67,6 +67,7 @@ class SqlEventStore:
         self._queue: list[_Request] = []
         self._writer: asyncio.Task[None] | None = None
         self._writes: ThreadPoolExecutor | None = None
+        self._registrations: set[str] = set()
         self._blocking_engine: Engine | None = None
 
     @property
@@ -294,16 +295,21 @@ class SqlEventStore:
         )
 
     async def registered(self, refs_wanted: Sequence[str]) -> set[str]:
-        """Which of these registrations exist."""
-        if not refs_wanted:
-            return set()
-        async with self._reading() as conn:
-            result = await conn.execute(
-                select(refs.c.ref)
-                .where(refs.c.kind == REGISTERS, refs.c.ref.in_(list(refs_wanted)))
-                .distinct()
-            )
-            return {row.ref for row in result}
+        """Which of these registrations exist.
+
+        A registration, once in the log, stays there: those found are remembered, and only the
+        others are looked up (every position read checks its actor and proposal this way).
+        """
+        missing = [r for r in refs_wanted if r not in self._registrations]
+        if missing:
+            async with self._reading() as conn:
+                result = await conn.execute(
+                    select(refs.c.ref)
+                    .where(refs.c.kind == REGISTERS, refs.c.ref.in_(missing))
+                    .distinct()
+                )
+                self._registrations.update(row.ref for row in result)
+        return {r for r in refs_wanted if r in self._registrations}
 
     async def head(self) -> int:
         """The last position in the log."""

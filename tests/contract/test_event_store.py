@@ -200,3 +200,11 @@ async def test_clock_far_ahead_of_earlier_stamps_is_used_as_is(
     result = await store.append("s", drafts(1))
     assert result.events[0].recorded_at == clock.now
     assert result.events[0].recorded_at - timedelta(days=30) <= clock.now
+
+
+async def test_a_registration_made_after_a_miss_is_found(store: EventStore) -> None:
+    await store.append("registry", [draft(raw_source("a"))])
+    assert await store.registered(["source:a", "source:b"]) == {"source:a"}
+    await store.append("registry", [draft(raw_source("b"))])
+    assert await store.registered(["source:a", "source:b"]) == {"source:a", "source:b"}
+    assert await store.registered(["source:c"]) == set()
