@@ -7,7 +7,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
 
-.PHONY: run test lint install serve seed migrate contract clean bench-positions bench-feed
+.PHONY: run test lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed
 
 ## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
 run: install migrate seed serve
@@ -38,6 +38,14 @@ serve:
 ## schemathesis' command line against a live `timeline serve` (settings: schemathesis.toml)
 contract: install
 	UV=$(UV) bash scripts/contract.sh
+
+## every benchmark on SQLite and PostgreSQL (when reachable): bench/results/latest.json, bench/RESULTS.md
+bench: install
+	$(UV) run --locked --group bench python -m bench
+
+## every benchmark, small and short (under 3 minutes): bench/results/quick.json
+bench-quick: install
+	$(UV) run --locked --group bench python -m bench --quick
 
 ## the positions benchmark, quick variant (10k events, one run); the full run: bench/README.md
 bench-positions: install

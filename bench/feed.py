@@ -23,9 +23,9 @@ Per-reader cost: once the server has stopped, what one woken reader does (its ow
 alone and as many at once as the largest level, and the SSE encoding of the event) is replayed
 in this process on the server's database.
 
-Results go to bench/results/feed.json and the "Change feed" section of bench/RESULTS.md
-(`--quick`: bench/results/feed-quick.json only). `--profile` runs the server under cProfile and
-`--server-env` passes it settings (exploration: neither writes RESULTS.md).
+Results go to bench/results/feed.json (`--quick`: feed-quick.json), and to a Markdown file when
+`--markdown` names one; bench/RESULTS.md is written by `python -m bench`. `--profile` runs the
+server under cProfile and `--server-env` passes it settings.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from bench.positions import machine, percentile, progress_bar
+from bench.positions import machine, percentile, progress_bar, spread
 from bench.server import HOST, Server, running_server
 from store.database import DatabaseUrl
 from store.factory import open_store
@@ -749,8 +749,6 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args.server_env = dict(item.split("=", 1) for item in args.server_env)
     suffix = "-quick" if args.quick else ""
     args.json = args.json or ROOT / "results" / f"feed{suffix}.json"
-    exploring = args.quick or args.profile or args.server_env
-    args.markdown = args.markdown or (None if exploring else ROOT / "RESULTS.md")
     return args
 
 
@@ -766,12 +764,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(130) from None
 
 
-def run(argv: list[str] | None) -> None:
-    args = arguments(argv)
+def collect(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """Start a server, measure every level and the idle memory, stop it: the report."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    signal.signal(signal.SIGTERM, _terminate)  # stop the server on `kill` too, not only Ctrl-C
     fd_limit = raise_fd_limit(max([*args.clients, args.idle]) * 2 + 256)
-    command = "uv run python -m bench.feed " + " ".join(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="timeline-bench-feed-") as folder:
@@ -785,7 +781,7 @@ def run(argv: list[str] | None) -> None:
                 per_reader_costs(server.database, max(args.clients), progress)
             )
     report: dict[str, Any] = {
-        "command": command.strip(),
+        "command": command,
         "run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": time.perf_counter() - started,
         "machine": machine("sqlite", None),
@@ -807,6 +803,30 @@ def run(argv: list[str] | None) -> None:
         **measured,
     }
     report["targets"] = verdicts(report)
+    return report
+
+
+def repeated(args: argparse.Namespace, command: str, runs: int) -> dict[str, Any]:
+    """`collect` run `runs` times, each on a fresh server: the last report, with every level's
+    latency percentiles replaced by their median over the runs (and their spread beside)."""
+    reports = [collect(args, command) for _ in range(runs)]
+    last = reports[-1]
+    for i, level in enumerate(last["latency"]):
+        for key in ("latency_ms_from_recorded_at", "latency_ms_from_post_return"):
+            for p in ("p50", "p99"):
+                values = [r["latency"][i][key][p] for r in reports]
+                level[key][p] = statistics.median(values)
+                level[key][f"{p}_runs"] = spread(values)
+    last["runs"] = runs
+    last["targets"] = verdicts(last)
+    return last
+
+
+def run(argv: list[str] | None) -> None:
+    args = arguments(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # stop the server on `kill` too, not only Ctrl-C
+    command = "uv run python -m bench.feed " + " ".join(sys.argv[1:] if argv is None else argv)
+    report = collect(args, command.strip())
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     if args.markdown is not None:

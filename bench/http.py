@@ -84,12 +84,6 @@ CONNECTIONS = 16
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_RPS = 5000  # distinct uncached reads prepared per second of a run
 DRAIN = 2.0  # seconds allowed for answers in flight at the deadline (not counted)
-# The environment here sets PYTHONDONTWRITEBYTECODE, so each of the four processes a server
-# start runs would compile every module again (seconds each). A cache outside the checkout.
-SERVER_ENV = {
-    "PYTHONDONTWRITEBYTECODE": "",
-    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "timeline-bench-pycache"),
-}
 
 
 class BenchError(RuntimeError):
@@ -527,9 +521,7 @@ async def bench_server(
                         f"PostgreSQL at {postgres_url} is unreachable: {error}"
                     ) from None
             database = None if url is None else url.raw
-            with running_server(
-                Path(scratch), database, workers=workers, app=APP, env=SERVER_ENV
-            ) as server:
+            with running_server(Path(scratch), database, workers=workers, app=APP) as server:
                 yield server
         finally:
             if url is not None:

@@ -9,7 +9,8 @@ beside a raw `SELECT * FROM events` of the whole log as its baseline); then rand
 (pair, as_of, known_at) reads run in-process through `store.position` (beside the same query
 through the bare driver, and the naive fold over the whole log held in memory for the same
 questions, whose answers are also checked against the table's) and over HTTP against the app.
-Results go to bench/results/positions.json and bench/RESULTS.md.
+Results go to bench/results/positions.json (and `--markdown`); bench/RESULTS.md is written by
+`python -m bench`.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ POSITION_SQL = (
     "AND recorded_from <= {m} AND recorded_to > {m} AND valid_from <= {m} AND valid_to > {m} "
     "LIMIT 1"
 )
-NOTES = "<!-- notes: kept across runs -->"
 TARGETS = {
     "p50_us": 100.0,
     "p99_us": 1000.0,
@@ -549,14 +549,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument("--json", type=Path, help="where the results go (JSON)")
-    parser.add_argument("--markdown", type=Path, help="where the results go (Markdown)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here (Markdown)")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.runs, args.reads, args.folds, args.http_reads = "10000", 1, 500, 50, 200
     args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     suffix = "-quick" if args.quick else ""
     args.json = args.json or ROOT / "results" / f"positions{suffix}.json"
-    args.markdown = args.markdown or (None if args.quick else ROOT / "RESULTS.md")
     return args
 
 
@@ -585,11 +584,8 @@ def main(argv: list[str] | None = None) -> None:
     report = asyncio.run(run(args, command.strip()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
-    if args.markdown is not None:
-        # Notes written by hand below the marker survive a new run.
-        kept = args.markdown.read_text() if args.markdown.exists() else ""
-        notes = kept[kept.index(NOTES) :] if NOTES in kept else NOTES + "\n"
-        args.markdown.write_text(markdown(report) + "\n" + notes)
+    if args.markdown is not None:  # bench/RESULTS.md itself is written by `python -m bench`
+        args.markdown.write_text(markdown(report))
     console.print(summary_table(report))
     for verdict in report["targets"]:
         mark = "[green]met[/green]" if verdict["met"] else "[red]missed[/red]"

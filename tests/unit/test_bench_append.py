@@ -1,0 +1,132 @@
+"""The append benchmark's own pieces: the workload, the raw rows, the ratios (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from bench.append import (
+    BATCH,
+    TASKS,
+    Bench,
+    Clones,
+    Numbering,
+    ratios,
+    raw_appends,
+    registered_store,
+    verdicts,
+    wire,
+    workload,
+)
+from bench.positions import Databases
+from bench.synthetic import METADATA
+from domain.drafts import draft_from_json
+
+
+def test_the_workload_is_deterministic_and_only_position_statements() -> None:
+    first, second = workload(300), workload(300)
+    assert first == second
+    assert len(first.events) == 300
+    assert {e.type for e in first.events} == {"PositionStated"}
+    assert len(first.registrations) == 280
+    assert all(e.valid_time.earliest < datetime(2025, 6, 1, tzinfo=UTC) for e in first.events)
+
+
+def test_plans_spread_appends_over_the_streams_of_the_concurrent_writers() -> None:
+    work = workload(250)
+    batches = work.plan(250, BATCH)
+    assert [len(drafts) for _, drafts in batches] == [100, 100, 50]
+    assert [stream for stream, _ in batches] == ["positions-0", "positions-1", "positions-2"]
+    singles = work.plan(250, 1)
+    lanes = work.lanes(250)
+    assert len(lanes) == TASKS
+    assert sum(map(len, lanes.values())) == 250
+    assert [d for s, [d] in singles if s == "positions-3"] == lanes["positions-3"]
+
+
+def test_the_wire_form_reads_back_as_the_same_event() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for draft in workload(200).events:
+        again = draft_from_json(wire(draft), now=now, default_id=uuid4())
+        assert again.id == draft.id
+        assert again.payload == draft.payload
+        assert again.sources == draft.sources
+        assert again.valid_time.earliest == draft.valid_time.earliest
+        assert again.valid_time.latest == draft.valid_time.latest
+
+
+def test_raw_rows_number_events_as_the_store_does() -> None:
+    work = workload(20)
+    numbering = Numbering("sqlite")
+    numbering.rows("registry", work.registrations)
+    rows, refs = numbering.rows("positions-0", work.events[:3])
+    assert [r["position"] for r in rows] == [281, 282, 283]
+    assert [r["stream_version"] for r in rows] == [1, 2, 3]
+    assert rows[0]["id"] == work.events[0].id.hex
+    assert isinstance(rows[0]["payload"], str)
+    assert {r["position"] for r in refs} == {281, 282, 283}
+    stamps = [r["recorded_at"] for r in rows]
+    assert stamps == sorted(set(stamps))
+
+
+def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> None:
+    """Same columns, same values (but the time of recording) in `events` and `event_refs`."""
+    count = 12
+    work = workload(count)
+    kept: dict[str, list[Any]] = {}
+
+    def keep(url: Any) -> None:
+        conn = sqlite3.connect(url.raw.removeprefix("sqlite:///"))
+        events = conn.execute("SELECT * FROM events ORDER BY position").fetchall()
+        refs = conn.execute("SELECT * FROM event_refs ORDER BY position, kind, ref").fetchall()
+        conn.close()
+        recorded_at = 12  # column index of recorded_at
+        kept.setdefault("rows", []).append(
+            ([e[:recorded_at] + e[recorded_at + 1 :] for e in events], refs)
+        )
+
+    class Keeping(Databases):
+        def drop(self, url: Any) -> None:
+            keep(url)
+            super().drop(url)
+
+    bench = Bench(
+        backend="sqlite",
+        databases=Clones(Keeping("sqlite", tmp_path, "")),
+        work=work,
+        folder=tmp_path,
+    )
+    assert raw_appends(bench, count, 5, lambda n: None) > 0
+
+    async def through_store() -> None:
+        async with registered_store(bench, count) as store:
+            for stream, drafts in work.plan(count, 5):
+                await store.append(stream, drafts, metadata=METADATA)
+
+    asyncio.run(through_store())
+    bench.databases.close()  # the template: its rows are kept too, empty
+    raw, stored, template = kept["rows"]
+    assert template == ([], [])
+    assert raw == stored
+    assert bench.durability["raw"] == bench.durability["store"]
+    assert bench.durability["raw"]["synchronous"] == "2"  # FULL
+
+
+def test_ratios_and_targets_compare_medians() -> None:
+    def rate(median: float) -> dict[str, float]:
+        return {"median": median, "min": median, "max": median}
+
+    rates = {
+        "store_single": rate(80.0),
+        "raw_single": rate(100.0),
+        "store_batch100": rate(400.0),
+        "raw_batch100": rate(1000.0),
+    }
+    measured = ratios(rates)
+    assert measured == {"store_single / raw_single": 0.8, "store_batch100 / raw_batch100": 0.4}
+    met = {v["target"].split(" ≥")[0]: v["met"] for v in verdicts(measured, "sqlite")}
+    assert met == {"store_single": True, "store_batch100": False}
