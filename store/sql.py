@@ -157,8 +157,19 @@ class SqlEventStore:
         async with conn.begin():
             await self.serialize(conn)
             if len(group) == 1:  # no savepoint needed: its failure is the group's
-                return [await self._append(conn, *group[0].arguments)]
-            return [await self._in_savepoint(conn, r) for r in group]
+                outcomes: list[AppendResult | Exception] = [
+                    await self._append(conn, *group[0].arguments)
+                ]
+            else:
+                outcomes = [await self._in_savepoint(conn, r) for r in group]
+            landed = [
+                o.events[-1].position
+                for o in outcomes
+                if isinstance(o, AppendResult) and not o.duplicate
+            ]
+            if landed:  # the read model has projected up to here, in the same transaction
+                await save_checkpoint(conn, max(landed))
+            return outcomes
 
     async def _in_savepoint(
         self, conn: AsyncConnection, request: _Request
@@ -227,7 +238,6 @@ class SqlEventStore:
             await conn.execute(insert(refs), index)
         appended = tuple(recorded_event(_Row(row)) for row in rows)
         await self._project(conn, appended)
-        await save_checkpoint(conn, appended[-1].position)
         if self._before_commit is not None:
             await self._before_commit(appended)
         return AppendResult(stream=stream, stream_version=version + len(drafts), events=appended)
@@ -240,7 +250,8 @@ class SqlEventStore:
         log_index = BatchLogIndex(conn, seen)
         position_rows = BufferedPositionRows(conn)
         await log_index.prefetch({pair_key(*pair) for pair in pairs})
-        await position_rows.prefetch(pairs)
+        fresh = {pair for pair in pairs if not log_index.has_history(pair_key(*pair))}
+        await position_rows.prefetch(pairs, without_rows=fresh)
         for event in seen:
             await project(event, log_index, position_rows)
         await position_rows.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -79,6 +80,7 @@ class BatchLogIndex:
         # Read from the database: what came before the batch. The batch itself is in memory.
         self._before = batch[0].position
         self._batch = batch
+        self._batch_ids = {str(e.id) for e in batch}
         self._by_pair: dict[str, list[LoggedEvent]] = {}
         self._by_target: dict[str, list[LoggedEvent]] = {}
         self._by_id: dict[UUID, LoggedEvent] = {e.id: e for e in batch}
@@ -90,6 +92,10 @@ class BatchLogIndex:
         while ids:  # the whole family: corrections of corrections, retractions of disputes
             fresh = await self._load(TARGET, ids, self._by_target)
             ids = {str(e.id) for e in fresh} - set(self._by_target)
+
+    def has_history(self, pair: str) -> bool:
+        """Whether any event before the batch refers to the pair (else it has no rows yet)."""
+        return any(e.position < self._before for e in self._by_pair.get(pair, ()))
 
     async def pair_events(self, pair: str, upto: int) -> list[LoggedEvent]:
         if pair not in self._by_pair:
@@ -118,12 +124,14 @@ class BatchLogIndex:
         """Events referring to each key, in position order: the log's, then the batch's."""
         for key in keys:
             into.setdefault(key, [])
-        if not keys:
-            return []
+        # Nothing before the batch can aim at an event of the batch: no need to ask the log.
+        asked = keys - self._batch_ids if kind == TARGET else keys
+        if not asked:
+            return self._from_batch(kind, keys, into)
         result = await self._conn.execute(
             select(refs.c.ref, *events.columns)
             .join(events, events.c.position == refs.c.position)
-            .where(refs.c.kind == kind, refs.c.ref.in_(keys), refs.c.position < self._before)
+            .where(refs.c.kind == kind, refs.c.ref.in_(asked), refs.c.position < self._before)
             .order_by(refs.c.position)
         )
         fresh = []
@@ -131,6 +139,12 @@ class BatchLogIndex:
             event = self._remember(logged(recorded_event(row)))
             into[row.ref].append(event)
             fresh.append(event)
+        return fresh + self._from_batch(kind, keys, into)
+
+    def _from_batch(
+        self, kind: str, keys: set[str], into: dict[str, list[LoggedEvent]]
+    ) -> list[LoggedEvent]:
+        fresh = []
         for event in self._batch:
             for ref in _refs_of(event, kind) & keys:
                 into[ref].append(event)
@@ -154,10 +168,14 @@ class BufferedPositionRows:
         self._closed: dict[tuple[str, str, int, int], int] = {}  # stored rows closed, and when
         self._inserted: dict[tuple[str, str, int, int], Row] = {}
 
-    async def prefetch(self, pairs: set[Pair]) -> None:
-        """The open rows of every one of these pairs, in one statement."""
+    async def prefetch(
+        self, pairs: set[Pair], *, without_rows: AbstractSet[Pair] = frozenset()
+    ) -> None:
+        """The open rows of every one of these pairs, in one statement; `without_rows` are known
+        to have none (no event ever referred to them) and are not asked for."""
         for pair in pairs:
             self._open.setdefault(pair, [])
+        pairs = pairs - without_rows
         if not pairs:
             return
         result = await self._conn.execute(
