@@ -55,14 +55,24 @@ class FeedTail:
         self._store = store
         self._entries: deque[TailEntry] = deque(maxlen=capacity)
         self._head: int | None = None  # the position the tail reaches
-        self._lock = asyncio.Lock()
+        self._reading: asyncio.Event | None = None  # set when the read in progress ends
 
     async def after(self, cursor: int, head: int) -> list[TailEntry] | None:
         """The events after `cursor`, read up to at least `head` if the log has them; None when
         the cursor lies outside the tail and the reader must read the log itself."""
-        if self._head is None or self._head < head:
-            async with self._lock:
-                await self._catch_up(head)
+        while self._head is None or self._head < head:
+            if self._reading is None:  # this reader reads the log, once, for everyone
+                self._reading = reading = asyncio.Event()
+                try:
+                    await self._catch_up(head)
+                finally:
+                    self._reading = None
+                    reading.set()
+                break
+            # Another reader is reading: wait for it, then look again. Not a lock, which would
+            # hand the tail to its hundreds of waiters one per event-loop turn: an Event wakes
+            # them all in one.
+            await self._reading.wait()
         assert self._head is not None
         start = self._entries[0].event.position - 1 if self._entries else self._head
         if not start <= cursor <= self._head:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEventMessage
+from litestar.types import HTTPResponseBodyEvent, Send
 
+from api.event_stream import EventStream
 from api.feed_filter import FeedFilter, read_after
 from api.feed_tail import FeedTail, sse_message
 from api.notifier import Notifier
@@ -65,7 +67,7 @@ async def feed(
     event_type: TypeFilter = None,
     actor: ActorFilter = None,
     proposal: ProposalFilter = None,
-) -> ServerSentEvent:
+) -> EventStream:
     """Stream the log from a cursor, then live."""
     services: Services = request.app.state.services
     cursor = after or 0
@@ -78,28 +80,43 @@ async def feed(
     )
     notifier: Notifier = request.app.state.notifier
     tail: FeedTail = request.app.state.feed_tail
-    return ServerSentEvent(_events(services, notifier, tail, wanted, cursor))
+    return EventStream(partial(_write, services, notifier, tail, wanted, cursor))
 
 
-async def _events(
-    services: Services, notifier: Notifier, tail: FeedTail, wanted: FeedFilter, cursor: int
-) -> AsyncIterator[ServerSentEventMessage]:
+async def _write(
+    services: Services,
+    notifier: Notifier,
+    tail: FeedTail,
+    wanted: FeedFilter,
+    cursor: int,
+    send: Send,
+) -> None:
+    """Send the log after `cursor`, then each append as it lands, until the stream's lifetime
+    ends or the process shuts down. Several events due at once go out as one chunk: the same
+    bytes as one message per chunk, for one `send` (the costly part of fanning out)."""
     deadline = time.monotonic() + lifetime_seconds()
+    heartbeat = heartbeat_seconds()
     while time.monotonic() < deadline and not notifier.closing:
         seen = notifier.head
         recent = await tail.after(cursor, seen)
         if recent is not None:
-            for entry in recent:
-                cursor = entry.event.position
-                if wanted.matches(entry.event):
-                    yield entry.message
+            if recent:
+                cursor = recent[-1].event.position
+                framed = [entry.message.framed for entry in recent if wanted.matches(entry.event)]
+                if framed:
+                    await send(_chunk(b"".join(framed)))
         else:  # behind the tail: catch up from the log
             page = await read_after(services.store, wanted, cursor, PAGE)
-            for event in page.events:
-                yield sse_message(event)
+            if page.events:
+                await send(_chunk(b"".join(sse_message(event).framed for event in page.events)))
             cursor = page.resume
             if page.full:
                 continue
-        wait = min(heartbeat_seconds(), max(0.0, deadline - time.monotonic()))
+        wait = min(heartbeat, max(0.0, deadline - time.monotonic()))
         if not await notifier.wait(wait, seen):
-            yield ServerSentEventMessage(comment=f"head {max(cursor, notifier.head)}", data=None)
+            head = max(cursor, notifier.head)
+            await send(_chunk(ServerSentEventMessage(comment=f"head {head}", data=None).encode()))
+
+
+def _chunk(body: bytes) -> HTTPResponseBodyEvent:
+    return {"type": "http.response.body", "body": body, "more_body": True}

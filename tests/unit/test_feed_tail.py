@@ -12,6 +12,7 @@ from api.feed_filter import FeedFilter
 from api.feed_tail import FeedTail
 from api.notifier import Notifier
 from store.memory import InMemoryEventStore
+from store.ports import EventQuery, RecordedEvent
 from tests.builders import draft, raw_actor, raw_source
 
 # Each step: append a batch of n events, then ask for the events after a cursor.
@@ -94,5 +95,42 @@ def test_one_notification_wakes_every_waiter_and_a_timeout_wakes_none() -> None:
         await asyncio.sleep(0)
         notifier.close()
         assert await asyncio.wait_for(closing, 1) is False
+
+    asyncio.run(run())
+
+
+def test_readers_woken_together_share_one_read_of_the_log() -> None:
+    async def run() -> None:
+        store = InMemoryEventStore()
+        tail = FeedTail(store)
+        await tail.after(0, 0)
+        reads = 0
+        read = store.read
+
+        async def counted(query: EventQuery) -> list[RecordedEvent]:
+            nonlocal reads
+            reads += 1
+            await asyncio.sleep(0.01)  # a read takes a while; the others arrive meanwhile
+            return await read(query)
+
+        store.read = counted  # type: ignore[method-assign]
+        await store.append("s", [draft(raw_source(f"s{n}")) for n in range(2)])
+        answers = await asyncio.gather(*(tail.after(0, 2) for _ in range(100)))
+        assert reads == 1
+        assert all(a is not None and [e.event.position for e in a] == [1, 2] for a in answers)
+
+    asyncio.run(run())
+
+
+def test_a_waiter_that_goes_away_does_not_disturb_the_others() -> None:
+    async def run() -> None:
+        notifier = Notifier()
+        waiters = [asyncio.ensure_future(notifier.wait(60)) for _ in range(10)]
+        await asyncio.sleep(0)
+        waiters[0].cancel()  # a client disconnected while waiting
+        await asyncio.sleep(0)
+        notifier.notify(1)
+        assert await asyncio.wait_for(asyncio.gather(*waiters[1:]), 1) == [True] * 9
+        assert waiters[0].cancelled()
 
     asyncio.run(run())
