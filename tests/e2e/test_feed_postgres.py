@@ -35,7 +35,14 @@ def two_servers(
 ) -> Iterator[tuple[LiveServer, LiveServer, str]]:
     """Two API processes on one fresh PostgreSQL database, and the database's libpq URL."""
     url = postgresql_databases.fresh()
-    env = {**os.environ, "TIMELINE_DATABASE_URL": url.raw, "TIMELINE_SSE_HEARTBEAT": "0.5"}
+    env = {
+        **os.environ,
+        "TIMELINE_DATABASE_URL": url.raw,
+        "TIMELINE_SSE_HEARTBEAT": "0.5",
+        # One stream must outlast all 2,000 appends, however loaded the machine (the default
+        # lifetime, 300 s, was reached once at a load average of 7).
+        "TIMELINE_SSE_MAX_LIFETIME": "3600",
+    }
     made = subprocess.run(
         [TIMELINE, "keys", "create", "--scope", "events:write"],
         env=env,
