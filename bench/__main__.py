@@ -45,6 +45,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="repeats of each measurement (≥ 3)")
     parser.add_argument("--sizes", help="position-read log sizes (default 10k,100k,1M; quick 2k)")
     parser.add_argument(
+        "--postgres-sizes",
+        help="the same on PostgreSQL (default 10k,100k: a million there takes most of an hour)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("TIMELINE_BENCH_POSTGRES_URL")
         or os.environ.get("TIMELINE_TEST_POSTGRES_URL")
@@ -64,6 +68,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     args.sizes = args.sizes or ("2000" if args.quick else "10000,100000,1000000")
+    args.postgres_sizes = args.postgres_sizes or ("2000" if args.quick else "10000,100000")
     args.json = args.json or ROOT / "results" / ("quick.json" if args.quick else "latest.json")
     if args.markdown is None and not args.quick:
         args.markdown = ROOT / "RESULTS.md"
@@ -83,7 +88,7 @@ def positions_arguments(args: argparse.Namespace, backend: str, folder: Path) ->
     quick = ["--reads", "300", "--folds", "20", "--fold-budget", "5", "--http-reads", "100"]
     return positions.arguments(
         [
-            f"--sizes={args.sizes}",
+            f"--sizes={args.sizes if backend == 'sqlite' else args.postgres_sizes}",
             f"--backend={backend}",
             f"--runs={args.runs}",
             f"--postgres-url={args.postgres_url}",
