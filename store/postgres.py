@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.drafts import EventDraft
-from domain.event_types import JsonObject
 from store.ports import AppendResult
-from store.sql import SqlEventStore
+from store.sql import AppendArguments, SqlEventStore, landed
 
 # Listeners in every API process are woken on this channel; the payload is the new head.
 NOTIFY_CHANNEL = "timeline_events"
@@ -28,19 +26,15 @@ class PostgresEventStore(SqlEventStore):
         """Take the append lock, held until this transaction commits or rolls back."""
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
-    async def _append(
-        self,
-        conn: AsyncConnection,
-        stream: str,
-        drafts: Sequence[EventDraft],
-        expected_version: int | None,
-        metadata: JsonObject | None,
-    ) -> AppendResult:
-        result = await super()._append(conn, stream, drafts, expected_version, metadata)
-        if not result.duplicate:
+    async def _append_all(
+        self, conn: AsyncConnection, appends: Sequence[AppendArguments]
+    ) -> list[AppendResult | Exception]:
+        outcomes = await super()._append_all(conn, appends)
+        written = landed(outcomes)
+        if written:
             # Sent inside the transaction, so PostgreSQL delivers it at commit and never before.
             await conn.execute(
                 text("SELECT pg_notify(:channel, :head)"),
-                {"channel": NOTIFY_CHANNEL, "head": str(result.events[-1].position)},
+                {"channel": NOTIFY_CHANNEL, "head": str(written[-1].events[-1].position)},
             )
-        return result
+        return outcomes

@@ -23,7 +23,7 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
-from store.errors import DatabaseUnavailable
+from store.errors import DatabaseUnavailable, StoreError
 from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
 from store.projection import Row, logged, pair_of, project, segments_of
 from store.rows import event_row, recorded_event, ref_rows
@@ -156,20 +156,31 @@ class SqlEventStore:
         """One transaction, one commit: each append's outcome, in order."""
         async with conn.begin():
             await self.serialize(conn)
-            if len(group) == 1:  # no savepoint needed: its failure is the group's
+            if len(group) == 1:  # its refusal is the transaction's: no savepoint needed
                 outcomes: list[AppendResult | Exception] = [
                     await self._append(conn, *group[0].arguments)
                 ]
             else:
-                outcomes = [await self._in_savepoint(conn, r) for r in group]
-            landed = [
-                o.events[-1].position
-                for o in outcomes
-                if isinstance(o, AppendResult) and not o.duplicate
-            ]
-            if landed:  # the read model has projected up to here, in the same transaction
-                await save_checkpoint(conn, max(landed))
+                outcomes = await self._append_together(conn, group)
+            written = landed(outcomes)
+            if written:  # the read model has projected up to here, in the same transaction
+                await save_checkpoint(conn, written[-1].events[-1].position)
             return outcomes
+
+    async def _append_together(
+        self, conn: AsyncConnection, group: list[_Request]
+    ) -> list[AppendResult | Exception]:
+        """The group's appends written as one batch; if the database refuses that (a constraint
+        the checks cannot see), one by one, each in its own savepoint, so it fails alone."""
+        try:
+            async with conn.begin_nested():
+                return await self._append_all(conn, [r.arguments for r in group])
+        except OperationalError:
+            raise
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+        return [await self._in_savepoint(conn, r) for r in group]
 
     async def _in_savepoint(
         self, conn: AsyncConnection, request: _Request
@@ -198,16 +209,86 @@ class SqlEventStore:
         expected_version: int | None,
         metadata: JsonObject | None,
     ) -> AppendResult:
-        existing = await self._by_ids(conn, [d.id for d in drafts])
-        replay = replay_of_earlier_append(stream, drafts, existing)
-        if replay is not None:
-            return replay
-        current = await conn.scalar(
-            select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                events.c.stream == stream
+        """One append; its refusal raised."""
+        [outcome] = await self._append_all(conn, [(stream, drafts, expected_version, metadata)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _append_all(
+        self, conn: AsyncConnection, appends: Sequence[AppendArguments]
+    ) -> list[AppendResult | Exception]:
+        """Appends in order, checked against the log and each other, then written set-wise.
+
+        The log is read once for all of them (ids already there, stream versions, the head); each
+        is then checked in memory against that and the ones before it, so a refused append
+        (a stale expected_version, a conflicting id) writes nothing and moves nothing on. The
+        accepted ones are written in one INSERT per table and projected together.
+        """
+        existing = await self._by_ids(conn, [d.id for _, drafts, _, _ in appends for d in drafts])
+        versions = await self._stream_versions(conn, {stream for stream, _, _, _ in appends})
+        head, last_recorded = await self._head(conn)
+        outcomes: list[AppendResult | Exception] = []
+        rows: list[dict[str, Any]] = []
+        written: list[RecordedEvent] = []
+        for stream, drafts, expected_version, metadata in appends:
+            try:
+                mine = {d.id: existing[d.id] for d in drafts if d.id in existing}
+                replay = replay_of_earlier_append(stream, drafts, mine)
+                if replay is None:
+                    check_expected_version(stream, expected_version, versions.get(stream, 0))
+            except StoreError as refused:
+                outcomes.append(refused)
+                continue
+            if replay is not None:
+                outcomes.append(replay)
+                continue
+            stamps = recorded_stamps(to_micros(self._clock()), last_recorded, len(drafts))
+            positions = await self.next_positions(conn, head, len(drafts))
+            version = versions.get(stream, 0)
+            batch = [
+                event_row(
+                    position=position,
+                    stream=stream,
+                    stream_version=version + i + 1,
+                    recorded_at=stamp,
+                    draft=draft,
+                    metadata=dict(metadata or {}),
+                )
+                for i, (position, draft, stamp) in enumerate(
+                    zip(positions, drafts, stamps, strict=True)
+                )
+            ]
+            appended = tuple(recorded_event(_Row(row)) for row in batch)
+            rows.extend(batch)
+            written.extend(appended)
+            existing.update((event.id, event) for event in appended)
+            head, last_recorded = max(positions), stamps[-1]
+            versions[stream] = version + len(drafts)
+            outcomes.append(
+                AppendResult(stream=stream, stream_version=versions[stream], events=appended)
             )
+        if written:
+            await conn.execute(insert(events), rows)
+            index = [r for event in written for r in ref_rows(event.position, event.draft)]
+            if index:
+                await conn.execute(insert(refs), index)
+            await self._project(conn, written)
+            if self._before_commit is not None:
+                for outcome in landed(outcomes):
+                    await self._before_commit(outcome.events)
+        return outcomes
+
+    async def _stream_versions(self, conn: AsyncConnection, streams: set[str]) -> dict[str, int]:
+        result = await conn.execute(
+            select(events.c.stream, func.max(events.c.stream_version))
+            .where(events.c.stream.in_(streams))
+            .group_by(events.c.stream)
         )
-        check_expected_version(stream, expected_version, int(current or 0))
+        return {stream: int(version) for stream, version in result}
+
+    async def _head(self, conn: AsyncConnection) -> tuple[int, int]:
+        """The last position and its recorded_at (0, 0 for an empty log)."""
         last = (
             await conn.execute(
                 select(events.c.position, events.c.recorded_at)
@@ -215,32 +296,7 @@ class SqlEventStore:
                 .limit(1)
             )
         ).first()
-        head, last_recorded = (last.position, last.recorded_at) if last else (0, 0)
-        stamps = recorded_stamps(to_micros(self._clock()), last_recorded, len(drafts))
-        version = int(current or 0)
-        positions = await self.next_positions(conn, head, len(drafts))
-        rows = [
-            event_row(
-                position=position,
-                stream=stream,
-                stream_version=version + i + 1,
-                recorded_at=stamp,
-                draft=draft,
-                metadata=dict(metadata or {}),
-            )
-            for i, (position, draft, stamp) in enumerate(
-                zip(positions, drafts, stamps, strict=True)
-            )
-        ]
-        await conn.execute(insert(events), rows)
-        index = [r for p, d in zip(positions, drafts, strict=True) for r in ref_rows(p, d)]
-        if index:
-            await conn.execute(insert(refs), index)
-        appended = tuple(recorded_event(_Row(row)) for row in rows)
-        await self._project(conn, appended)
-        if self._before_commit is not None:
-            await self._before_commit(appended)
-        return AppendResult(stream=stream, stream_version=version + len(drafts), events=appended)
+        return (last.position, last.recorded_at) if last else (0, 0)
 
     @staticmethod
     async def _project(conn: AsyncConnection, appended: Sequence[RecordedEvent]) -> None:
@@ -419,6 +475,14 @@ class SqlEventStore:
         return _Reading(self.engine)
 
 
+def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:
+    """The appends of a group that wrote events (not refused, not replays), in log order."""
+    return [o for o in outcomes if isinstance(o, AppendResult) and not o.duplicate]
+
+
+# An append's arguments: stream, drafts, expected_version, metadata.
+AppendArguments = tuple[str, Sequence[EventDraft], int | None, JsonObject | None]
+
 # Appends committed together at most; more wait for the next commit, so no group grows unbounded.
 MAX_GROUP = 64
 
@@ -433,7 +497,7 @@ class _Request:
         expected_version: int | None,
         metadata: JsonObject | None,
     ) -> None:
-        self.arguments = (stream, drafts, expected_version, metadata)
+        self.arguments: AppendArguments = (stream, drafts, expected_version, metadata)
         self.outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
 
     def settle(self, outcome: AppendResult | Exception) -> None:
