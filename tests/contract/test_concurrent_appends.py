@@ -197,3 +197,27 @@ async def test_a_caller_that_goes_away_does_not_undo_the_appends_sharing_its_com
         assert await store.head() in (1, 2)  # the leaver's append may have landed: it was sent
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
+async def test_an_append_the_database_refuses_fails_alone_in_its_group(
+    database_url: DatabaseUrl, clock: FrozenClock
+) -> None:
+    """A batch repeating an id passes every check made in memory; the unique index refuses it.
+    The group it shares a commit with is then written again one savepoint each."""
+    store = open_store(database_url, clock)
+    try:
+        twice = drafts(1) * 2
+        outcomes = await _settle(
+            store.append("a", drafts(1)),
+            store.append("twice", twice),
+            store.append("b", drafts(2)),
+        )
+        assert isinstance(outcomes[0], AppendResult) and isinstance(outcomes[2], AppendResult)
+        assert isinstance(outcomes[1], Exception)
+        log = await store.read(EventQuery(limit=100))
+        assert [e.position for e in log] == [1, 2, 3]
+        assert {e.stream for e in log} == {"a", "b"}
+        assert await store.stream_version("twice") == 0
+    finally:
+        await store.close()
