@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,6 +42,18 @@ events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
 
 BeforeCommit = Callable[[Sequence[RecordedEvent]], Awaitable[None]]
+
+# The write path's statements, built once: building one and its cache key anew on every call
+# cost more than SQLite spends running it.
+_BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
+_STREAM_VERSIONS = (
+    select(events.c.stream, func.max(events.c.stream_version))
+    .where(events.c.stream.in_(bindparam("streams", expanding=True)))
+    .group_by(events.c.stream)
+)
+_HEAD = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
+_INSERT_EVENTS = insert(events)
+_INSERT_REFS = insert(refs)
 
 
 def _system_clock() -> datetime:
@@ -269,10 +281,10 @@ class SqlEventStore:
                 AppendResult(stream=stream, stream_version=versions[stream], events=appended)
             )
         if written:
-            await conn.execute(insert(events), rows)
+            await conn.execute(_INSERT_EVENTS, rows)
             index = [r for event in written for r in ref_rows(event.position, event.draft)]
             if index:
-                await conn.execute(insert(refs), index)
+                await conn.execute(_INSERT_REFS, index)
             await self._project(conn, written)
             if self._before_commit is not None:
                 for outcome in landed(outcomes):
@@ -280,22 +292,12 @@ class SqlEventStore:
         return outcomes
 
     async def _stream_versions(self, conn: AsyncConnection, streams: set[str]) -> dict[str, int]:
-        result = await conn.execute(
-            select(events.c.stream, func.max(events.c.stream_version))
-            .where(events.c.stream.in_(streams))
-            .group_by(events.c.stream)
-        )
+        result = await conn.execute(_STREAM_VERSIONS, {"streams": sorted(streams)})
         return {stream: int(version) for stream, version in result}
 
     async def _head(self, conn: AsyncConnection) -> tuple[int, int]:
         """The last position and its recorded_at (0, 0 for an empty log)."""
-        last = (
-            await conn.execute(
-                select(events.c.position, events.c.recorded_at)
-                .order_by(events.c.position.desc())
-                .limit(1)
-            )
-        ).first()
+        last = (await conn.execute(_HEAD)).first()
         return (last.position, last.recorded_at) if last else (0, 0)
 
     @staticmethod
@@ -317,7 +319,7 @@ class SqlEventStore:
     ) -> dict[UUID, RecordedEvent]:
         if not ids:
             return {}
-        result = await conn.execute(select(events).where(events.c.id.in_(ids)))
+        result = await conn.execute(_BY_IDS, {"ids": list(ids)})
         return {row.id: recorded_event(row) for row in result}
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:

@@ -25,11 +25,42 @@ positions = PositionRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 
 
+# The projector's statements on the write path, built once (see store.sql).
+_SAVE_CHECKPOINT = (
+    update(checkpoints)
+    .where(checkpoints.c.name == CHECKPOINT)
+    .values(position=bindparam("b_position"))
+)
+_REFERRING = (
+    select(refs.c.ref, *events.columns)
+    .join(events, events.c.position == refs.c.position)
+    .where(
+        refs.c.kind == bindparam("kind"),
+        refs.c.ref.in_(bindparam("keys", expanding=True)),
+        refs.c.position < bindparam("before"),
+    )
+    .order_by(refs.c.position)
+)
+_OPEN_ROWS = select(positions).where(
+    tuple_(positions.c.actor, positions.c.proposal).in_(bindparam("pairs", expanding=True)),
+    positions.c.recorded_to == FOREVER,
+)
+_CLOSE_ROW = (
+    update(positions)
+    .where(
+        positions.c.actor == bindparam("b_actor"),
+        positions.c.proposal == bindparam("b_proposal"),
+        positions.c.valid_from == bindparam("b_valid_from"),
+        positions.c.recorded_from == bindparam("b_recorded_from"),
+    )
+    .values(recorded_to=bindparam("b_recorded_to"))
+)
+_INSERT_ROWS = insert(positions)
+
+
 async def save_checkpoint(conn: AsyncConnection, position: int) -> None:
     """Record how far the projection has read, in the caller's transaction."""
-    await conn.execute(
-        update(checkpoints).where(checkpoints.c.name == CHECKPOINT).values(position=position)
-    )
+    await conn.execute(_SAVE_CHECKPOINT, {"b_position": position})
 
 
 def known(as_of: int | None, known_at: int) -> Any:
@@ -129,10 +160,7 @@ class BatchLogIndex:
         if not asked:
             return self._from_batch(kind, keys, into)
         result = await self._conn.execute(
-            select(refs.c.ref, *events.columns)
-            .join(events, events.c.position == refs.c.position)
-            .where(refs.c.kind == kind, refs.c.ref.in_(asked), refs.c.position < self._before)
-            .order_by(refs.c.position)
+            _REFERRING, {"kind": kind, "keys": sorted(asked), "before": self._before}
         )
         fresh = []
         for row in result:
@@ -178,12 +206,7 @@ class BufferedPositionRows:
         pairs = pairs - without_rows
         if not pairs:
             return
-        result = await self._conn.execute(
-            select(positions).where(
-                tuple_(positions.c.actor, positions.c.proposal).in_(list(pairs)),
-                positions.c.recorded_to == FOREVER,
-            )
-        )
+        result = await self._conn.execute(_OPEN_ROWS, {"pairs": sorted(pairs)})
         for r in result:
             self._open[(r.actor, r.proposal)].append(row_of(r))
 
@@ -209,14 +232,7 @@ class BufferedPositionRows:
         """Write the batch's revisions: one UPDATE and one INSERT, each for many rows."""
         if self._closed:
             await self._conn.execute(
-                update(positions)
-                .where(
-                    positions.c.actor == bindparam("b_actor"),
-                    positions.c.proposal == bindparam("b_proposal"),
-                    positions.c.valid_from == bindparam("b_valid_from"),
-                    positions.c.recorded_from == bindparam("b_recorded_from"),
-                )
-                .values(recorded_to=bindparam("b_recorded_to")),
+                _CLOSE_ROW,
                 [
                     {
                         "b_actor": a,
@@ -229,9 +245,7 @@ class BufferedPositionRows:
                 ],
             )
         if self._inserted:
-            await self._conn.execute(
-                insert(positions), [values_of(r) for r in self._inserted.values()]
-            )
+            await self._conn.execute(_INSERT_ROWS, [values_of(r) for r in self._inserted.values()])
         self._closed, self._inserted = {}, {}
 
 
