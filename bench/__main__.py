@@ -100,7 +100,8 @@ def positions_arguments(args: argparse.Namespace, backend: str, folder: Path) ->
 
 def feed_arguments(args: argparse.Namespace) -> argparse.Namespace:
     if args.quick:
-        return feed.arguments(["--clients=1,100", "--events=15", "--warmup=2", "--idle=200"])
+        quick = ["--clients=1,100", "--events=15", "--warmup=2", "--idle=100", "--hold=1"]
+        return feed.arguments([*quick, "--settle=0.5"])
     return feed.arguments(["--clients=1,100,500"])
 
 
@@ -166,7 +167,8 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
             console.rule("[bold]feed (sqlite, one process)")
             feed_args = feed_arguments(args)
             feed.raise_fd_limit(max([*feed_args.clients, feed_args.idle]) * 2 + 256)
-            report["feed"] = feed.repeated(feed_args, command, args.runs)
+            # Quick: one run of the feed (a fresh server each run is most of its cost).
+            report["feed"] = feed.repeated(feed_args, command, 1 if args.quick else args.runs)
     report["seconds"] = time.perf_counter() - started
     report["targets"] = targets_of(report)
     return report
