@@ -30,7 +30,7 @@ from rich.progress import Progress
 
 from bench import append, feed, http, positions
 from bench.positions import Databases, console, machine, progress_bar
-from bench.report import charts, targets_of, write_results
+from bench.report import charts, print_verdicts, targets_of, write_results
 
 ROOT = Path(__file__).resolve().parent
 SECTIONS = ("append", "positions", "feed", "http")
@@ -194,9 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     # The charts go beside the Markdown that embeds them (bench/results/ for bench/RESULTS.md).
     pictures = charts(report, args.markdown.parent / "results") if args.markdown else []
     write_results(report, args.json, args.markdown, pictures)
-    for verdict in report["targets"]:
-        mark = "[green]met[/green]   " if verdict["met"] else "[red]missed[/red]"
-        console.print(f"{mark} {verdict['target']}: {verdict['measured']}")
+    print_verdicts(console, report["targets"])
     console.print(f"{report['seconds']:.0f} s; results in {args.json}")
 
 

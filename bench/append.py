@@ -75,6 +75,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bench.positions import Databases, console, machine, progress_bar, spread
+from bench.report import print_verdicts
 from bench.server import Server, running_server
 from bench.synthetic import ACTORS, METADATA, PROPOSALS, SOURCES, _Log, registrations
 from domain.drafts import EventDraft
@@ -975,9 +976,7 @@ def main(argv: list[str] | None = None) -> None:
     console.print(summary_table(report))
     for name, value in report["ratios"].items():
         console.print(f"  {name}: {value:.2f}x")
-    for verdict in report["targets"]:
-        mark = "[green]met[/green]" if verdict["met"] else "[red]missed[/red]"
-        console.print(f"{mark}  {verdict['target']}: {verdict['measured']}")
+    print_verdicts(console, report["targets"])
     console.print(f"{report['seconds']:.0f} s; results in {args.json}")
 
 

@@ -59,6 +59,7 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from bench.positions import machine, percentile, progress_bar, spread
+from bench.report import print_verdicts
 from bench.server import HOST, Server, running_server
 from store.database import DatabaseUrl
 from store.factory import open_store
@@ -837,9 +838,7 @@ def run(argv: list[str] | None) -> None:
         f"idle: {i['rss_mib_before']:,.1f} MiB before, {i['rss_mib_with_clients']:,.1f} MiB with "
         f"{i['clients']:,} clients (+{i['rss_mib_delta']:,.1f} MiB)"
     )
-    for verdict in report["targets"]:
-        mark = "[green]met[/green]" if verdict["met"] else "[red]missed[/red]"
-        console.print(f"{mark}  {verdict['target']}: {verdict['measured']}")
+    print_verdicts(console, report["targets"])
     if args.profile is not None:
         stats = pstats.Stats(str(args.profile), stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(30)

@@ -62,6 +62,7 @@ from rich.table import Table
 
 from bench.app import HELLO
 from bench.positions import Databases, machine, percentile, progress_bar, spread
+from bench.report import print_verdicts
 from bench.server import HOST, Server, running_server
 
 ROOT = Path(__file__).resolve().parent
@@ -768,9 +769,7 @@ def main(argv: list[str] | None = None) -> None:
     for result in results:
         p99 = ", ".join(f"{e} {ms:,.1f} ms" for e, ms in result["p99_ms"].items())
         console.print(f"p99 ({result['backend']}, {result['workers']}w): {p99}")
-    for verdict in report["targets"]:
-        mark = "[green]met[/green]" if verdict["met"] else "[red]missed[/red]"
-        console.print(f"{mark}  {verdict['target']}: {verdict['measured']}")
+    print_verdicts(console, report["targets"])
     console.print(f"results in {args.json} ({report['seconds']:.0f} s)")
 
 

@@ -49,6 +49,7 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.report import print_verdicts
 from bench.synthetic import ACTORS, PROPOSALS, START, YEAR, actor, load, proposal, synthetic_log
 from domain.editorial import LoggedEvent, effective_events
 from domain.positions import fold, unstated
@@ -587,9 +588,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.markdown is not None:  # bench/RESULTS.md itself is written by `python -m bench`
         args.markdown.write_text(markdown(report))
     console.print(summary_table(report))
-    for verdict in report["targets"]:
-        mark = "[green]met[/green]" if verdict["met"] else "[red]missed[/red]"
-        console.print(f"{mark}  {verdict['target']}: {verdict['measured']}")
+    print_verdicts(console, report["targets"])
     console.print(f"results in {args.json}" + (f" and {args.markdown}" if args.markdown else ""))
 
 

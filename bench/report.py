@@ -47,6 +47,13 @@ def _spread(measure: dict[str, float] | float, digits: int = 0) -> str:
     return text
 
 
+def print_verdicts(console: Any, verdicts: list[dict[str, Any]]) -> None:
+    """Each target on the console, met or missed."""
+    for verdict in verdicts:
+        mark = "[green]met[/green]   " if verdict["met"] else "[red]missed[/red]"
+        console.print(f"{mark} {verdict['target']}: {verdict['measured']}")
+
+
 def _verdict(target: str, measured: str, met: bool) -> dict[str, Any]:
     return {"target": target, "measured": measured, "met": met}
 

@@ -136,7 +136,7 @@ class SqlEventStore:
                     conn = await conn.execution_options(**self.write_options)
                     outcomes = await self._write_group(conn, group)
         except (OperationalError, DBAPIError) as error:
-            if isinstance(error, OperationalError) or error.connection_invalidated:
+            if connection_failed(error):
                 unavailable = DatabaseUnavailable(str(error.orig))
                 unavailable.__cause__ = error
                 outcomes = [unavailable] * len(group)
@@ -187,10 +187,8 @@ class SqlEventStore:
         try:
             async with conn.begin_nested():
                 return await self._append_all(conn, [r.arguments for r in group])
-        except OperationalError:
-            raise
         except DBAPIError as error:
-            if error.connection_invalidated:
+            if connection_failed(error):
                 raise
         return [await self._in_savepoint(conn, r) for r in group]
 
@@ -204,10 +202,8 @@ class SqlEventStore:
         try:
             async with conn.begin_nested():
                 return await self._append(conn, *request.arguments)
-        except OperationalError:
-            raise
         except DBAPIError as error:
-            if error.connection_invalidated:
+            if connection_failed(error):
                 raise
             return error
         except Exception as error:
@@ -477,6 +473,11 @@ class SqlEventStore:
         return _Reading(self.engine)
 
 
+def connection_failed(error: DBAPIError) -> bool:
+    """The database went away (not a refusal of this statement): every write in flight fails."""
+    return isinstance(error, OperationalError) or error.connection_invalidated
+
+
 def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:
     """The appends of a group that wrote events (not refused, not replays), in log order."""
     return [o for o in outcomes if isinstance(o, AppendResult) and not o.duplicate]
@@ -528,9 +529,7 @@ class _Reading:
     async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         assert self._conn is not None
         await self._conn.close()
-        if isinstance(error, OperationalError) or (
-            isinstance(error, DBAPIError) and error.connection_invalidated
-        ):
+        if isinstance(error, DBAPIError) and connection_failed(error):
             raise DatabaseUnavailable(str(error.orig)) from error
 
 
