@@ -137,11 +137,14 @@ class DisputeOut(msgspec.Struct, kw_only=True):
 
 
 class TimelineItem(EventOut, kw_only=True):
-    """An event as it now stands: corrections applied, disputes flagged."""
+    """An event as it now stands: corrections applied, disputes flagged, retractions marked
+    (retracted events appear only when asked for)."""
 
     corrected_by: list[UUID]
     disputed: bool
     disputes: list[DisputeOut]
+    retracted: bool = False
+    retracted_by: list[UUID] = msgspec.field(default_factory=list)
 
 
 class TimelinePage(msgspec.Struct, kw_only=True):

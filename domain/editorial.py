@@ -43,6 +43,7 @@ class EffectiveEvent:
     payload: JsonObject
     corrected_by: tuple[UUID, ...] = ()
     disputes: tuple[Dispute, ...] = ()
+    retracted_by: tuple[UUID, ...] = ()
 
     @property
     def id(self) -> UUID:
@@ -64,13 +65,21 @@ class EffectiveEvent:
         """Whether any standing dispute is aimed at this event."""
         return bool(self.disputes)
 
+    @property
+    def retracted(self) -> bool:
+        """Whether a standing retraction withdraws this event (kept only when asked for)."""
+        return bool(self.retracted_by)
+
     def sort_key(self) -> tuple[datetime, int]:
         """Valid-time order: earliest instant, then log order for ties."""
         return (self.valid_time.earliest, self.position)
 
 
-def effective_events(events: Iterable[LoggedEvent]) -> list[EffectiveEvent]:
-    """Non-editorial events in log order, each as corrected, retracted ones left out.
+def effective_events(
+    events: Iterable[LoggedEvent], *, keep_retracted: bool = False
+) -> list[EffectiveEvent]:
+    """Non-editorial events in log order, each as corrected, retracted ones left out, or kept
+    and marked with the retractions that stand against them when `keep_retracted` is set.
 
     An editorial event can itself be retracted, which undoes it (a retracted retraction
     restores its target). Targets always precede their editorial events in the log.
@@ -100,9 +109,12 @@ def effective_events(events: Iterable[LoggedEvent]) -> list[EffectiveEvent]:
                 Dispute(event=e.id, reason=str(e.payload.get("reason", "")))
             )
     return [
-        _corrected(e, corrections.get(e.id, []), tuple(disputes.get(e.id, [])))
+        replace(
+            _corrected(e, corrections.get(e.id, []), tuple(disputes.get(e.id, []))),
+            retracted_by=tuple(r for r in retracted_by.get(e.id, ()) if stands(r)),
+        )
         for e in ordered
-        if _kind(e.type) is not Kind.EDITORIAL and stands(e.id)
+        if _kind(e.type) is not Kind.EDITORIAL and (keep_retracted or stands(e.id))
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
 from litestar.params import QueryParameter
@@ -38,6 +38,15 @@ async def timeline(
     known_at: KnownAt = None,
     tz: Tz = "UTC",
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+    retracted: Annotated[
+        Literal["hide", "show"],
+        QueryParameter(
+            description=(
+                "`show` keeps retracted events in the timeline, marked with the retractions "
+                "that withdrew them, so a reader can see what was taken back."
+            )
+        ),
+    ] = "hide",
     after: Annotated[
         str | None,
         QueryParameter(max_length=64, pattern=r"^-?[0-9]+\.[0-9]+$(?!\n)", description="Cursor."),
@@ -54,7 +63,7 @@ async def timeline(
     by_id = {e.id: e for e in recorded}
     chosen = [
         e
-        for e in effective_events(logged(r) for r in recorded)
+        for e in effective_events((logged(r) for r in recorded), keep_retracted=retracted == "show")
         if not empty
         and EVENT_TYPES[e.type].kind is Kind.WORLD
         and (actor is None or actor in EVENT_TYPES[e.type].actors(e.payload))
@@ -101,4 +110,6 @@ def _item(event: EffectiveEvent, recorded: RecordedEvent) -> TimelineItem:
         corrected_by=list(event.corrected_by),
         disputed=event.disputed,
         disputes=[DisputeOut(event=d.event, reason=d.reason) for d in event.disputes],
+        retracted=event.retracted,
+        retracted_by=list(event.retracted_by),
     )

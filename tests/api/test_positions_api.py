@@ -169,6 +169,10 @@ async def test_a_retraction_hides_the_event_from_the_timeline_from_then_on(seede
     assert response.status_code == 201
     after = (await seeded.client.get(f"/v1/timeline?proposal={PROPOSAL}")).json()["items"]
     assert ushakov["id"] not in [e["id"] for e in after]
+    shown = (await seeded.client.get(f"/v1/timeline?proposal={PROPOSAL}&retracted=show")).json()
+    marked = {e["id"]: e for e in shown["items"]}
+    assert marked[ushakov["id"]]["retracted_by"] == [retraction["id"]]
+    assert [e["id"] for e in shown["items"] if e["retracted"]] == [ushakov["id"]]
     old = f"/v1/timeline?proposal={PROPOSAL}&known_at={quote(before.isoformat())}"
     assert ushakov["id"] in [e["id"] for e in (await seeded.client.get(old)).json()["items"]]
     noon = await position(seeded, "russia", as_of="2025-03-13T12:00:00+03:00")

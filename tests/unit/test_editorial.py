@@ -111,6 +111,30 @@ def test_a_retraction_hides_the_event() -> None:
     assert [e.event for e in log.effective()] == [kept]
 
 
+def test_a_retracted_event_is_kept_and_marked_when_asked_for() -> None:
+    log = Log()
+    kept = log.stated("ukraine", "accepted", at="2025-03-11", tz="Asia/Riyadh")
+    retracted = log.stated("russia", "rejected")
+    retraction = log.retracted(retracted)
+
+    effective = effective_events(log.events, keep_retracted=True)
+
+    assert [(e.event, e.retracted_by) for e in effective] == [
+        (kept, ()),
+        (retracted, (retraction.id,)),
+    ]
+    assert [e.retracted for e in effective] == [False, True]
+
+
+def test_a_retracted_retraction_does_not_mark_its_target() -> None:
+    log = Log()
+    stated = log.stated("russia", "rejected")
+    retraction = log.retracted(stated)
+    log.retracted(retraction)
+
+    assert only(effective_events(log.events, keep_retracted=True)).retracted_by == ()
+
+
 def test_a_retracted_retraction_restores_the_event() -> None:
     log = Log()
     stated = log.stated("russia", "rejected")
@@ -267,3 +291,13 @@ def test_effective_events_do_not_depend_on_the_order_the_log_is_given_in(
     shuffled = data.draw(st.permutations(events))
 
     assert effective_events(shuffled) == effective_events(events)
+
+
+@given(events=random_logs())
+def test_keeping_retracted_events_adds_exactly_the_retracted_ones(
+    events: list[LoggedEvent],
+) -> None:
+    kept = effective_events(events, keep_retracted=True)
+
+    assert [e for e in kept if not e.retracted] == effective_events(events)
+    assert [e.position for e in kept] == sorted(e.position for e in kept)
