@@ -22,6 +22,7 @@ from api.problems import handle_exception
 from api.response_headers import API_VERSION, build, response_headers
 from api.routes.atom import atom_feed
 from api.routes.events import append_events, get_event, list_events
+from api.routes.exports import export_events_csv, export_plover_jsonl, export_timelinejs
 from api.routes.feed import feed
 from api.routes.meta import event_types, health
 from api.routes.positions import (
@@ -125,6 +126,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_position_history,
             get_position_diff,
             timeline,
+            export_timelinejs,
+            export_events_csv,
+            export_plover_jsonl,
             list_actors,
             get_actor,
             list_sources,
