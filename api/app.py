@@ -25,6 +25,7 @@ from api.routes.events import append_events, get_event, list_events
 from api.routes.exports import export_events_csv, export_plover_jsonl, export_timelinejs
 from api.routes.feed import feed
 from api.routes.meta import event_types, health
+from api.routes.pages import TEMPLATES, embed, newsroom, static_files
 from api.routes.positions import (
     get_position,
     get_position_diff,
@@ -144,7 +145,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
     )
     app = Litestar(
-        route_handlers=[v1],
+        route_handlers=[v1, newsroom, embed, static_files],
+        template_config=TEMPLATES,
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build()), problem_bodies()],
         before_request=before_request,

@@ -30,6 +30,25 @@ DOCS_POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
+# The newsroom page runs only its own script and styles and talks only to this API.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# The embeddable page is the same, except that any site may frame it.
+EMBED_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
+
+
+def content_policy(path: str) -> str:
+    """The Content-Security-Policy for a path: the API's, the docs', or the pages'."""
+    if path.startswith("/v1/docs"):
+        return DOCS_POLICY
+    if path.startswith("/embed/"):
+        return EMBED_POLICY
+    if path == "/" or path.startswith("/static/"):
+        return PAGE_POLICY
+    return API_POLICY
+
 
 def build() -> str:
     """This build: TIMELINE_BUILD when the deployment sets it, else the package version."""
@@ -52,8 +71,10 @@ def response_headers(api_version: str, build_id: str) -> BeforeMessageSendHookHa
         headers = MutableScopeHeaders.from_message(message)
         for name, value in fixed.items():
             headers[name] = value
-        docs = str(scope.get("path", "")).startswith("/v1/docs")
-        headers["Content-Security-Policy"] = DOCS_POLICY if docs else API_POLICY
+        path = str(scope.get("path", ""))
+        headers["Content-Security-Policy"] = content_policy(path)
+        if path.startswith("/embed/"):
+            del headers["X-Frame-Options"]
         if scope.get("method") == "OPTIONS" and "allow" in headers:
             headers["Allow"] = allowed_methods(scope["litestar_app"], scope.get("path_template"))
 

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,10 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    """A migrated, seeded SQLite server with fast heartbeats and short stream lifetimes."""
-    env = {
-        **os.environ,
-        "TIMELINE_DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
-        "TIMELINE_SSE_HEARTBEAT": "0.5",
-        "TIMELINE_SSE_MAX_LIFETIME": "3",
-    }
+@contextmanager
+def seeded_server(folder: Path, **settings: str) -> Iterator[LiveServer]:
+    """A migrated, seeded SQLite server in `folder`, with a key that may append; stopped on exit."""
+    env = {**os.environ, "TIMELINE_DATABASE_URL": f"sqlite:///{folder / 'live.db'}", **settings}
     for step in (["db", "upgrade"], ["seed"]):
         subprocess.run([TIMELINE, *step], env=env, check=True, capture_output=True)
     made = subprocess.run(
@@ -122,3 +118,12 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
         yield LiveServer(base=f"http://127.0.0.1:{port}", key=made.stdout.strip().splitlines()[-1])
     finally:
         stop_server(process)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    """A seeded server with fast heartbeats and short stream lifetimes."""
+    with seeded_server(
+        tmp_path, TIMELINE_SSE_HEARTBEAT="0.5", TIMELINE_SSE_MAX_LIFETIME="3"
+    ) as server:
+        yield server

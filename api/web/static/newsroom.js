@@ -1,0 +1,495 @@
+// The newsroom page: each party's stance over time as a lane, the events in valid-time order,
+// an "as of" slider and a "known at" picker that re-query the API, and live updates from the
+// feed. The view's state lives in the query string, so any view can be shared as a link.
+// Everything drawn from the record goes through textContent: the record is data, not markup.
+
+const app = document.getElementById("app");
+const embedded = app.dataset.embed === "true";
+const DAY = 86_400_000;
+const STANCES = [
+  "unstated", "proposed", "accepted", "conditional", "noncommittal", "countered", "rejected", "withdrawn",
+];
+const TYPE_NAMES = {
+  PositionStated: "Position stated",
+  ProposalTabled: "Proposal tabled",
+  ProposalAmended: "Proposal amended",
+  StatementMade: "Statement",
+  MeetingHeld: "Meeting",
+  ThreatIssued: "Threat",
+};
+
+const controls = {
+  proposal: document.getElementById("proposal"),
+  asOf: document.getElementById("as-of"),
+  asOfLabel: document.getElementById("as-of-label"),
+  knownAt: document.getElementById("known-at"),
+  reset: document.getElementById("reset"),
+};
+const view = {
+  status: document.getElementById("status"),
+  title: document.getElementById("proposal-title"),
+  legend: document.getElementById("legend"),
+  lanes: document.getElementById("lanes"),
+  axis: document.getElementById("axis"),
+  events: document.getElementById("events"),
+};
+
+const state = readLocation();
+const registry = { actors: new Map(), sources: new Map() };
+let frame = null; // { start, end, days }: the span the lanes and the slider cover
+let loading = 0; // the number of the latest load; an older one that ends late is dropped
+let pending = null;
+
+// ---- the query string ---------------------------------------------------------------------
+
+function readLocation() {
+  const query = new URLSearchParams(location.search);
+  return {
+    proposal: embedded ? app.dataset.proposal : query.get("proposal") || "",
+    asOf: query.get("as_of") || "",
+    knownAt: query.get("known_at") || "",
+  };
+}
+
+function writeLocation() {
+  const query = new URLSearchParams();
+  if (!embedded && state.proposal) query.set("proposal", state.proposal);
+  if (state.asOf) query.set("as_of", state.asOf);
+  if (state.knownAt) query.set("known_at", state.knownAt);
+  const search = query.toString();
+  history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
+  updateExportLinks();
+}
+
+function updateExportLinks() {
+  const links = {
+    "export-timelinejs": "/v1/exports/timelinejs",
+    "export-csv": "/v1/exports/events.csv",
+    "export-plover": "/v1/exports/plover.jsonl",
+  };
+  for (const [id, path] of Object.entries(links)) {
+    const link = document.getElementById(id);
+    if (link) link.href = withQuery(path, { proposal: state.proposal, as_of: state.asOf, known_at: state.knownAt });
+  }
+}
+
+// ---- the API ------------------------------------------------------------------------------
+
+function withQuery(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+  }
+  return url.pathname + url.search;
+}
+
+async function api(path, params = {}) {
+  const response = await fetch(withQuery(path, params), { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail || body.title || `the API answered ${response.status}`);
+  return body;
+}
+
+async function allPages(path, params) {
+  const items = [];
+  let page = await api(path, { ...params, limit: 1000 });
+  items.push(...page.items);
+  while (page.next) {
+    page = await api(page.next);
+    items.push(...page.items);
+  }
+  return items;
+}
+
+// ---- time ---------------------------------------------------------------------------------
+
+const ms = (instant) => Date.parse(instant);
+const dayOf = (time) => new Date(time).toISOString().slice(0, 10);
+
+function localDate(instant, timeZone) {
+  return new Intl.DateTimeFormat("en-CA", {
+    timeZone: timeZone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
+  }).format(new Date(instant));
+}
+
+const FINE = new Set(["hour", "minute", "second", "instant"]);
+
+function dateFormat(timeZone, precision) {
+  const options = { timeZone: timeZone || "UTC", day: "numeric", month: "long", year: "numeric" };
+  if (FINE.has(precision)) {
+    Object.assign(options, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+  }
+  return new Intl.DateTimeFormat("en-GB", options);
+}
+
+function humanDate(instant, timeZone, precision) {
+  return dateFormat(timeZone, precision).format(new Date(instant));
+}
+
+// An uncertain time reads as its whole range ("11 – 13 March 2025"); a certain one as itself.
+function humanSpan(validTime, timeZone) {
+  return dateFormat(timeZone, validTime.precision).formatRange(
+    new Date(validTime.earliest), new Date(validTime.latest),
+  );
+}
+
+// The end of the chosen day: a bare date as `as_of` means the end of that day.
+function asOfInstant() {
+  return state.asOf ? ms(`${state.asOf}T23:59:59.999Z`) : Infinity;
+}
+
+function knownAtForPicker(knownAt) {
+  return knownAt ? knownAt.replace(/Z$/, "").slice(0, 19) : "";
+}
+
+// ---- loading ------------------------------------------------------------------------------
+
+async function load(reason) {
+  const mine = ++loading;
+  if (!state.proposal) {
+    say("No proposal is on record yet.");
+    return;
+  }
+  say(reason || "Loading…");
+  const known = { known_at: state.knownAt };
+  try {
+    const [proposal, everything, shown] = await Promise.all([
+      api(`/v1/proposals/${encodeURIComponent(state.proposal)}`, { ...known, as_of: state.asOf }),
+      allPages("/v1/timeline", { ...known, proposal: state.proposal, retracted: "show" }),
+      allPages("/v1/timeline", { ...known, proposal: state.proposal, retracted: "show", to: state.asOf }),
+      loadRegistry(),
+    ]);
+    const histories = new Map(
+      await Promise.all(
+        proposal.positions.map(async (position) => [
+          position.actor,
+          (await api(
+            `/v1/proposals/${encodeURIComponent(state.proposal)}/positions/${encodeURIComponent(position.actor)}/history`,
+            known,
+          )).items,
+        ]),
+      ),
+    );
+    if (mine !== loading) return;
+    const byId = new Map(everything.map((event) => [event.id, event]));
+    frame = frameOf(everything, histories);
+    drawSlider();
+    drawTitle(proposal);
+    drawLanes(proposal, histories, byId);
+    drawEvents(shown);
+    say(`${shown.length} events; ${describeMoment()}.`);
+  } catch (error) {
+    if (mine === loading) say(`Could not load: ${error.message}`);
+  }
+}
+
+async function loadRegistry() {
+  const [actors, sources] = await Promise.all([allPages("/v1/actors", {}), allPages("/v1/sources", {})]);
+  registry.actors = new Map(actors.map((actor) => [actor.id, actor]));
+  registry.sources = new Map(sources.map((source) => [source.id, source]));
+}
+
+function describeMoment() {
+  const asOf = state.asOf ? `as of ${humanDate(`${state.asOf}T12:00:00Z`)}` : "as of now";
+  const knownAt = state.knownAt ? `as known at ${humanDate(state.knownAt, "UTC", "minute")}` : "as known now";
+  return `${asOf}, ${knownAt}`;
+}
+
+function say(message) {
+  view.status.textContent = message;
+}
+
+// The lanes span the proposal's events and stance changes, a day either side.
+function frameOf(events, histories) {
+  const times = events.flatMap((event) => [ms(event.valid_time.earliest)]);
+  for (const items of histories.values()) times.push(...items.map((item) => ms(item.valid_from)));
+  if (times.length === 0) times.push(Date.now());
+  const start = ms(`${dayOf(Math.min(...times))}T00:00:00Z`) - DAY;
+  const end = ms(`${dayOf(Math.max(...times))}T00:00:00Z`) + 2 * DAY;
+  return { start, end, days: Math.round((end - start) / DAY) };
+}
+
+// ---- drawing ------------------------------------------------------------------------------
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "text") node.textContent = value;
+    // Through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
+    else if (name === "style") for (const [property, v] of Object.entries(value)) node.style.setProperty(property, v);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+const actorName = (id) => registry.actors.get(id)?.name || id;
+
+function drawLegend() {
+  view.legend.replaceChildren(
+    ...STANCES.map((stance) =>
+      element("li", { class: "legend-item" }, element("span", { class: "swatch", "data-stance": stance }), stance),
+    ),
+  );
+}
+
+function drawSlider() {
+  // The last step past the frame's days means "now": no as_of at all.
+  controls.asOf.max = String(frame.days + 1);
+  const chosen = state.asOf ? Math.round((ms(`${state.asOf}T00:00:00Z`) - frame.start) / DAY) : frame.days + 1;
+  controls.asOf.value = String(Math.max(0, Math.min(frame.days + 1, chosen)));
+  labelSlider();
+}
+
+function sliderDate() {
+  const step = Number(controls.asOf.value);
+  return step > frame.days ? "" : dayOf(frame.start + step * DAY);
+}
+
+function labelSlider() {
+  if (!frame) return;
+  const date = sliderDate();
+  const text = date ? humanDate(`${date}T12:00:00Z`) : "now";
+  controls.asOfLabel.textContent = text;
+  controls.asOf.setAttribute("aria-valuetext", text);
+}
+
+function drawTitle(proposal) {
+  document.title = `${proposal.title || proposal.id} · Diplomatic Timeline`;
+  view.title.replaceChildren(
+    element("strong", { text: proposal.title || proposal.id }),
+    proposal.proposer ? ` — tabled by ${actorName(proposal.proposer)}` : "",
+    proposal.tabled_at ? `, ${humanDate(proposal.tabled_at)}` : "",
+  );
+}
+
+function percent(time) {
+  const share = (Math.min(Math.max(time, frame.start), frame.end) - frame.start) / (frame.end - frame.start);
+  return `${(share * 100).toFixed(3)}%`;
+}
+
+function drawLanes(proposal, histories, byId) {
+  const cut = asOfInstant();
+  view.lanes.replaceChildren(
+    ...proposal.positions.map((position) => lane(position, histories.get(position.actor) || [], byId, cut)),
+  );
+  drawAxis(cut);
+}
+
+function lane(position, history, byId, cut) {
+  const name = actorName(position.actor);
+  const headingId = `lane-${position.actor}`;
+  const spans = [];
+  const first = history.length ? ms(history[0].valid_from) : frame.end;
+  if (first > frame.start) spans.push({ stance: "unstated", from: frame.start, to: first });
+  for (const item of history) {
+    spans.push({ stance: item.stance, from: ms(item.valid_from), to: item.valid_to ? ms(item.valid_to) : frame.end, item });
+  }
+  const track = element("ol", { class: "track", "aria-label": `${name}'s stance over time` });
+  for (const span of spans) {
+    if (span.from > cut) continue;
+    track.append(segment(position.actor, span, Math.min(span.to, cut), byId));
+  }
+  if (cut < frame.end) {
+    track.append(element("li", {
+      class: "unknown", style: { left: percent(cut), width: `calc(${percent(frame.end)} - ${percent(cut)})` },
+      "aria-hidden": "true",
+    }));
+  }
+  return element(
+    "section",
+    { class: "lane", "data-actor": position.actor, "aria-labelledby": headingId },
+    element(
+      "h3",
+      { id: headingId, class: "lane-name" },
+      name,
+      " ",
+      element("span", {
+        class: "stance-chip", "data-stance": position.stance, text: position.stance,
+        "aria-label": `${position.stance} ${state.asOf ? "as of the chosen day" : "now"}`,
+      }),
+    ),
+    track,
+  );
+}
+
+function segment(actor, span, to, byId) {
+  const event = span.item ? byId.get(span.item.based_on?.[0]) : null;
+  const timeZone = event?.timezone || "UTC";
+  const precision = event?.valid_time?.precision || "day";
+  const tipId = `tip-${actor}-${span.from}`;
+  const when = span.item ? humanDate(span.item.valid_from, timeZone, precision) : "";
+  const speaker = span.item?.speaker ? actorName(span.item.speaker) : "";
+  const label = span.item
+    ? `${actorName(actor)}: ${span.stance} from ${when}${speaker ? `, said by ${speaker}` : ""}`
+    : `${actorName(actor)}: no stance on record`;
+  const tip = element("div", { class: "tip", role: "tooltip", id: tipId },
+    element("p", { class: "tip-head" }, element("strong", { text: span.stance }), when ? ` · ${when}` : ""),
+    speaker ? element("p", { class: "tip-speaker", text: `Speaker: ${speaker}` }) : null,
+    ...(span.item?.sources || []).map(citation),
+    span.item?.contested ? element("p", { class: "mark-note", text: "Voices of this party disagree." }) : null,
+  );
+  return element(
+    "li",
+    {
+      class: "segment", "data-stance": span.stance,
+      "data-from": span.item ? localDate(span.item.valid_from, timeZone) : "",
+      style: { left: percent(span.from), width: `calc(${percent(to)} - ${percent(span.from)})` },
+    },
+    element("button", { type: "button", class: "segment-button", "aria-describedby": tipId, "aria-label": label }),
+    tip,
+  );
+}
+
+function citation(cited) {
+  const source = registry.sources.get(cited.source);
+  const outlet = source ? `${source.outlet}, “${source.headline}”${source.published_on ? `, ${source.published_on}` : ""}` : cited.source;
+  const reference = source?.url
+    ? element("a", { href: source.url, target: embedded ? "_blank" : null, rel: "noopener", text: outlet })
+    : outlet;
+  return element(
+    "figure",
+    { class: "citation" },
+    cited.quote ? element("blockquote", { text: `“${cited.quote}”` }) : null,
+    element("figcaption", {}, "— ", element("cite", {}, reference)),
+  );
+}
+
+function drawAxis(cut) {
+  const every = Math.max(1, Math.ceil(frame.days / 8));
+  const ticks = [];
+  for (let day = 0; day <= frame.days; day += every) {
+    const time = frame.start + day * DAY;
+    ticks.push(element("span", {
+      // The first and last labels stay inside the lanes instead of centring on their edges.
+      class: day === 0 ? "tick tick-start" : day === frame.days ? "tick tick-end" : "tick",
+      style: { left: percent(time) },
+      text: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" }).format(new Date(time)),
+    }));
+  }
+  if (cut < frame.end) ticks.push(element("span", { class: "cut", style: { left: percent(cut) } }));
+  view.axis.replaceChildren(...ticks);
+}
+
+function headline(event) {
+  const payload = event.payload;
+  if (payload.summary) return payload.summary;
+  if (event.type === "ProposalTabled") return `${actorName(payload.proposer)} tables “${payload.title}”`;
+  if (event.type === "PositionStated") {
+    const by = payload.speaker ? ` (${actorName(payload.speaker)})` : "";
+    return `${actorName(payload.actor)}: ${payload.stance}${by}`;
+  }
+  return TYPE_NAMES[event.type] || event.type;
+}
+
+function drawEvents(events) {
+  if (events.length === 0) {
+    view.events.replaceChildren(element("li", { class: "empty", text: "No events on record for this view." }));
+    return;
+  }
+  view.events.replaceChildren(...events.map(eventItem));
+}
+
+function eventItem(event) {
+  const marks = [];
+  if (event.retracted) marks.push(["retracted", "Retracted"]);
+  if (event.corrected_by.length) marks.push(["corrected", "Corrected"]);
+  if (event.disputed) marks.push(["disputed", "Disputed"]);
+  const uncertain = event.valid_time.qualifiers.length ? ` (${event.valid_time.qualifiers.join(", ")})` : "";
+  const quote = event.payload.quote;
+  const headingId = `event-${event.id}`;
+  return element(
+    "li",
+    {
+      class: "event", "data-id": event.id, "data-type": event.type,
+      "data-retracted": event.retracted ? "true" : null,
+      "data-corrected": event.corrected_by.length ? "true" : null,
+      "data-disputed": event.disputed ? "true" : null,
+    },
+    element(
+      "article",
+      { "aria-labelledby": headingId },
+      element(
+        "p",
+        { class: "event-meta" },
+        element("time", {
+          datetime: event.valid_time.earliest,
+          text: `${humanSpan(event.valid_time, event.timezone)}${uncertain}`,
+        }),
+        " · ",
+        TYPE_NAMES[event.type] || event.type,
+        ...marks.map(([kind, text]) => element("span", { class: `mark mark-${kind}`, text })),
+      ),
+      element("h3", { id: headingId, class: "event-headline", text: headline(event) }),
+      event.actors.length
+        ? element("p", { class: "event-actors", text: event.actors.map(actorName).join(" · ") })
+        : null,
+      quote ? element("blockquote", { class: "event-quote", text: `“${quote}”` }) : null,
+      ...event.disputes.map((dispute) => element("p", { class: "mark-note", text: `Disputed: ${dispute.reason}` })),
+      event.retracted ? element("p", { class: "mark-note", text: "Retracted: this report was withdrawn." }) : null,
+      element("details", { class: "sources" },
+        element("summary", { text: `${event.sources.length} source${event.sources.length === 1 ? "" : "s"}` }),
+        ...event.sources.map(citation)),
+    ),
+  );
+}
+
+// ---- live updates -------------------------------------------------------------------------
+
+// A pinned "known at" is a view of the past: new events do not belong in it.
+function onLiveEvent(type) {
+  if (state.knownAt) {
+    say(`A new ${type} was recorded; clear “Known at” to see it.`);
+    return;
+  }
+  clearTimeout(pending);
+  pending = setTimeout(() => load(`A new ${TYPE_NAMES[type] || type} was recorded; updating…`), 150);
+}
+
+async function follow() {
+  const [types, health] = await Promise.all([api("/v1/event-types"), api("/v1/health")]);
+  const feed = new EventSource(`/v1/feed?after=${health.head ?? 0}`);
+  for (const type of types.items) feed.addEventListener(type.name, () => onLiveEvent(type.name));
+}
+
+// ---- controls -----------------------------------------------------------------------------
+
+function bindControls() {
+  if (controls.proposal) {
+    if (!state.proposal) state.proposal = controls.proposal.value;
+    controls.proposal.value = state.proposal;
+    controls.proposal.addEventListener("change", () => {
+      state.proposal = controls.proposal.value;
+      writeLocation();
+      load();
+    });
+  }
+  controls.knownAt.value = knownAtForPicker(state.knownAt);
+  controls.asOf.addEventListener("input", labelSlider);
+  controls.asOf.addEventListener("change", () => {
+    state.asOf = sliderDate();
+    writeLocation();
+    load();
+  });
+  controls.knownAt.addEventListener("change", () => {
+    state.knownAt = controls.knownAt.value ? `${controls.knownAt.value.length === 16 ? `${controls.knownAt.value}:00` : controls.knownAt.value}Z` : "";
+    writeLocation();
+    load();
+  });
+  controls.reset.addEventListener("click", () => {
+    state.asOf = "";
+    state.knownAt = "";
+    controls.knownAt.value = "";
+    writeLocation();
+    load();
+  });
+  document.getElementById("controls").addEventListener("submit", (event) => event.preventDefault());
+}
+
+if (controls.asOf) {
+  drawLegend();
+  bindControls();
+  writeLocation();
+  load().then(follow).catch((error) => say(`Live updates are off: ${error.message}`));
+}
