@@ -25,20 +25,17 @@ from api.reading import cached, cached_read_responses, read_time
 from api.services import Services
 from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES
-from domain.exports import (
+from domain.exports.plover import plover_record
+from domain.exports.registry import ExportEvent, Registry, registry_of, select
+from domain.exports.spreadsheet import (
     EVENT_COLUMNS,
     TEMPLATE_COLUMNS,
     CsvLayout,
-    ExportEvent,
-    Registry,
     event_row,
-    plover_record,
-    registry_of,
-    select,
     template_rows,
-    timelinejs,
     to_csv,
 )
+from domain.exports.timelinejs import timelinejs
 from domain.vocabulary import SLUG_PATTERN
 from store.ports import RecordedEvent
 from store.projection import logged

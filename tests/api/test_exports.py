@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import pytest_asyncio
 
-from domain.exports import EVENT_COLUMNS, TEMPLATE_COLUMNS
+from domain.exports.spreadsheet import EVENT_COLUMNS, TEMPLATE_COLUMNS
 from tests.api.conftest import Api, problem, serving
 from tests.builders import raw_editorial
 from tests.clock import FrozenClock

@@ -17,26 +17,20 @@ from hypothesis import strategies as st
 from domain.editorial import EffectiveEvent
 from domain.errors import InvalidValidTime
 from domain.event_types import EVENT_TYPES, Codes
-from domain.exports import (
+from domain.exports.dates import display_date, span_of
+from domain.exports.describe import group_of
+from domain.exports.plover import plover_record
+from domain.exports.registry import ActorInfo, ExportEvent, Registry, registry_of, select
+from domain.exports.spreadsheet import (
     EVENT_COLUMNS,
     TEMPLATE_COLUMNS,
-    ActorInfo,
-    ExportEvent,
-    Registry,
-    display_date,
     event_row,
-    group_of,
-    plover_record,
-    registry_of,
-    select,
-    slide,
-    span_of,
     spreadsheet_safe,
     template_rows,
-    timelinejs,
     to_csv,
     unguarded,
 )
+from domain.exports.timelinejs import slide, timelinejs
 from domain.valid_time import Precision, parse_valid_time
 from tests.unit.fold_builders import PROPOSAL, Log, cite
 
