@@ -3,12 +3,7 @@ the embed, a phone-sized screen, keyboard use, and a clean console."""
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,28 +11,8 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, PROPOSAL, Tab
+from tests.browser.sites import static_site
 from tests.e2e.conftest import LiveServer
-
-
-@contextmanager
-def static_site(folder: Path) -> Iterator[str]:
-    """Another site, on another loopback port, serving `folder`."""
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            thread.join()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """A static file handler that keeps its request log out of the test output."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 def lane_segments(page: Page, actor: str) -> list[tuple[str, str]]:
