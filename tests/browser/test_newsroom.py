@@ -165,6 +165,35 @@ def test_a_retracted_event_stays_on_the_page_struck_through(tab: Tab, fresh: Liv
     assert lane_segments(page, "russia") == [("conditional", "2025-03-13")]
 
 
+def test_a_corrected_event_shows_its_correction_and_mark(tab: Tab, fresh: LiveServer) -> None:
+    page = open_newsroom(tab, fresh)
+    court = page.locator(".event", has_text="Trump says the ball is in Russia's court.")
+    target = str(court.get_attribute("data-id"))
+    before = httpx.get(f"{fresh.base}/v1/events/{target}").json()["payload"]
+    summary = "Trump says the ball is now in Russia's court (corrected wording)."
+    correction = {
+        "type": "EventCorrected",
+        "occurred_at": "2025-03-14",
+        "payload": {
+            "target": target,
+            "reason": "the browser test rewords it",
+            "payload": {**before, "summary": summary},
+        },
+    }
+
+    response = httpx.post(
+        f"{fresh.base}/v1/events",
+        json={"stream": "editorial", "events": [correction]},
+        headers=fresh.writer,
+    )
+    assert response.status_code == 201, response.text
+
+    corrected = page.locator(f'.event[data-id="{target}"]')
+    expect(corrected.locator(".event-headline")).to_have_text(summary)
+    expect(corrected.locator(".mark-corrected")).to_have_text("Corrected")
+    assert tab.problems == []
+
+
 def test_the_embed_shows_one_proposal_without_the_picker(tab: Tab, seeded: LiveServer) -> None:
     page = tab.page
     page.goto(f"{seeded.base}/embed/{PROPOSAL}?as_of=2025-03-13")
