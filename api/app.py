@@ -24,6 +24,7 @@ from api.routes.atom import atom_feed
 from api.routes.events import append_events, get_event, list_events
 from api.routes.exports import export_events_csv, export_plover_jsonl, export_timelinejs
 from api.routes.feed import feed
+from api.routes.log import verify_log
 from api.routes.meta import event_types, health
 from api.routes.pages import TEMPLATES, embed, newsroom, static_files
 from api.routes.positions import (
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         path="/v1",
         route_handlers=[
             health,
+            verify_log,
             append_events,
             list_events,
             get_event,

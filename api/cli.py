@@ -1,4 +1,4 @@
-"""The `timeline` command: serve, migrate, seed, and manage API keys."""
+"""The `timeline` command: serve, migrate, seed, manage API keys, verify the log."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from api.settings import Settings
 from store.database import DatabaseUrl, configured_url
 from store.errors import StoreError
 from store.keys import SCOPES, KeyStore
+from store.ports import ChainReport
 from store.schema import upgrade
 
 T = TypeVar("T")
@@ -246,5 +247,65 @@ def projections_rebuild(batch: int) -> None:
         f"replayed {report.events} events into {report.rows} position rows "
         f"in {report.seconds:.2f}s ({report.events_per_second:,.0f} events/s); "
         f"checkpoint at position {report.position}",
+        soft_wrap=True,
+    )
+
+
+# `timeline verify` exit statuses: scripts must tell a tampered log from one not checked at all.
+INTACT, BROKEN, NOT_VERIFIED = 0, 1, 2
+
+
+@main.command("verify")
+@click.option(
+    "--batch",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events read from the log per page.",
+)
+def verify_command(batch: int) -> None:
+    """Recompute the log's hash chain: exit 0 when intact, 1 when broken (naming the first
+    broken position), 2 when the log could not be read."""
+    from store.factory import open_store
+
+    async def work() -> ChainReport:
+        store = open_store(configured_url(), system_clock)
+        try:
+            await store.chain_head()  # an unreachable or unmigrated database fails before any bar
+            with Progress(
+                TextColumn("verifying the hash chain"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                EventsPerSecond(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("verify", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                return await store.verify_chain(advance, batch)
+        finally:
+            await store.close()
+
+    try:
+        report = _run(work)
+    except (StoreError, ValueError, OSError) as error:
+        err.print(f"[red]error:[/red] the log could not be verified: {error}", soft_wrap=True)
+        sys.exit(NOT_VERIFIED)
+    _print_verification(report)
+    sys.exit(INTACT if report.ok else BROKEN)
+
+
+def _print_verification(report: ChainReport) -> None:
+    head = f"head {report.head}, hash {report.head_hash or '(none: the log is empty)'}"
+    if report.ok:
+        out.print(f"intact: {report.checked} events checked; {head}", soft_wrap=True)
+        return
+    out.print(
+        f"[red]BROKEN[/red] at position {report.first_broken}: its hash does not follow from "
+        f"its content and its predecessor's hash ({report.checked} events checked; {head})",
         soft_wrap=True,
     )

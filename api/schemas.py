@@ -146,12 +146,56 @@ class EventPage(msgspec.Struct, kw_only=True):
     next: str | None
 
 
+Sha256Hex = Annotated[
+    str,
+    msgspec.Meta(
+        pattern="^[0-9a-f]{64}$",
+        description="A SHA-256 digest as 64 lowercase hex digits.",
+    ),
+]
+
+
 class HealthOut(msgspec.Struct, kw_only=True):
-    """Whether the service and its database answer, and the log's head position."""
+    """Whether the service and its database answer, and the log's head position and hash."""
 
     status: str
     backend: str
     head: int
+    head_hash: Annotated[
+        Sha256Hex | None,
+        msgspec.Meta(
+            description="The hash of the event at `head`, chaining it to every event before it "
+            "(null when the log is empty). Compare it with a copy kept elsewhere to detect a "
+            "rewritten or truncated log."
+        ),
+    ]
+
+
+class ChainVerificationOut(msgspec.Struct, kw_only=True):
+    """What recomputing the log's hash chain found.
+
+    Each event's hash is `sha256(hash of the previous event as 64 hex digits || canonical
+    content)`, starting from 64 zeros; the canonical content is the compact, key-sorted JSON of
+    every column the log stores for the event.
+    """
+
+    ok: Annotated[bool, msgspec.Meta(description="True when every event's hash checks out.")]
+    checked: Annotated[
+        int, msgspec.Meta(ge=0, description="How many events were checked (the whole log).")
+    ]
+    head: Annotated[int, msgspec.Meta(ge=0, description="The last position checked.")]
+    head_hash: Annotated[
+        Sha256Hex | None,
+        msgspec.Meta(description="The stored hash at `head` (null when the log is empty)."),
+    ]
+    first_broken: Annotated[
+        Annotated[int, msgspec.Meta(ge=1)] | None,
+        msgspec.Meta(
+            description="The first position whose hash does not follow from its predecessor's "
+            "(an event changed there, or just before it when its hash was forged too); null "
+            "when the chain is intact.",
+        ),
+    ]
 
 
 class SchemaVersionOut(msgspec.Struct, kw_only=True):

@@ -78,11 +78,12 @@ from bench.positions import Databases, console, machine, progress_bar, spread
 from bench.report import print_verdicts
 from bench.server import Server, running_server
 from bench.synthetic import ACTORS, METADATA, PROPOSALS, SOURCES, _Log, registrations
+from domain.chain import GENESIS
 from domain.drafts import EventDraft
 from domain.valid_time import Precision
 from store.database import DatabaseUrl, configure_sqlite_connection
 from store.factory import open_store
-from store.rows import event_row, ref_rows
+from store.rows import chain, event_row, ref_rows
 from store.sql import SqlEventStore
 
 ROOT = Path(__file__).resolve().parent
@@ -139,6 +140,7 @@ EVENT_COLUMNS = (
     "sources",
     "codes",
     "metadata",
+    "hash",
 )
 REF_COLUMNS = ("kind", "ref", "position")
 
@@ -387,6 +389,7 @@ class Numbering:
         self.head = 0
         self.last_stamp = 0
         self.versions: dict[str, int] = {}
+        self.prev_hash = GENESIS
 
     def rows(
         self, stream: str, drafts: Sequence[EventDraft]
@@ -406,6 +409,7 @@ class Numbering:
                 draft=draft,
                 metadata=dict(METADATA),
             )
+            self.prev_hash = chain([row], self.prev_hash)
             rows.append(self.driver_values(row))
             refs.extend(ref_rows(self.head, draft))
         return rows, refs

@@ -25,9 +25,10 @@ from uuid import UUID
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.chain import GENESIS
 from domain.drafts import Citation, EventDraft
 from domain.valid_time import Precision, ValidTime, parse_valid_time, to_micros
-from store.rows import event_row, ref_rows
+from store.rows import chain, event_row, ref_rows
 from store.tables import EventRefRow, EventRow
 
 ACTORS = 200
@@ -278,8 +279,10 @@ async def load(
     batch: int = 20_000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Insert the events and their references in large batches; return how many."""
+    """Insert the events and their references into an empty log, in large batches, hashed as
+    the store hashes them; return how many."""
     count = 0
+    prev_hash = GENESIS
     done = False
     while not done:
         rows: list[dict[str, Any]] = []
@@ -294,6 +297,7 @@ async def load(
             done = True
         if not rows:
             break
+        prev_hash = chain(rows, prev_hash)
         async with engine.begin() as conn:
             await conn.execute(insert(events_table), rows)
             if refs:

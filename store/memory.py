@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.chain import GENESIS, ChainVerifier
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
@@ -15,8 +16,9 @@ from domain.references import REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
-from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress, RecordedEvent
 from store.projection import Row, project, segments_of
+from store.rows import chain, chain_content, logged_row
 
 
 def _system_clock() -> datetime:
@@ -31,6 +33,7 @@ class InMemoryEventStore:
     def __init__(self, clock: Clock = _system_clock) -> None:
         self._clock = clock
         self._log: list[RecordedEvent] = []
+        self._hashes: list[str] = []
         self._by_id: dict[UUID, RecordedEvent] = {}
         self._versions: dict[str, int] = {}
         self._refs: dict[tuple[str, str], list[int]] = {}
@@ -68,6 +71,9 @@ class InMemoryEventStore:
                 )
                 for i, (draft, stamp) in enumerate(zip(drafts, stamps, strict=True))
             )
+            rows = [logged_row(event) for event in appended]
+            chain(rows, self._hashes[-1] if self._hashes else GENESIS)
+            self._hashes.extend(row["hash"] for row in rows)
             for event in appended:
                 self._log.append(event)
                 self._by_id[event.id] = event
@@ -124,6 +130,29 @@ class InMemoryEventStore:
     async def stream_version(self, stream: str) -> int:
         """The stream's current version."""
         return self._versions.get(stream, 0)
+
+    async def chain_head(self) -> tuple[int, str | None]:
+        """The last position and its hash ((0, None) when the log is empty)."""
+        return len(self._log), (self._hashes[-1] if self._hashes else None)
+
+    async def verify_chain(
+        self, progress: Progress | None = None, batch: int = 5000
+    ) -> ChainReport:
+        """Recompute the hash chain over the whole log, in position order."""
+        verifier = ChainVerifier()
+        total = len(self._log)
+        for event, stored in zip(self._log, self._hashes, strict=True):
+            verifier.check(event.position, chain_content(logged_row(event)), stored)
+            if progress is not None and verifier.checked % batch == 0:
+                progress(verifier.checked, total)
+        if progress is not None:
+            progress(verifier.checked, total)
+        return ChainReport(
+            checked=verifier.checked,
+            head=verifier.head,
+            head_hash=self._hashes[-1] if self._hashes else None,
+            first_broken=verifier.first_broken,
+        )
 
     async def close(self) -> None:
         """Nothing to release."""

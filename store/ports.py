@@ -61,6 +61,25 @@ class AppendResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChainReport:
+    """What verifying the log's hash chain found: `first_broken` is None when it is intact."""
+
+    checked: int
+    head: int
+    head_hash: str | None
+    first_broken: int | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every checked event follows from its predecessor."""
+        return self.first_broken is None
+
+
+# Called with (events checked so far, events expected in all) while a verification runs.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventQuery:
     """A read of the log in position order, after a position, with optional filters."""
 
@@ -113,6 +132,16 @@ class EventStore(Protocol):
 
     async def stream_version(self, stream: str) -> int:
         """The stream's current version (0 when it does not exist)."""
+        ...
+
+    async def chain_head(self) -> tuple[int, str | None]:
+        """The last position and its hash, read together ((0, None) when the log is empty)."""
+        ...
+
+    async def verify_chain(
+        self, progress: Progress | None = None, batch: int = 5000
+    ) -> ChainReport:
+        """Recompute the hash chain over the whole log, in position order, `batch` at a time."""
         ...
 
     async def close(self) -> None:

@@ -51,9 +51,10 @@ class RebuildReport:
 
 
 # What the projector reads of an event: no actors, codes or metadata (three JSON documents fewer
-# to decode per event); `recorded_event` still does the mapping, as for every other read.
+# to decode per event), nor the hash; `recorded_event` still does the mapping, as for every other
+# read.
 _COLUMNS = [
-    *(c for c in events.columns if c.name not in ("actors", "codes", "metadata")),
+    *(c for c in events.columns if c.name not in ("actors", "codes", "metadata", "hash")),
     null().label("codes"),
     null().label("metadata"),
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from domain.canonical import codes_dict
+from domain.chain import content_of, link
 from domain.drafts import Citation, EventDraft
 from domain.event_types import Codes
 from domain.references import references
@@ -43,6 +45,49 @@ def event_row(
         "codes": None if draft.codes is None else codes_dict(draft.codes),
         "metadata": metadata,
     }
+
+
+def logged_row(event: RecordedEvent) -> dict[str, Any]:
+    """The column values of an event already in the log (the hash aside)."""
+    return event_row(
+        position=event.position,
+        stream=event.stream,
+        stream_version=event.stream_version,
+        recorded_at=to_micros(event.recorded_at),
+        draft=event.draft,
+        metadata=event.metadata,
+    )
+
+
+def chain_content(row: Mapping[str, Any]) -> bytes:
+    """The hashed content of an events row, from its column values (fresh or fetched)."""
+    return content_of(
+        position=row["position"],
+        id=row["id"],
+        stream=row["stream"],
+        stream_version=row["stream_version"],
+        type=row["type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        timezone=row["occurred_timezone"],
+        occurred_earliest=row["occurred_earliest"],
+        occurred_latest=row["occurred_latest"],
+        occurred_precision=row["occurred_precision"],
+        occurred_qualifiers=row["occurred_qualifiers"],
+        recorded_at=row["recorded_at"],
+        payload=row["payload"],
+        sources=row["sources"],
+        codes=row["codes"],
+        metadata=row["metadata"],
+        actors=row["actors"],
+    )
+
+
+def chain(rows: list[dict[str, Any]], prev_hash: str) -> str:
+    """Give each new events row, in position order, its hash; the last one's is returned."""
+    for row in rows:
+        row["hash"] = prev_hash = link(prev_hash, chain_content(row))
+    return prev_hash
 
 
 def ref_rows(position: int, draft: EventDraft) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.chain import GENESIS
 from domain.drafts import EventDraft
 from domain.editorial import POSITION_TYPES
 from domain.event_types import JsonObject
@@ -24,9 +25,16 @@ from store.append_rules import check_expected_version, recorded_stamps, replay_o
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
 from store.errors import DatabaseUnavailable, StoreError
-from store.ports import AppendResult, Clock, EventQuery, RecordedEvent
+from store.ports import (
+    AppendResult,
+    ChainReport,
+    Clock,
+    EventQuery,
+    Progress,
+    RecordedEvent,
+)
 from store.projection import Row, logged, pair_of, project, segments_of
-from store.rows import event_row, recorded_event, ref_rows
+from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
     BatchLogIndex,
     BufferedPositionRows,
@@ -37,6 +45,7 @@ from store.sql_positions import (
     save_checkpoint,
 )
 from store.tables import EventRefRow, EventRow
+from store.verification import verify_log
 
 events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
@@ -51,7 +60,11 @@ _STREAM_VERSIONS = (
     .where(events.c.stream.in_(bindparam("streams", expanding=True)))
     .group_by(events.c.stream)
 )
-_HEAD = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
+_HEAD = (
+    select(events.c.position, events.c.recorded_at, events.c.hash)
+    .order_by(events.c.position.desc())
+    .limit(1)
+)
 _INSERT_EVENTS = insert(events)
 _INSERT_REFS = insert(refs)
 
@@ -235,7 +248,7 @@ class SqlEventStore:
         """
         existing = await self._by_ids(conn, [d.id for _, drafts, _, _ in appends for d in drafts])
         versions = await self._stream_versions(conn, {stream for stream, _, _, _ in appends})
-        head, last_recorded = await self._head(conn)
+        head, last_recorded, prev_hash = await self._head(conn)
         outcomes: list[AppendResult | Exception] = []
         rows: list[dict[str, Any]] = []
         written: list[RecordedEvent] = []
@@ -267,6 +280,7 @@ class SqlEventStore:
                     zip(positions, drafts, stamps, strict=True)
                 )
             ]
+            prev_hash = chain(batch, prev_hash)
             appended = tuple(recorded_event(_Row(row)) for row in batch)
             rows.extend(batch)
             written.extend(appended)
@@ -291,10 +305,10 @@ class SqlEventStore:
         result = await conn.execute(_STREAM_VERSIONS, {"streams": sorted(streams)})
         return {stream: int(version) for stream, version in result}
 
-    async def _head(self, conn: AsyncConnection) -> tuple[int, int]:
-        """The last position and its recorded_at (0, 0 for an empty log)."""
+    async def _head(self, conn: AsyncConnection) -> tuple[int, int, str]:
+        """The last position, its recorded_at and hash (0, 0, GENESIS for an empty log)."""
         last = (await conn.execute(_HEAD)).first()
-        return (last.position, last.recorded_at) if last else (0, 0)
+        return (last.position, last.recorded_at, last.hash) if last else (0, 0, GENESIS)
 
     @staticmethod
     async def _project(conn: AsyncConnection, appended: Sequence[RecordedEvent]) -> None:
@@ -382,6 +396,23 @@ class SqlEventStore:
             return int(
                 await conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0
             )
+
+    async def chain_head(self) -> tuple[int, str | None]:
+        """The last position and its hash, read together ((0, None) when the log is empty)."""
+        async with self._reading() as conn:
+            last = (await conn.execute(_HEAD)).first()
+        return (last.position, last.hash) if last else (0, None)
+
+    async def verify_chain(
+        self, progress: Progress | None = None, batch: int = 5000
+    ) -> ChainReport:
+        """Recompute the hash chain over the whole log, streamed in position order."""
+        try:
+            return await verify_log(self.engine, progress, batch)
+        except (OperationalError, DBAPIError) as error:
+            if connection_failed(error):
+                raise DatabaseUnavailable(str(error.orig)) from error
+            raise
 
     async def stream_version(self, stream: str) -> int:
         """The stream's current version."""

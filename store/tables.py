@@ -53,6 +53,8 @@ class EventRow(SQLModel, table=True):
     sources: list[dict[str, Any]] = Field(sa_column=Column(Json, nullable=False))
     codes: dict[str, Any] | None = Field(default=None, sa_column=Column(Json, nullable=True))
     meta: dict[str, Any] = Field(sa_column=Column("metadata", Json, nullable=False))
+    # sha256 of the predecessor's hash and this row's content (domain.chain): tamper evidence.
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
 class EventRefRow(SQLModel, table=True):

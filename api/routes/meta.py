@@ -15,15 +15,15 @@ from domain.event_types import EVENT_TYPES, payload_schema
 @get(
     "/health",
     operation_id="getHealth",
-    summary="Whether the service and its database answer; the log's head position",
+    summary="Whether the service and its database answer; the log's head position and hash",
     responses=problem_specs(503),
     tags=["meta"],
 )
 async def health(request: Request[Any, Any, Any]) -> HealthOut:
-    """Answer with the head position, or a 503 when the database is down."""
+    """Answer with the head position and hash, or a 503 when the database is down."""
     services: Services = request.app.state.services
-    head = await services.store.head()
-    return HealthOut(status="ok", backend=services.store.backend, head=head)
+    head, head_hash = await services.store.chain_head()
+    return HealthOut(status="ok", backend=services.store.backend, head=head, head_hash=head_hash)
 
 
 @get(

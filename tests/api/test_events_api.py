@@ -16,8 +16,9 @@ async def append(api: Api, stream: str, *events: dict[str, Any], **extra: Any) -
 
 async def test_health_reports_backend_and_head(api: Api) -> None:
     await append(api, "sources", raw_source())
-    response = await api.client.get("/v1/health")
-    assert response.json() == {"status": "ok", "backend": "sqlite", "head": 1}
+    body = (await api.client.get("/v1/health")).json()
+    assert body == {"status": "ok", "backend": "sqlite", "head": 1, "head_hash": body["head_hash"]}
+    assert len(body["head_hash"]) == 64
 
 
 async def test_append_answers_201_with_positions_and_a_location(api: Api) -> None:

@@ -106,7 +106,7 @@ async def test_the_database_refuses_to_replace_a_logged_event(store: SqlEventSto
                     "REPLACE INTO events SELECT position, id, 'forged', stream_version, type, "
                     "schema_version, occurred_at, occurred_timezone, occurred_earliest, "
                     "occurred_latest, occurred_precision, occurred_qualifiers, recorded_at, "
-                    "actors, payload, sources, codes, metadata FROM events WHERE position = 1"
+                    "actors, payload, sources, codes, metadata, hash FROM events WHERE position = 1"
                 )
             )
     except DBAPIError as error:

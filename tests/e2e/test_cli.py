@@ -75,6 +75,40 @@ def test_revoking_an_unknown_key_fails_politely(database: str) -> None:
     assert code == 1 and "no live key 'nope'" in said
 
 
+def test_verify_exits_0_on_an_intact_log_and_1_naming_the_first_broken_position(
+    database: str,
+) -> None:
+    import sqlite3
+
+    run("db", "upgrade")
+    code, out, _ = run("verify")
+    assert code == 0 and "intact: 0 events checked" in out
+    run("seed")
+    code, out, _ = run("verify", "--batch", "7")
+    assert code == 0 and "intact: 62 events checked; head 62" in out
+    conn = sqlite3.connect(database.removeprefix("sqlite:///"))
+    conn.execute("DROP TRIGGER events_no_update")  # the log's guard, lifted behind our back
+    conn.execute("UPDATE events SET payload = '{}' WHERE position = 17")
+    conn.commit()
+    conn.close()
+    code, out, said = run("verify")
+    assert code == 1
+    assert "BROKEN at position 17" in out and "Traceback" not in said
+
+
+def test_verify_says_why_when_the_log_cannot_be_read(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, said = run("verify")  # not migrated
+    assert code == 2 and "could not be verified" in said and "no such table" in said
+    monkeypatch.setenv(
+        "TIMELINE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/timeline?connect_timeout=2"
+    )
+    code, _, said = run("verify")
+    assert code == 2 and said.startswith("error: the log could not be verified")
+    assert "Traceback" not in said
+
+
 def test_serve_answers_over_real_http_with_the_seed_data(live: LiveServer) -> None:
     with urllib.request.urlopen(f"{live.base}/v1/events?limit=500") as response:
         page = json.load(response)

@@ -74,7 +74,8 @@ def test_raw_rows_number_events_as_the_store_does() -> None:
 
 
 def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> None:
-    """Same columns, same values (but the time of recording) in `events` and `event_refs`."""
+    """Same columns, same values (but the time of recording, and so the hash) in `events` and
+    `event_refs`."""
     count = 12
     work = workload(count)
     kept: dict[str, list[Any]] = {}
@@ -84,9 +85,10 @@ def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> Non
         events = conn.execute("SELECT * FROM events ORDER BY position").fetchall()
         refs = conn.execute("SELECT * FROM event_refs ORDER BY position, kind, ref").fetchall()
         conn.close()
-        recorded_at = 12  # column index of recorded_at
+        recorded_at, hash_ = 12, 18  # column indexes; the hash covers the time of recording
+        assert all(len(e[hash_]) == 64 for e in events)
         kept.setdefault("rows", []).append(
-            ([e[:recorded_at] + e[recorded_at + 1 :] for e in events], refs)
+            ([e[:recorded_at] + e[recorded_at + 1 : hash_] for e in events], refs)
         )
 
     class Keeping(Databases):
