@@ -20,6 +20,7 @@ from litestar.exceptions import (
 )
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
+from sqlalchemy.exc import DBAPIError
 
 from domain.errors import DomainError, InvalidEvent
 from store.errors import (
@@ -28,6 +29,7 @@ from store.errors import (
     InvalidSubmission,
     StaleExpectedVersion,
 )
+from store.sql import connection_failed
 
 PROBLEM_JSON = "application/problem+json"
 _MISSING = re.compile(r"Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
@@ -113,6 +115,12 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _unavailable(error: Exception) -> bool:
+    return isinstance(error, DatabaseUnavailable) or (
+        isinstance(error, DBAPIError) and connection_failed(error)
+    )
+
+
 def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """Map any exception to its problem document; unknown ones become a logged 500."""
     match error:
@@ -157,7 +165,9 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             return problem_response(
                 request, 409, "duplicate-event", "Event id already used", str(error)
             )
-        case DatabaseUnavailable():
+        # Keys, idempotency records, rate windows and subscriptions read the database outside
+        # the event store's own mapping: a lost connection there is the same outage.
+        case DatabaseUnavailable() | DBAPIError() if _unavailable(error):
             return problem_response(
                 request,
                 503,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -15,6 +15,11 @@ from store.tables import IdempotencyRow
 
 records = IdempotencyRow.__table__  # type: ignore[attr-defined]
 PENDING = 0
+# A reservation still pending after this long belongs to a process that died mid-request
+# (an append answers in well under a second, or 503s when the database is gone); without a
+# way out, every retry with its key would be told "in progress" for ever. Retries of requests
+# that name their event ids are safe to run again: the store replays an append it already has.
+ABANDONED_AFTER = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,8 @@ class IdempotencyStore:
                 )
             return None
         except IntegrityError:
+            if await self._take_over_abandoned(api_key_id, key, request_hash, now):
+                return None
             async with self._engine.connect() as conn:
                 row = (
                     await conn.execute(
@@ -64,6 +71,23 @@ class IdempotencyStore:
                     )
                 ).one()
             return Recorded(row.request_hash, row.status_code, row.response)
+
+    async def _take_over_abandoned(
+        self, api_key_id: str, key: str, request_hash: str, now: datetime
+    ) -> bool:
+        """Reserve the key again if its reservation was abandoned; one retry alone wins."""
+        async with self._engine.begin() as conn:
+            taken = await conn.execute(
+                update(records)
+                .where(
+                    records.c.api_key_id == api_key_id,
+                    records.c.key == key,
+                    records.c.status_code == PENDING,
+                    records.c.created_at < to_micros(now - ABANDONED_AFTER),
+                )
+                .values(request_hash=request_hash, created_at=to_micros(now))
+            )
+        return taken.rowcount == 1
 
     async def complete(
         self, api_key_id: str, key: str, status_code: int, response: dict[str, Any]
