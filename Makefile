@@ -7,7 +7,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
 
-.PHONY: run test lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed
+.PHONY: run test lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed drill
 
 ## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
 run: install migrate seed serve
@@ -54,6 +54,10 @@ bench-positions: install
 ## the change-feed benchmark, quick variant (1 and 500 SSE clients); the full run: bench/README.md
 bench-feed: install
 	$(UV) run python -m bench.feed --quick
+
+## the reliability drills at full size (crash: 10 SIGKILLs; load: 50 clients for 60 s), printing their figures
+drill: install
+	TIMELINE_DRILL=long $(UV) run pytest tests/reliability -q -s
 
 # uv is the only tool we need beyond Python; fetch it into .tools/ when the machine lacks it.
 $(CURDIR)/.tools/bin/uv:
