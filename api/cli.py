@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -44,12 +50,14 @@ class FriendlyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (StoreError, ValueError, OSError) as error:
-            err.print(f"[red]error:[/red] {error}")
+            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             sys.exit(1)
         except Exception as error:
             if isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
                 raise
-            err.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+            err.print(
+                f"[red]error:[/red] {type(error).__name__}: {escape(str(error))}", soft_wrap=True
+            )
             sys.exit(1)
 
 
@@ -307,5 +315,126 @@ def _print_verification(report: ChainReport) -> None:
     out.print(
         f"[red]BROKEN[/red] at position {report.first_broken}: its hash does not follow from "
         f"its content and its predecessor's hash ({report.checked} events checked; {head})",
+        soft_wrap=True,
+    )
+
+
+_PHASES = {
+    "exporting": "exporting the log",
+    "checking": "checking the file",
+    "importing": "importing events",
+    "projecting": "rebuilding positions",
+}
+
+
+@contextmanager
+def _phases(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr per phase of a backup or restore (none when not enabled)."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(_PHASES.get(phase, phase), total=total)
+            progress.update(tasks[phase], completed=done, total=max(total, done))
+
+        yield advance
+
+
+@main.command("export")
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The file to write (JSON Lines); - for stdout.",
+)
+@click.option(
+    "--batch",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events read from the log per page.",
+)
+def export_command(output: Path, batch: int) -> None:
+    """Write the whole log as JSON Lines: a header, one line per event, a trailer."""
+    from store.backup import BackupReport, export_log
+    from store.factory import open_store
+
+    to_stdout = str(output) == "-"
+
+    async def work(sink: BinaryIO) -> BackupReport:
+        store = open_store(configured_url(), system_clock)
+        try:
+            with _phases(not to_stdout) as progress:
+                return await export_log(
+                    store,
+                    sink.write,
+                    exported_at=system_clock().isoformat(),
+                    progress=progress,
+                    batch=batch,
+                )
+        finally:
+            await store.close()
+
+    if to_stdout:
+        stream = sys.stdout.buffer
+        report = _run(lambda: work(stream))
+        stream.flush()
+    else:
+        # Written aside and moved into place when whole: a failed export leaves no partial file.
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("wb") as file:
+                report = _run(lambda: work(file))
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)
+    err.print(
+        f"exported {report.events} events; head {report.head}, "
+        f"hash {report.head_hash or '(none: the log is empty)'}",
+        soft_wrap=True,
+    )
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--batch",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events inserted per statement.",
+)
+def import_command(path: Path, batch: int) -> None:
+    """Restore a `timeline export` file into an empty, migrated database: all of it or,
+    if any line is wrong, nothing (the error names the line)."""
+    from store.backup import BackupReport, import_log
+    from store.factory import open_store
+
+    async def work() -> BackupReport:
+        store = open_store(configured_url(), system_clock)
+        try:
+            with _phases(True) as progress:
+                return await import_log(store, path, progress=progress, batch=batch)
+        finally:
+            await store.close()
+
+    report = _run(work)
+    err.print(
+        f"imported {report.events} events (head {report.head}, "
+        f"hash {report.head_hash or '(none: the log is empty)'}) "
+        f"and rebuilt {report.position_rows} position rows",
         soft_wrap=True,
     )

@@ -136,12 +136,7 @@ async def rebuild_positions(
             async with conn.begin():
                 await store.serialize(conn)
                 # Appends that landed since the last page; no more can land until commit.
-                while tail := await _fetch(conn, replay.position, batch):
-                    await replay.replay(tail)
-                rows = replay.rows.all_rows()
-                await conn.execute(delete(positions))
-                await _insert(conn, rows)
-                await save_checkpoint(conn, replay.position)
+                rows = await _finish(conn, replay, batch)
         report = RebuildReport(
             events=replay.count,
             rows=len(rows),
@@ -153,6 +148,34 @@ async def rebuild_positions(
         # Freed here by reference counting, before the collector would walk them all once more.
         del replay, rows
     return report
+
+
+async def _finish(conn: AsyncConnection, replay: _Replay, batch: int) -> list[Row]:
+    """Replay what the connection sees beyond the replay so far, then replace the positions
+    table with the replayed rows and move the checkpoint, in the caller's transaction."""
+    while tail := await _fetch(conn, replay.position, batch):
+        await replay.replay(tail)
+    rows = replay.rows.all_rows()
+    await conn.execute(delete(positions))
+    await _insert(conn, rows)
+    await save_checkpoint(conn, replay.position)
+    return rows
+
+
+async def rebuild_positions_within(
+    conn: AsyncConnection, progress: Progress | None = None, batch: int = 5000, total: int = 0
+) -> int:
+    """Rebuild the positions read model from the log as this connection sees it, inside the
+    caller's transaction (which must hold the append lock): its rows become the table when
+    that transaction commits. Returns the number of rows."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    replay = _Replay(progress, total)
+    with _collector_paused():
+        rows = await _finish(conn, replay, batch)
+        count = len(rows)
+        del replay, rows
+    return count
 
 
 @contextmanager

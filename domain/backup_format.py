@@ -1,0 +1,287 @@
+"""The log's backup format (JSON Lines), and its checks: pure, given the text of each line.
+
+    line 1      {"format": "diplomatic-timeline-log", "version": 1, "backend", "exported_at"}
+    line p + 1  the event at position p: every column the log stores, `hash` last
+    last line   {"end": true, "events": N, "head": N, "head_hash": "…"}
+
+An event line holds exactly what the hash chain covers (`domain.chain.content_of`) plus the hash,
+so each line's hash can be recomputed from the line and the line before it: an edited, dropped or
+reordered line breaks the chain there, and a file cut at a line boundary lacks its trailer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.chain import GENESIS, content_of, link
+from domain.valid_time import Precision
+
+FORMAT = "diplomatic-timeline-log"
+VERSION = 1
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_PRECISIONS = frozenset(str(p) for p in Precision)
+_CODES = frozenset({"cameo", "plover", "plover_mode"})
+
+
+class BackupError(ValueError):
+    """A backup file that cannot be imported, and the line where that shows."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _positive(v: Any) -> bool:
+    return _int(v) and v >= 1
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(s, str) for s in v)
+
+
+def _uuid(v: Any) -> bool:
+    if not isinstance(v, str):
+        return False
+    try:
+        return str(UUID(v)) == v
+    except ValueError:
+        return False
+
+
+def _codes(v: Any) -> bool:
+    return v is None or (
+        isinstance(v, dict)
+        and set(v) <= _CODES
+        and all(c is None or isinstance(c, str) for c in v.values())
+    )
+
+
+def _sources(v: Any) -> bool:
+    return isinstance(v, list) and all(
+        isinstance(s, dict) and isinstance(s.get("source"), str) for s in v
+    )
+
+
+# Every field of an event line, in the order lines are written, with what its value must be.
+EVENT_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "position": (_positive, "a positive integer"),
+    "id": (_uuid, "a UUID in its canonical lower-case form"),
+    "stream": (_text, "a non-empty string"),
+    "stream_version": (_positive, "a positive integer"),
+    "type": (_text, "a non-empty string"),
+    "schema_version": (_positive, "a positive integer"),
+    "occurred_at": (_text, "a non-empty string"),
+    "timezone": (_text, "a non-empty string"),
+    "occurred_earliest": (_int, "an integer (UTC microseconds)"),
+    "occurred_latest": (_int, "an integer (UTC microseconds)"),
+    "occurred_precision": (lambda v: v in _PRECISIONS, f"one of {sorted(_PRECISIONS)}"),
+    "occurred_qualifiers": (_strings, "a list of strings"),
+    "recorded_at": (_int, "an integer (UTC microseconds)"),
+    "actors": (_strings, "a list of strings"),
+    "payload": (lambda v: isinstance(v, dict), "an object"),
+    "sources": (_sources, "a list of citations ({source, quote?})"),
+    "codes": (_codes, "null or an object of cameo, plover, plover_mode"),
+    "metadata": (lambda v: isinstance(v, dict), "an object"),
+    "hash": (lambda v: isinstance(v, str) and _HEX64.fullmatch(v) is not None, "64 hex digits"),
+}
+_HEADER_FIELDS = ("format", "version", "backend", "exported_at")
+_TRAILER_FIELDS = ("end", "events", "head", "head_hash")
+
+
+def header(backend: str, exported_at: str) -> dict[str, Any]:
+    """The first line of a backup."""
+    return {"format": FORMAT, "version": VERSION, "backend": backend, "exported_at": exported_at}
+
+
+def trailer(events: int, head: int, head_hash: str | None) -> dict[str, Any]:
+    """The last line of a backup: its absence means the file was cut short."""
+    return {"end": True, "events": events, "head": head, "head_hash": head_hash}
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    """One line of the file, newline included: compact JSON, keys in the order given."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def parse(line: int, raw: bytes) -> dict[str, Any]:
+    """One line as a JSON object (strict: UTF-8, no repeated keys, no NaN)."""
+    cut = "" if raw.endswith(b"\n") else " (the file ends in the middle of a line: truncated?)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BackupError(line, "not UTF-8 text" + cut) from None
+    if not text.strip():
+        raise BackupError(line, "an empty line")
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    except ValueError as error:
+        raise BackupError(line, f"not valid JSON ({error}){cut}") from None
+    if not isinstance(value, dict):
+        raise BackupError(line, f"not a JSON object{cut}")
+    return value
+
+
+def _exact_fields(line: int, value: dict[str, Any], fields: tuple[str, ...], what: str) -> None:
+    missing = [f for f in fields if f not in value]
+    unknown = sorted(set(value) - set(fields))
+    if missing:
+        raise BackupError(line, f"the {what} lacks {', '.join(missing)}")
+    if unknown:
+        raise BackupError(line, f"the {what} has unknown fields: {', '.join(unknown)}")
+
+
+def check_header(line: int, value: dict[str, Any]) -> None:
+    """The header names this format and a version this code reads."""
+    if value.get("format") != FORMAT:
+        raise BackupError(line, f"not a timeline backup: the header's format is not {FORMAT!r}")
+    _exact_fields(line, value, _HEADER_FIELDS, "header")
+    if value["version"] != VERSION or not _int(value["version"]):
+        raise BackupError(
+            line, f"unsupported version {value['version']!r}: this timeline reads {VERSION}"
+        )
+    for name in ("backend", "exported_at"):
+        if not isinstance(value[name], str):
+            raise BackupError(line, f"the header's {name} is not a string")
+
+
+def check_event_fields(line: int, value: dict[str, Any]) -> None:
+    """Every field of an event line present, none unknown, each of its type."""
+    _exact_fields(line, value, tuple(EVENT_FIELDS), "event")
+    for name, (valid, expected) in EVENT_FIELDS.items():
+        if not valid(value[name]):
+            raise BackupError(line, f"{name} must be {expected}, not {value[name]!r}")
+
+
+def event_hash(value: dict[str, Any], prev_hash: str) -> str:
+    """The hash an event line must carry, from its content and its predecessor's hash."""
+    return link(prev_hash, content_of(**{k: v for k, v in value.items() if k != "hash"}))
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a fully checked backup holds."""
+
+    events: int
+    head: int
+    head_hash: str | None
+    lines: int
+
+
+class LogChecker:
+    """Checks a backup line by line, holding only the running state (the chain's last hash, the
+    last position and recorded_at, each stream's version): a file of any length streams past."""
+
+    def __init__(self) -> None:
+        self.line = 0
+        self.events = 0
+        self.head = 0
+        self.prev_hash = GENESIS
+        self.last_recorded = -1
+        self.versions: dict[str, int] = {}
+        self._header = False
+        self._ended = False
+
+    def feed(self, raw: bytes) -> dict[str, Any] | None:
+        """Take the next line; the event it holds (checked), or None for the header or trailer."""
+        self.line += 1
+        line = self.line
+        if self._ended:
+            raise BackupError(line, "more lines after the trailer")
+        value = parse(line, raw)
+        if not self._header:
+            check_header(line, value)
+            self._header = True
+            return None
+        if "end" in value:
+            self._check_trailer(line, value)
+            self._ended = True
+            return None
+        self._check_event(line, value)
+        return value
+
+    def finish(self) -> Summary:
+        """The file has ended: it must have ended with its trailer."""
+        if not self._header:
+            raise BackupError(1, "the file is empty: no header")
+        if not self._ended:
+            raise BackupError(
+                self.line + 1, "the file ends without its trailer (truncated after an event?)"
+            )
+        return Summary(
+            events=self.events,
+            head=self.head,
+            head_hash=None if self.events == 0 else self.prev_hash,
+            lines=self.line,
+        )
+
+    def _check_event(self, line: int, value: dict[str, Any]) -> None:
+        check_event_fields(line, value)
+        position, stream = value["position"], value["stream"]
+        if position != self.head + 1:
+            raise BackupError(
+                line, f"position {position} where {self.head + 1} was due (positions skip)"
+            )
+        expected_version = self.versions.get(stream, 0) + 1
+        if value["stream_version"] != expected_version:
+            raise BackupError(
+                line,
+                f"stream {stream!r} at version {value['stream_version']} "
+                f"where {expected_version} was due",
+            )
+        if value["recorded_at"] <= self.last_recorded:
+            raise BackupError(line, "recorded_at does not increase with position")
+        if value["hash"] != event_hash(value, self.prev_hash):
+            raise BackupError(
+                line,
+                f"the hash chain breaks at position {position}: its hash does not follow from "
+                "the line's content and the previous hash (edited, dropped or reordered?)",
+            )
+        self.head = position
+        self.events += 1
+        self.prev_hash = value["hash"]
+        self.last_recorded = value["recorded_at"]
+        self.versions[stream] = expected_version
+
+    def _check_trailer(self, line: int, value: dict[str, Any]) -> None:
+        _exact_fields(line, value, _TRAILER_FIELDS, "trailer")
+        if value["end"] is not True:
+            raise BackupError(line, "the trailer's end is not true")
+        head_hash = None if self.events == 0 else self.prev_hash
+        found = (value["events"], value["head"], value["head_hash"])
+        if found != (self.events, self.head, head_hash) or not (
+            _int(value["events"]) and _int(value["head"])
+        ):
+            raise BackupError(
+                line,
+                f"the trailer says {value['events']!r} events up to head {value['head']!r} "
+                f"with hash {value['head_hash']!r}, but the file holds {self.events} up to "
+                f"{self.head} with hash {head_hash!r}",
+            )
