@@ -63,6 +63,11 @@ def _uuid(v: Any) -> bool:
         return False
 
 
+def _precision(v: Any) -> bool:
+    # A string first: a list or an object in its place cannot even be looked up in a set.
+    return isinstance(v, str) and v in _PRECISIONS
+
+
 def _codes(v: Any) -> bool:
     return v is None or (
         isinstance(v, dict)
@@ -89,7 +94,7 @@ EVENT_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "timezone": (_text, "a non-empty string"),
     "occurred_earliest": (_int, "an integer (UTC microseconds)"),
     "occurred_latest": (_int, "an integer (UTC microseconds)"),
-    "occurred_precision": (lambda v: v in _PRECISIONS, f"one of {sorted(_PRECISIONS)}"),
+    "occurred_precision": (_precision, f"one of {sorted(_PRECISIONS)}"),
     "occurred_qualifiers": (_strings, "a list of strings"),
     "recorded_at": (_int, "an integer (UTC microseconds)"),
     "actors": (_strings, "a list of strings"),

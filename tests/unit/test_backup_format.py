@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.backup_format import (
@@ -119,6 +119,8 @@ json_values = st.recursive(
 )
 
 
+@example(field="occurred_precision", value=[], drop=False)
+@example(field="occurred_precision", value={}, drop=False)
 @given(field=st.sampled_from(sorted(EVENT_FIELDS)), value=json_values, drop=st.booleans())
 def test_any_change_to_one_field_of_an_event_line_is_refused_at_that_line(
     field: str, value: Any, drop: bool
