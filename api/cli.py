@@ -1,46 +1,60 @@
-"""The `timeline` command: serve, migrate, seed, manage API keys, verify the log."""
+"""The `timeline` command: serve, migrate, seed, manage API keys, verify the log.
+
+Only click is imported up front: the store (sqlalchemy, alembic), the app and rich are imported
+by the commands that use them, so that `timeline --help` and a mistyped argument answer at once.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
-from api.services import system_clock
-from api.settings import Settings
-from store.database import DatabaseUrl, configured_url
-from store.errors import StoreError
-from store.keys import SCOPES, KeyStore
-from store.ports import ChainReport
-from store.schema import upgrade
+from store.scopes import SCOPES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from store.backup import BackupReport
+    from store.keys import KeyStore
+    from store.ports import ChainReport
+    from store.rebuild import RebuildReport
 
 T = TypeVar("T")
-err = Console(stderr=True)
-out = Console()
+
+
+@cache
+def err() -> Console:
+    """Rich output on stderr: progress, confirmations, errors."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@cache
+def out() -> Console:
+    """Rich output on stdout."""
+    from rich.console import Console
+
+    return Console()
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
+    import asyncio
+
     return asyncio.run(work())  # type: ignore[arg-type]
+
+
+def _print_error(message: str) -> None:
+    from rich.markup import escape
+
+    err().print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
 
 
 class FriendlyGroup(click.Group):
@@ -49,15 +63,15 @@ class FriendlyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (StoreError, ValueError, OSError) as error:
-            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-            sys.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit):
+            raise
         except Exception as error:
-            if isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
-                raise
-            err.print(
-                f"[red]error:[/red] {type(error).__name__}: {escape(str(error))}", soft_wrap=True
-            )
+            from store.errors import StoreError
+
+            if isinstance(error, StoreError | ValueError | OSError):
+                _print_error(str(error))
+            else:
+                _print_error(f"{type(error).__name__}: {error}")
             sys.exit(1)
 
 
@@ -70,9 +84,19 @@ def main() -> None:
 @click.option("--host", envvar="TIMELINE_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="TIMELINE_PORT", default=8000, type=int, show_default=True)
 @click.option("--workers", default=1, type=int, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--fd",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Serve a listening socket inherited as this file descriptor (from a supervisor's "
+    "socket activation, or a test harness) instead of binding --host and --port.",
+)
+def serve(host: str, port: int, workers: int, fd: int | None) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
+
+    from api.settings import Settings
+    from store.database import configured_url
 
     url = configured_url()
     try:
@@ -81,12 +105,14 @@ def serve(host: str, port: int, workers: int) -> None:
         raise click.UsageError(str(error)) from None
     if workers > 1 and url.backend == "sqlite":
         raise click.UsageError("several workers need PostgreSQL; SQLite is served by one process")
-    err.print(f"serving {url.backend} at http://{host}:{port}/v1 (docs at /v1/docs)")
+    where = f"http://{host}:{port}" if fd is None else f"the socket of file descriptor {fd}"
+    err().print(f"serving {url.backend} at {where}/v1 (docs at /v1/docs)")
     uvicorn.run(
         "api.app:app_factory",
         factory=True,
         host=host,
         port=port,
+        fd=fd,
         workers=workers,
         timeout_graceful_shutdown=5,
         log_level="info",
@@ -101,36 +127,41 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
+    from store.database import configured_url
+    from store.schema import upgrade
+
     url = configured_url()
     upgrade(url)
-    err.print(f"database ({url.backend}) is at the newest schema")
+    err().print(f"database ({url.backend}) is at the newest schema")
 
 
 @main.command("seed")
 def seed_command() -> None:
     """Load the first data set (the March 2025 ceasefire proposal); safe to run twice."""
-    from api.seeding import seed
+    from api.progress_bars import steps
+    from api.seeding import SeedReport, seed
+    from api.services import system_clock
     from seeds.dataset import load_dataset
+    from store.database import configured_url
     from store.factory import open_store
 
     streams = load_dataset()
 
-    async def work() -> Any:
+    async def work() -> SeedReport:
         store = open_store(configured_url(), system_clock)
         try:
-            with Progress(console=err, transient=True) as progress:
-                task = progress.add_task("seeding", total=len(streams))
-                return await seed(store, system_clock, streams, lambda _s: progress.advance(task))
+            with steps(err(), len(streams)) as step:
+                return await seed(store, system_clock, streams, lambda _stream: step())
         finally:
             await store.close()
 
     report = _run(work)
     if report.appended == 0:
-        err.print(
+        err().print(
             f"nothing to add: all {report.already_present} seed events are already in the log"
         )
     else:
-        err.print(
+        err().print(
             f"appended {report.appended} seed events in {report.streams} streams"
             + (f" ({report.already_present} were already there)" if report.already_present else "")
         )
@@ -141,10 +172,11 @@ def keys() -> None:
     """API keys for writes."""
 
 
-def _key_store(url: DatabaseUrl) -> tuple[KeyStore, Any]:
-    from store.database import create_engine
+def _key_store() -> tuple[KeyStore, AsyncEngine]:
+    from store.database import configured_url, create_engine
+    from store.keys import KeyStore
 
-    engine = create_engine(url)
+    engine = create_engine(configured_url())
     return KeyStore(engine), engine
 
 
@@ -153,14 +185,15 @@ def _key_store(url: DatabaseUrl) -> tuple[KeyStore, Any]:
 @click.option("--name", default="unnamed", show_default=True, help="Who or what holds the key.")
 def keys_create(scopes: tuple[str, ...], name: str) -> None:
     """Make a key; the key is printed once, alone on the last line."""
+    from api.services import system_clock
 
     async def work() -> str:
-        store, engine = _key_store(configured_url())
+        store, engine = _key_store()
         try:
             key, token = await store.create(name, frozenset(scopes), system_clock())
         finally:
             await engine.dispose()
-        err.print(f"key {key.id} ({name}) with scopes {', '.join(sorted(key.scopes))}:")
+        err().print(f"key {key.id} ({name}) with scopes {', '.join(sorted(key.scopes))}:")
         return token
 
     click.echo(_run(work))
@@ -171,7 +204,7 @@ def keys_list() -> None:
     """List keys (never their secrets)."""
 
     async def work() -> None:
-        store, engine = _key_store(configured_url())
+        store, engine = _key_store()
         try:
             for key in await store.list():
                 state = "revoked" if key.revoked_at else "live"
@@ -189,9 +222,10 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by its id."""
+    from api.services import system_clock
 
     async def work() -> bool:
-        store, engine = _key_store(configured_url())
+        store, engine = _key_store()
         try:
             return await store.revoke(key_id, system_clock())
         finally:
@@ -199,20 +233,12 @@ def keys_revoke(key_id: str) -> None:
 
     if not _run(work):
         raise click.ClickException(f"no live key {key_id!r}")
-    err.print(f"revoked {key_id}")
+    err().print(f"revoked {key_id}")
 
 
 @main.group()
 def projections() -> None:
     """Read models derived from the log."""
-
-
-class EventsPerSecond(ProgressColumn):
-    """How many events a second the task is getting through."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} events/s", style="progress.data.speed")
 
 
 @projections.command("rebuild")
@@ -225,33 +251,23 @@ class EventsPerSecond(ProgressColumn):
 )
 def projections_rebuild(batch: int) -> None:
     """Replay the whole log into the positions read model; it ends identical to the live one."""
+    from api.progress_bars import events
+    from api.services import system_clock
+    from store.database import configured_url
     from store.factory import open_store
-    from store.rebuild import RebuildReport, rebuild_positions
+    from store.rebuild import rebuild_positions
 
     async def work() -> RebuildReport:
         store = open_store(configured_url(), system_clock)
         try:
             await store.head()  # a missing or unmigrated database fails here, before any bar
-            with Progress(
-                TextColumn("replaying the log"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                EventsPerSecond(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
-                task = progress.add_task("replay", total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total)
-
+            with events(err(), "replaying the log") as advance:
                 return await rebuild_positions(store, advance, batch)
         finally:
             await store.close()
 
     report = _run(work)
-    err.print(
+    err().print(
         f"replayed {report.events} events into {report.rows} position rows "
         f"in {report.seconds:.2f}s ({report.events_per_second:,.0f} events/s); "
         f"checkpoint at position {report.position}",
@@ -274,26 +290,17 @@ INTACT, BROKEN, NOT_VERIFIED = 0, 1, 2
 def verify_command(batch: int) -> None:
     """Recompute the log's hash chain: exit 0 when intact, 1 when broken (naming the first
     broken position), 2 when the log could not be read."""
+    from api.progress_bars import events
+    from api.services import system_clock
+    from store.database import configured_url
+    from store.errors import StoreError
     from store.factory import open_store
 
     async def work() -> ChainReport:
         store = open_store(configured_url(), system_clock)
         try:
             await store.chain_head()  # an unreachable or unmigrated database fails before any bar
-            with Progress(
-                TextColumn("verifying the hash chain"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                EventsPerSecond(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
-                task = progress.add_task("verify", total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total)
-
+            with events(err(), "verifying the hash chain") as advance:
                 return await store.verify_chain(advance, batch)
         finally:
             await store.close()
@@ -301,7 +308,7 @@ def verify_command(batch: int) -> None:
     try:
         report = _run(work)
     except (StoreError, ValueError, OSError) as error:
-        err.print(f"[red]error:[/red] the log could not be verified: {error}", soft_wrap=True)
+        err().print(f"[red]error:[/red] the log could not be verified: {error}", soft_wrap=True)
         sys.exit(NOT_VERIFIED)
     _print_verification(report)
     sys.exit(INTACT if report.ok else BROKEN)
@@ -310,45 +317,13 @@ def verify_command(batch: int) -> None:
 def _print_verification(report: ChainReport) -> None:
     head = f"head {report.head}, hash {report.head_hash or '(none: the log is empty)'}"
     if report.ok:
-        out.print(f"intact: {report.checked} events checked; {head}", soft_wrap=True)
+        out().print(f"intact: {report.checked} events checked; {head}", soft_wrap=True)
         return
-    out.print(
+    out().print(
         f"[red]BROKEN[/red] at position {report.first_broken}: its hash does not follow from "
         f"its content and its predecessor's hash ({report.checked} events checked; {head})",
         soft_wrap=True,
     )
-
-
-_PHASES = {
-    "exporting": "exporting the log",
-    "checking": "checking the file",
-    "importing": "importing events",
-    "projecting": "rebuilding positions",
-}
-
-
-@contextmanager
-def _phases(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr per phase of a backup or restore (none when not enabled)."""
-    if not enabled:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = progress.add_task(_PHASES.get(phase, phase), total=total)
-            progress.update(tasks[phase], completed=done, total=max(total, done))
-
-        yield advance
 
 
 @main.command("export")
@@ -369,7 +344,10 @@ def _phases(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
 )
 def export_command(output: Path, batch: int) -> None:
     """Write the whole log as JSON Lines: a header, one line per event, a trailer."""
-    from store.backup import BackupReport, export_log
+    from api.progress_bars import phases
+    from api.services import system_clock
+    from store.backup import export_log
+    from store.database import configured_url
     from store.factory import open_store
 
     to_stdout = str(output) == "-"
@@ -377,7 +355,7 @@ def export_command(output: Path, batch: int) -> None:
     async def work(sink: BinaryIO) -> BackupReport:
         store = open_store(configured_url(), system_clock)
         try:
-            with _phases(not to_stdout) as progress:
+            with phases(err(), not to_stdout) as progress:
                 return await export_log(
                     store,
                     sink.write,
@@ -401,7 +379,7 @@ def export_command(output: Path, batch: int) -> None:
             os.replace(partial, output)
         finally:
             partial.unlink(missing_ok=True)
-    err.print(
+    err().print(
         f"exported {report.events} events; head {report.head}, "
         f"hash {report.head_hash or '(none: the log is empty)'}",
         soft_wrap=True,
@@ -420,19 +398,22 @@ def export_command(output: Path, batch: int) -> None:
 def import_command(path: Path, batch: int) -> None:
     """Restore a `timeline export` file into an empty, migrated database: all of it or,
     if any line is wrong, nothing (the error names the line)."""
-    from store.backup import BackupReport, import_log
+    from api.progress_bars import phases
+    from api.services import system_clock
+    from store.backup import import_log
+    from store.database import configured_url
     from store.factory import open_store
 
     async def work() -> BackupReport:
         store = open_store(configured_url(), system_clock)
         try:
-            with _phases(True) as progress:
+            with phases(err(), True) as progress:
                 return await import_log(store, path, progress=progress, batch=batch)
         finally:
             await store.close()
 
     report = _run(work)
-    err.print(
+    err().print(
         f"imported {report.events} events (head {report.head}, "
         f"hash {report.head_hash or '(none: the log is empty)'}) "
         f"and rebuilt {report.position_rows} position rows",

@@ -12,9 +12,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.valid_time import from_micros, to_micros
+from store.scopes import SCOPES
 from store.tables import ApiKeyRow
 
-SCOPES = ("events:write", "subscriptions:write", "admin")
 PREFIX = "tl"
 
 api_keys = ApiKeyRow.__table__  # type: ignore[attr-defined]
