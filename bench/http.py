@@ -441,7 +441,7 @@ async def load_run(
         args=(sender, server.port, work, settings.connections, duration),
         daemon=True,
     )
-    server_cpu = await asyncio.to_thread(process_tree_cpu, server.process.pid)
+    server_cpu = await asyncio.to_thread(process_tree_cpu, server.pid)
     began = time.perf_counter()
     process.start()
     sender.close()
@@ -457,7 +457,7 @@ async def load_run(
         result: dict[str, Any] = receiver.recv()
         wall = time.perf_counter() - began
         result["server_cpu"] = (
-            await asyncio.to_thread(process_tree_cpu, server.process.pid) - server_cpu
+            await asyncio.to_thread(process_tree_cpu, server.pid) - server_cpu
         ) / wall
     finally:
         clock.tick(duration - ticked)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ from store.ports import EventStore
 from tests.clock import FrozenClock
 from tests.databases import PostgresDatabases, SqliteDatabases, session_postgres
 
+# Tests in these folders run live servers, a browser or the drills: the `slow` tier, left out of
+# `make check` (pytest -m "not slow") and run by `make test`.
+SLOW_FOLDERS = frozenset({"e2e", "browser", "reliability"})
 BACKENDS = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -53,11 +57,14 @@ async def store(request: pytest.FixtureRequest, clock: FrozenClock) -> AsyncIter
         yield InMemoryEventStore(clock)
         return
     databases = request.getfixturevalue(f"{request.param}_databases")
-    sql_store = open_store(databases.fresh(), clock)
+    url = databases.fresh()
+    sql_store = open_store(url, clock)
     try:
         yield sql_store
     finally:
         await sql_store.close()
+        if isinstance(databases, PostgresDatabases):
+            databases.release(url)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,6 +76,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     settings.register_profile("dev", max_examples=50, deadline=None)
     settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of the slow folders `slow`, so a new one cannot slip into the fast tier."""
+    tests = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests) if item.path.is_relative_to(tests) else None
+        if relative is not None and relative.parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

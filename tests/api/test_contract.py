@@ -10,9 +10,7 @@ schemathesis.toml.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,32 +19,20 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from api.app import create_app
-from api.seeding import seed
 from api.settings import Settings, WebhookSettings
-from store.database import DatabaseUrl, create_engine
-from store.factory import open_store
-from store.keys import KeyStore
 from tests.conftest import SQL_BACKENDS
+from tests.support.live import make_key
 
+pytestmark = pytest.mark.slow
 EXAMPLES_PER_OPERATION = 25
 STATEFUL_STEPS = 40
-
-
-async def _seeded_with_a_key(url: DatabaseUrl) -> str:
-    store = open_store(url)
-    await seed(store, lambda: datetime.now(UTC))
-    await store.close()
-    engine = create_engine(url)
-    _, token = await KeyStore(engine).create("contract", frozenset({"admin"}), datetime.now(UTC))
-    await engine.dispose()
-    return token
 
 
 @pytest.fixture(params=SQL_BACKENDS)
 def contract_schema(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The document served by the app on a seeded database of each backend, authenticated."""
-    url = request.getfixturevalue(f"{request.param}_databases").fresh()
-    token = asyncio.run(_seeded_with_a_key(url))
+    url = request.getfixturevalue(f"{request.param}_databases").seeded()
+    token = make_key(url.raw, "admin", name="contract")
     # No delivery worker (fuzzed subscriptions must not call out) and no write limit (the
     # fuzzer writes far faster than any newsroom).
     app = create_app(

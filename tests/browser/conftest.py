@@ -14,7 +14,8 @@ from typing import NoReturn
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from tests.e2e.conftest import LiveServer, seeded_server
+from tests.databases import SqliteDatabases
+from tests.support.live import LiveServer, serving
 
 CHROMIUM = os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TIMELINE_TEST_ARTIFACTS", "test-artifacts")) / "browser"
@@ -94,16 +95,19 @@ def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def seeded(
+    sqlite_databases: SqliteDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """A seeded server the module's read-only tests share."""
-    with seeded_server(tmp_path_factory.mktemp("browser")) as server:
+    with serving(sqlite_databases.seeded().raw, tmp_path_factory.mktemp("browser")) as server:
         yield server
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[LiveServer]:
+def fresh(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[LiveServer]:
     """A seeded server of the test's own, for a test that appends."""
-    with seeded_server(tmp_path, TIMELINE_SSE_HEARTBEAT="0.5") as server:
+    settings = {"TIMELINE_SSE_HEARTBEAT": "0.5"}
+    with serving(sqlite_databases.seeded().raw, tmp_path, settings=settings) as server:
         yield server
 
 

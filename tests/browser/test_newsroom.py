@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, PROPOSAL, Tab
 from tests.browser.sites import static_site
-from tests.e2e.conftest import LiveServer
+from tests.support.live import LiveServer
 
 
 def lane_segments(page: Page, actor: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PROPOSAL, Tab
 from tests.browser.sites import static_site
-from tests.e2e.conftest import LiveServer
+from tests.support.live import LiveServer
 
 HARNESS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>TimelineJS</title>

@@ -102,7 +102,7 @@ def test_random_appends_keep_positions_versions_and_stamps_as_bookkeeping_says(
             finally:
                 await store.close()
                 if backend == "postgresql":
-                    databases.drop(url)
+                    databases.release(url)
 
         asyncio.run(scenario())
 

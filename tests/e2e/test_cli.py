@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from tests.e2e.conftest import LiveServer
+from tests.support.live import LiveServer
 
 
 @pytest.fixture

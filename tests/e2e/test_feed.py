@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import LiveServer
+from tests.support.live import LiveServer
 
 SEED_HEAD = 62
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -14,16 +13,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.databases import PostgresDatabases
-from tests.e2e.conftest import (
-    TIMELINE,
-    LiveServer,
-    free_port,
-    register_wire,
-    start_server,
-    statement,
-    stop_server,
-)
 from tests.e2e.test_feed import sse
+from tests.support.live import LiveServer, register_wire, serving, statement
 
 pytestmark = pytest.mark.postgres
 WRITERS, EVENTS_PER_WRITER = 4, 500
@@ -31,36 +22,23 @@ WRITERS, EVENTS_PER_WRITER = 4, 500
 
 @pytest.fixture
 def two_servers(
-    postgresql_databases: PostgresDatabases,
+    postgresql_databases: PostgresDatabases, tmp_path: Path
 ) -> Iterator[tuple[LiveServer, LiveServer, str]]:
     """Two API processes on one fresh PostgreSQL database, and the database's libpq URL."""
-    url = postgresql_databases.fresh()
-    env = {
-        **os.environ,
-        "TIMELINE_DATABASE_URL": url.raw,
+    url = postgresql_databases.fresh().raw
+    settings = {
         "TIMELINE_SSE_HEARTBEAT": "0.5",
         # One stream must outlast all 2,000 appends, however loaded the machine (the default
         # lifetime, 300 s, was reached once at a load average of 7).
         "TIMELINE_SSE_MAX_LIFETIME": "3600",
     }
-    made = subprocess.run(
-        [TIMELINE, "keys", "create", "--scope", "events:write"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    key = made.stdout.strip().splitlines()[-1]
-    ports = [free_port(), free_port()]
-    processes = [start_server(env, port) for port in ports]
-    try:
-        servers = [LiveServer(base=f"http://127.0.0.1:{p}", key=key) for p in ports]
-        register_wire(servers[0].base, servers[0].writer)
-        libpq = make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
-        yield servers[0], servers[1], libpq
-    finally:
-        for process in processes:
-            stop_server(process)
+    with (
+        serving(url, tmp_path, settings=settings, name="a") as a,
+        serving(url, tmp_path, key=a.key, settings=settings, name="b") as b,
+    ):
+        register_wire(a.base, a.writer)
+        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        yield a, b, libpq
 
 
 def read_positions(server: LiveServer, until: int, into: list[int], ready: threading.Event) -> None:

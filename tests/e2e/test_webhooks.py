@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,39 +12,34 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.e2e.conftest import (
-    TIMELINE,
-    free_port,
-    register_wire,
-    start_server,
-    statement,
-    stop_server,
-)
+from tests.databases import SqliteDatabases
 from tests.e2e.receiver import Receiver, Reply, receiving
+from tests.support.live import LiveServer, make_key, register_wire, serving, statement
 
 FAST_RETRIES = "0,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
+SCOPES = ("events:write", "subscriptions:write")
 
 
 @dataclass
 class Hooked:
     """A running server that may deliver to loopback receivers, and how to restart it."""
 
-    env: dict[str, str]
-    port: int
-    headers: dict[str, str]
-    process: subprocess.Popen[bytes]
+    server: LiveServer
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.base
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.server.writer
 
     def kill(self) -> None:
         """Die at once, mid-delivery if it happens to be delivering."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+        self.server.kill()
 
     def restart(self) -> None:
-        self.process = start_server(self.env, self.port)
+        self.server.start()
 
     def append(self, stream: str, n: int) -> dict[str, Any]:
         response = httpx.post(
@@ -73,36 +65,25 @@ class Hooked:
         return response.json()
 
 
-def hooked_server(database_url: str, schedule: str = FAST_RETRIES) -> Iterator[Hooked]:
-    """Migrate, register a source, make a key, serve; stopped at the end."""
-    env = {
-        **os.environ,
-        "TIMELINE_DATABASE_URL": database_url,
+def hooked_server(
+    database_url: str, folder: Path, schedule: str = FAST_RETRIES, name: str = "server"
+) -> Iterator[Hooked]:
+    """Serve a migrated database with a key that may subscribe, after registering a source;
+    stopped at the end."""
+    settings = {
         "TIMELINE_WEBHOOK_ALLOW_PRIVATE": "1",
         "TIMELINE_WEBHOOK_RETRY_SCHEDULE": schedule,
         "TIMELINE_WEBHOOK_TIMEOUT": "2",
     }
-    subprocess.run([TIMELINE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    made = subprocess.run(
-        [TIMELINE, "keys", "create", "--scope", "events:write", "--scope", "subscriptions:write"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
-    port = free_port()
-    hooked = Hooked(env, port, headers, start_server(env, port))
-    try:
-        register_wire(hooked.base, headers)
-        yield hooked
-    finally:
-        stop_server(hooked.process)
+    key = make_key(database_url, *SCOPES)
+    with serving(database_url, folder, key=key, settings=settings, name=name) as server:
+        register_wire(server.base, server.writer)
+        yield Hooked(server)
 
 
 @pytest.fixture
-def hooked(tmp_path: Path) -> Iterator[Hooked]:
-    yield from hooked_server(f"sqlite:///{tmp_path / 'hooks.db'}")
+def hooked(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[Hooked]:
+    yield from hooked_server(sqlite_databases.fresh().raw, tmp_path)
 
 
 def verified(receiver: Receiver, secret: str) -> list[dict[str, Any]]:
@@ -151,7 +132,7 @@ def test_a_410_disables_the_subscription(hooked: Hooked) -> None:
 
 
 def test_a_run_of_failures_disables_and_reactivation_resumes_at_the_same_event(
-    tmp_path: Path,
+    sqlite_databases: SqliteDatabases, tmp_path: Path
 ) -> None:
     accepting = False
 
@@ -159,7 +140,8 @@ def test_a_run_of_failures_disables_and_reactivation_resumes_at_the_same_event(
         return Reply(200) if accepting else Reply(500)
 
     with receiving(script) as receiver:
-        for hooked in hooked_server(f"sqlite:///{tmp_path / 'h.db'}", schedule="0,0.1,0.1"):
+        database = sqlite_databases.fresh().raw
+        for hooked in hooked_server(database, tmp_path, schedule="0,0.1,0.1"):
             subscription = hooked.subscribe(receiver)
             event = hooked.append("hooks", 1)
             assert receiver.wait_for(lambda r: len(r) >= 3, 10)

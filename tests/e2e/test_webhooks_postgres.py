@@ -6,28 +6,34 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.databases import PostgresDatabases
-from tests.e2e.conftest import free_port, start_server, stop_server
 from tests.e2e.receiver import Reply, receiving
 from tests.e2e.test_webhooks import Hooked, hooked_server
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.postgres
 EVENTS_PER_PROCESS = 60
 
 
 @pytest.fixture
-def two_processes(postgresql_databases: PostgresDatabases) -> Iterator[tuple[Hooked, Hooked]]:
-    for first in hooked_server(postgresql_databases.fresh().raw):
-        port = free_port()
-        second = Hooked(first.env, port, first.headers, start_server(first.env, port))
+def two_processes(
+    postgresql_databases: PostgresDatabases, tmp_path: Path
+) -> Iterator[tuple[Hooked, Hooked]]:
+    for first in hooked_server(postgresql_databases.fresh().raw, tmp_path, name="first"):
+        running = first.server
+        second = LiveServer(
+            running.database, running.key, tmp_path / "second.log", running.env, running.command
+        )
         try:
-            yield first, second
+            second.start()
+            yield first, Hooked(second)
         finally:
-            stop_server(second.process)
+            second.stop()
 
 
 def test_each_subscription_gets_every_event_once_in_order_from_either_process(

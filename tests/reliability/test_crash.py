@@ -29,21 +29,19 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from store.postgres import APPEND_LOCK_KEY
-from tests.databases import PostgresDatabases
-from tests.e2e.conftest import free_port
+from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.e2e.receiver import Reply, receiving
 from tests.e2e.test_feed import sse
 from tests.reliability.drill import (
     LONG,
     PROPOSAL,
-    Restartable,
     head,
-    make_key,
     scaled,
     timeline,
     whole_log,
     write_artifact,
 )
+from tests.support.live import LiveServer, make_key, server_env
 
 SEED = int(os.environ.get("TIMELINE_DRILL_SEED", "20250311"))
 WRITERS = 4
@@ -126,7 +124,7 @@ class Writer:
     body, same event ids) through errors and restarts until it is acknowledged."""
 
     index: int
-    servers: Sequence[Restartable]
+    servers: Sequence[LiveServer]
     headers: dict[str, str]
     progress: Progress
     stop: threading.Event
@@ -193,7 +191,7 @@ class Writer:
 class Follower:
     """An SSE client that reconnects with Last-Event-ID whenever its stream ends or breaks."""
 
-    server: Restartable
+    server: LiveServer
     after: int
     seen: list[int] = field(default_factory=list)
     connections: int = 0
@@ -269,7 +267,7 @@ def rebuilt_read_model(env: dict[str, str]) -> tuple[list[tuple[Any, ...]], list
     url = make_url(env["TIMELINE_DATABASE_URL"])
     if url.get_backend_name() == "sqlite":
         original = Path(str(url.database))
-        copy = original.with_name("rebuilt.db")
+        copy = original.with_name(f"{original.stem}-rebuilt.db")
         with sqlite3.connect(original) as source, sqlite3.connect(copy) as target:
             source.backup(target)
         env = {**env, "TIMELINE_DATABASE_URL": f"sqlite:///{copy}"}
@@ -277,15 +275,16 @@ def rebuilt_read_model(env: dict[str, str]) -> tuple[list[tuple[Any, ...]], list
     return read_model(env["TIMELINE_DATABASE_URL"])
 
 
-def seeded_env(database_url: str) -> dict[str, str]:
-    env = {**os.environ, "TIMELINE_DATABASE_URL": database_url, **SERVER_SETTINGS}
-    timeline(env, "db", "upgrade")
-    timeline(env, "seed")
-    return env
+def drill_servers(database: str, folder: Path, count: int) -> tuple[list[LiveServer], str]:
+    """Servers (not started) on one seeded database, and a key that may append and subscribe."""
+    key = make_key(database, "events:write", "subscriptions:write")
+    env = server_env(database, SERVER_SETTINGS)
+    logs = [folder / f"server-{n}.log" for n in range(1, count + 1)]
+    return [LiveServer(database, key, log, env) for log in logs], key
 
 
 def run_drill(
-    backend: str, servers: Sequence[Restartable], victims: Sequence[Restartable], key: str
+    backend: str, servers: Sequence[LiveServer], victims: Sequence[LiveServer], key: str
 ) -> None:
     """The drill itself; `servers` are running, each kill picks one of `victims`."""
     started = time.monotonic()
@@ -389,7 +388,7 @@ def run_drill(
 
 def kill_repeatedly(
     rng: random.Random,
-    victims: Sequence[Restartable],
+    victims: Sequence[LiveServer],
     progress: Progress,
     writers: Sequence[Writer],
 ) -> list[dict[str, Any]]:
@@ -465,20 +464,20 @@ def check_log(
 
 
 @pytest.fixture
-def sqlite_server(tmp_path: Path) -> Iterator[tuple[Restartable, str]]:
+def sqlite_server(
+    sqlite_databases: SqliteDatabases, tmp_path: Path
+) -> Iterator[tuple[LiveServer, str]]:
     """A seeded SQLite server that the drill may kill; stopped at the end whatever happens."""
-    env = seeded_env(f"sqlite:///{tmp_path / 'crash.db'}")
-    key = make_key(env)
-    server = Restartable(env, free_port(), tmp_path / "server.log")
-    server.start()
+    [server], key = drill_servers(sqlite_databases.seeded().raw, tmp_path, 1)
     try:
+        server.start()
         yield server, key
     finally:
         server.stop()
 
 
 def test_sqlite_server_killed_at_random_moments_loses_and_duplicates_nothing(
-    sqlite_server: tuple[Restartable, str],
+    sqlite_server: tuple[LiveServer, str],
 ) -> None:
     server, key = sqlite_server
     run_drill("sqlite", [server], [server], key)
@@ -487,11 +486,9 @@ def test_sqlite_server_killed_at_random_moments_loses_and_duplicates_nothing(
 @pytest.fixture
 def postgres_servers(
     postgresql_databases: PostgresDatabases, tmp_path: Path
-) -> Iterator[tuple[list[Restartable], str]]:
+) -> Iterator[tuple[list[LiveServer], str]]:
     """Two seeded API processes on one fresh PostgreSQL database."""
-    env = seeded_env(postgresql_databases.fresh().raw)
-    key = make_key(env)
-    servers = [Restartable(env, free_port(), tmp_path / f"server-{n}.log") for n in (1, 2)]
+    servers, key = drill_servers(postgresql_databases.seeded().raw, tmp_path, 2)
     try:
         for server in servers:
             server.start()
@@ -503,7 +500,7 @@ def postgres_servers(
 
 @pytest.mark.postgres
 def test_postgres_process_killed_beside_a_live_one_loses_and_duplicates_nothing(
-    postgres_servers: tuple[list[Restartable], str],
+    postgres_servers: tuple[list[LiveServer], str],
 ) -> None:
     servers, key = postgres_servers
     run_drill("postgresql", servers, servers[:1], key)
@@ -515,9 +512,7 @@ def test_a_retry_with_the_idempotency_key_of_a_request_killed_mid_append_succeed
 ) -> None:
     """Reserve a key, block its append on the append lock, SIGKILL the server, restart: a
     client retrying the same request (as Retry-After invites it to) must get it done."""
-    env = seeded_env(postgresql_databases.fresh().raw)
-    key = make_key(env)
-    victim = Restartable(env, free_port(), tmp_path / "server.log")
+    [victim], key = drill_servers(postgresql_databases.seeded().raw, tmp_path, 1)
     try:
         victim.start()
         _kill_mid_append_and_retry(victim, key)
@@ -525,7 +520,7 @@ def test_a_retry_with_the_idempotency_key_of_a_request_killed_mid_append_succeed
         victim.stop()
 
 
-def _kill_mid_append_and_retry(victim: Restartable, key: str) -> None:
+def _kill_mid_append_and_retry(victim: LiveServer, key: str) -> None:
     libpq = (
         make_url(victim.env["TIMELINE_DATABASE_URL"])
         .set(drivername="postgresql")

@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer, seeded_server
+from tests.databases import SqliteDatabases
 from tests.reliability.drill import LONG, PROPOSAL, head, scaled, write_artifact
+from tests.support.live import LiveServer, serving
 
 CLIENTS = int(scaled(20, 50))
 SECONDS = scaled(15, 60)
@@ -159,11 +160,10 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float | int]:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
+def live(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[LiveServer]:
     """A seeded server whose idle feed answers with a heartbeat within a quarter second."""
-    with seeded_server(
-        tmp_path, TIMELINE_SSE_HEARTBEAT="0.25", TIMELINE_SSE_MAX_LIFETIME="30"
-    ) as server:
+    settings = {"TIMELINE_SSE_HEARTBEAT": "0.25", "TIMELINE_SSE_MAX_LIFETIME": "30"}
+    with serving(sqlite_databases.seeded().raw, tmp_path, settings=settings) as server:
         yield server
 
 

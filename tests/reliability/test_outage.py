@@ -4,27 +4,18 @@ nothing acknowledged is lost; a feed client resumes from its cursor without gaps
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import (
-    TIMELINE,
-    LiveServer,
-    free_port,
-    register_wire,
-    start_server,
-    statement,
-    stop_server,
-)
 from tests.reliability.private_cluster import Cluster, private_cluster
+from tests.support.live import LiveServer, ready_database, register_wire, serving, statement
 
 OUTAGE_SECONDS = 5.0
 # Longer than any answer may take: a request still open after this is a hang.
@@ -161,30 +152,13 @@ class FeedReader:
 
 
 @pytest.fixture
-def outage_server() -> Iterator[tuple[LiveServer, Cluster]]:
+def outage_server(tmp_path: Path) -> Iterator[tuple[LiveServer, Cluster]]:
     """A seeded server on a private cluster the test may stop."""
     with private_cluster() as cluster:
-        env = {
-            **os.environ,
-            "TIMELINE_DATABASE_URL": cluster.url,
-            "TIMELINE_SSE_HEARTBEAT": "0.5",
-        }
-        for step in (["db", "upgrade"], ["seed"]):
-            subprocess.run([TIMELINE, *step], env=env, check=True, capture_output=True)
-        made = subprocess.run(
-            [TIMELINE, "keys", "create", "--scope", "events:write"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        port = free_port()
-        process = start_server(env, port)
-        try:
-            key = made.stdout.strip().splitlines()[-1]
-            yield LiveServer(base=f"http://127.0.0.1:{port}", key=key), cluster
-        finally:
-            stop_server(process)
+        database = ready_database(cluster.url)
+        settings = {"TIMELINE_SSE_HEARTBEAT": "0.5"}
+        with serving(database, tmp_path, settings=settings) as server:
+            yield server, cluster
 
 
 def wait_until(condition: object, bound: float, what: str) -> float:
