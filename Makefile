@@ -6,15 +6,24 @@ ifeq ($(UV),)
 UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
+# Bytecode is cached beside the sources (git-ignored): with PYTHONDONTWRITEBYTECODE set, as on
+# our machines, every process (each live server of the tests, each CLI call) compiled SQLAlchemy,
+# Litestar and the project from source again, about a second of CPU each.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed drill
+.PHONY: run test check lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed drill
 
 ## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
 run: install migrate seed serve
 
 ## the whole suite: lint, types, layering, then every test (PostgreSQL too when configured)
 test: install lint
-	$(UV) run pytest
+	$(UV) run pytest $(PYTEST_PARALLEL) --durations=25
+
+## the inner loop: lint, types, layering, and every test not marked slow (no live servers,
+## browser, schemathesis or drills)
+check: install lint
+	$(UV) run pytest $(PYTEST_PARALLEL) -m "not slow" --durations=10
 
 ## ruff, ruff format, mypy --strict and the layering contract
 lint: install
@@ -24,7 +33,7 @@ lint: install
 	$(UV) run lint-imports
 
 install: $(UV)
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --compile-bytecode
 
 migrate:
 	$(UV) run timeline db upgrade
