@@ -14,12 +14,11 @@ from store.memory import InMemoryEventStore
 from store.ports import EventStore
 from tests.clock import FrozenClock
 from tests.databases import PostgresDatabases, SqliteDatabases, session_postgres
+from tests.support.backends import BACKENDS
 
 # Tests in these folders run live servers, a browser or the drills: the `slow` tier, left out of
 # `make check` (pytest -m "not slow") and run by `make test`.
 SLOW_FOLDERS = frozenset({"e2e", "browser", "reliability"})
-BACKENDS = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture

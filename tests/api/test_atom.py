@@ -7,8 +7,8 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from tests.api.conftest import Api
 from tests.builders import raw_editorial
+from tests.support.api import Api
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 TOMBSTONE = "{http://purl.org/atompub/tombstones/1.0}deleted-entry"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, problem
 from tests.builders import raw_editorial, raw_position, raw_source
 from tests.clock import FrozenClock
+from tests.support.api import Api, problem
 
 
 async def head(api: Api) -> int:

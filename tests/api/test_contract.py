@@ -20,7 +20,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from api.app import create_app
 from api.settings import Settings, WebhookSettings
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 from tests.support.live import make_key
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Api
 from tests.builders import raw_editorial, raw_position, raw_source
+from tests.support.api import Api
 
 
 async def append(api: Api, stream: str, *events: dict[str, Any], **extra: Any) -> Any:

@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 
 from domain.exports.spreadsheet import EVENT_COLUMNS, TEMPLATE_COLUMNS
-from tests.api.conftest import Api, problem, serving
 from tests.builders import raw_editorial
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.api import Api, problem, serving
+from tests.support.backends import SQL_BACKENDS
 
 PROPOSAL = "us-30-day-ceasefire-2025"
 TIMELINEJS = f"/v1/exports/timelinejs?proposal={PROPOSAL}"

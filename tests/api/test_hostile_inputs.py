@@ -31,10 +31,10 @@ from sqlalchemy import text
 
 from api.strict_query import MAX_QUERY_BYTES
 from store.sql import SqlEventStore
-from tests.api.conftest import Api, serving
 from tests.builders import raw_source
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.api import Api, serving
+from tests.support.backends import SQL_BACKENDS
 
 PROBLEM_JSON = "application/problem+json"
 JSON = {"Content-Type": "application/json"}

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import text
 
 from store.sql import SqlEventStore
-from tests.api.conftest import Api
 from tests.builders import raw_position, raw_source
+from tests.support.api import Api
 
 
 async def append(api: Api, stream: str, *events: dict[str, Any]) -> None:

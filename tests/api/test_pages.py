@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from tests.api.conftest import Api, problem
+from tests.support.api import Api, problem
 
 PROPOSAL = "us-30-day-ceasefire-2025"
 

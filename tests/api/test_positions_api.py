@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.conftest import Api
 from tests.builders import raw_editorial
+from tests.support.api import Api
 
 PROPOSAL = "us-30-day-ceasefire-2025"
 BASE = f"/v1/proposals/{PROPOSAL}"

@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.settings import Settings, WebhookSettings
 from store.rate_limits import RateLimiter
-from tests.api.conftest import Api, problem
 from tests.builders import raw_source
+from tests.support.api import Api, problem
 
 
 async def test_the_write_over_the_limit_is_refused_and_writes_nothing(api: Api) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.response_headers import API_POLICY, API_VERSION, DOCS_POLICY, SECURITY_HEADERS
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 REQUESTS = [
     ("GET", "/v1/health", 200),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from api.settled_answers import Answer, SettledAnswers
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 URL = (
     "/v1/proposals/us-30-day-ceasefire-2025/positions/russia"

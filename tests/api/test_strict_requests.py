@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.strict_query import MAX_HEADER_BYTES, MAX_QUERY_BYTES
-from tests.api.conftest import Api, problem
+from tests.support.api import Api, problem
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from domain.valid_time import format_instant
 from domain.webhooks import RetrySchedule
 from store.ports import EventQuery
 from store.subscriptions import DeliveryAttempt, Settlement
-from tests.api.conftest import Api, bearer, problem
+from tests.support.api import Api, bearer, problem
 
 URL = "https://93.184.216.34/hook"
 LEASE = timedelta(seconds=30)

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, PROPOSAL, Tab
 from tests.browser.sites import static_site
+from tests.support.browser import ARTIFACTS, PROPOSAL, Tab
 from tests.support.live import LiveServer
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PROPOSAL, Tab
 from tests.browser.sites import static_site
+from tests.support.browser import PROPOSAL, Tab
 from tests.support.live import LiveServer
 
 HARNESS = """<!doctype html>

@@ -14,7 +14,7 @@ from store.factory import open_store
 from store.sql import SqlEventStore
 from tests.builders import draft, raw_editorial, raw_source
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 BOTH = ("sqlite", "postgresql")
 REWRITES = [

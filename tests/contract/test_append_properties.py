@@ -17,7 +17,7 @@ from store.memory import InMemoryEventStore
 from store.ports import EventQuery, EventStore
 from tests.builders import drafts
 from tests.clock import FrozenClock
-from tests.conftest import BACKENDS
+from tests.support.backends import BACKENDS
 
 Operation = tuple[str, int, str]
 operations = st.lists(

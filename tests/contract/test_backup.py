@@ -20,7 +20,7 @@ from store.factory import open_store
 from store.sql import SqlEventStore, events, refs
 from tests.builders import draft
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 

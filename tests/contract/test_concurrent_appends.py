@@ -23,7 +23,7 @@ from store.ports import AppendResult, EventQuery, EventStore
 from store.sql import SqlEventStore
 from tests.builders import draft, drafts, raw_position
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 
 async def _settle(*appends: Any) -> list[AppendResult | BaseException]:

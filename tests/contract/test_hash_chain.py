@@ -20,7 +20,7 @@ from store.rows import chain_content
 from store.sql import SqlEventStore, events
 from tests.builders import draft, drafts, raw_source
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 
 async def assert_intact(store: EventStore, count: int) -> None:

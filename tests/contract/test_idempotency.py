@@ -11,7 +11,7 @@ import pytest
 from store.database import DatabaseUrl, create_engine
 from store.idempotency import ABANDONED_AFTER, IdempotencyStore
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 

@@ -17,8 +17,8 @@ from store.rows import chain, chain_content, event_row
 from store.schema import alembic_config, check, downgrade, upgrade
 from store.tables import metadata
 from tests.builders import draft, raw_source
-from tests.conftest import SQL_BACKENDS
 from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.support.backends import SQL_BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", SQL_BACKENDS)
 

@@ -23,7 +23,7 @@ from store.ports import EventQuery
 from store.projection import logged
 from tests.builders import NOW
 from tests.clock import FrozenClock
-from tests.conftest import BACKENDS
+from tests.support.backends import BACKENDS
 
 WHEN = [
     ("2025-03-10", None),

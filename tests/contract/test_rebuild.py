@@ -21,8 +21,8 @@ from store.rebuild import rebuild_positions
 from store.sql import SqlEventStore
 from tests.builders import draft, raw_editorial, raw_position
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
 from tests.contract.test_positions_oracle import Scenario, logs
+from tests.support.backends import SQL_BACKENDS
 
 every_sql_backend = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 

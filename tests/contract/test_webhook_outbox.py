@@ -23,7 +23,7 @@ from store.sql import SqlEventStore
 from store.subscriptions import DISABLED, Settlement, Subscription, SubscriptionStore
 from tests.builders import draft, raw_source
 from tests.clock import FrozenClock
-from tests.conftest import SQL_BACKENDS
+from tests.support.backends import SQL_BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 LEASE = timedelta(seconds=30)

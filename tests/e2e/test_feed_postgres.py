@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from tests.databases import PostgresDatabases
 from tests.e2e.test_feed import sse
-from tests.support.live import LiveServer, register_wire, serving, statement
+from tests.support.live import LiveServer, live_server, register_wire, statement
 
 pytestmark = pytest.mark.postgres
 WRITERS, EVENTS_PER_WRITER = 4, 500
@@ -33,8 +33,8 @@ def two_servers(
         "TIMELINE_SSE_MAX_LIFETIME": "3600",
     }
     with (
-        serving(url, tmp_path, settings=settings, name="a") as a,
-        serving(url, tmp_path, key=a.key, settings=settings, name="b") as b,
+        live_server(url, tmp_path, settings=settings, name="a") as a,
+        live_server(url, tmp_path, key=a.key, settings=settings, name="b") as b,
     ):
         register_wire(a.base, a.writer)
         libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

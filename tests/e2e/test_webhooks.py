@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 
 from tests.databases import SqliteDatabases
 from tests.e2e.receiver import Receiver, Reply, receiving
-from tests.support.live import LiveServer, make_key, register_wire, serving, statement
+from tests.support.live import LiveServer, live_server, make_key, register_wire, statement
 
 FAST_RETRIES = "0,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
 SCOPES = ("events:write", "subscriptions:write")
@@ -76,7 +76,7 @@ def hooked_server(
         "TIMELINE_WEBHOOK_TIMEOUT": "2",
     }
     key = make_key(database_url, *SCOPES)
-    with serving(database_url, folder, key=key, settings=settings, name=name) as server:
+    with live_server(database_url, folder, key=key, settings=settings, name=name) as server:
         register_wire(server.base, server.writer)
         yield Hooked(server)
 

@@ -25,7 +25,7 @@ import pytest
 
 from tests.databases import SqliteDatabases
 from tests.reliability.drill import LONG, PROPOSAL, head, scaled, write_artifact
-from tests.support.live import LiveServer, serving
+from tests.support.live import LiveServer, live_server
 
 CLIENTS = int(scaled(20, 50))
 SECONDS = scaled(15, 60)
@@ -163,7 +163,7 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float | int]:
 def live(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[LiveServer]:
     """A seeded server whose idle feed answers with a heartbeat within a quarter second."""
     settings = {"TIMELINE_SSE_HEARTBEAT": "0.25", "TIMELINE_SSE_MAX_LIFETIME": "30"}
-    with serving(sqlite_databases.seeded().raw, tmp_path, settings=settings) as server:
+    with live_server(sqlite_databases.seeded().raw, tmp_path, settings=settings) as server:
         yield server
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.reliability.private_cluster import Cluster, private_cluster
-from tests.support.live import LiveServer, ready_database, register_wire, serving, statement
+from tests.support.live import LiveServer, live_server, ready_database, register_wire, statement
 
 OUTAGE_SECONDS = 5.0
 # Longer than any answer may take: a request still open after this is a hang.
@@ -157,7 +157,7 @@ def outage_server(tmp_path: Path) -> Iterator[tuple[LiveServer, Cluster]]:
     with private_cluster() as cluster:
         database = ready_database(cluster.url)
         settings = {"TIMELINE_SSE_HEARTBEAT": "0.5"}
-        with serving(database, tmp_path, settings=settings) as server:
+        with live_server(database, tmp_path, settings=settings) as server:
             yield server, cluster
 
 

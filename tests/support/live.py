@@ -220,7 +220,7 @@ def server_env(database: str, settings: dict[str, str] | None = None) -> dict[st
 
 
 @contextmanager
-def serving(
+def live_server(
     database: str,
     folder: Path,
     *,
