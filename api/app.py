@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
-from api.openapi_document import complete_openapi
+from api.openapi_document import use_completed_openapi
 from api.problem_rewrites import problem_bodies
 from api.problems import handle_exception
 from api.response_headers import API_VERSION, build, response_headers
@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
         debug=False,
     )
-    complete_openapi(app)
+    use_completed_openapi(app)
     return app
 
 

@@ -1,15 +1,23 @@
-"""What Litestar cannot say in the OpenAPI document by itself, added once when the app is made:
-the exact schemas of the write bodies (handlers take raw JSON and convert it strictly, so
-Litestar sees only an object), examples from the seed data, the webhook payload under
-`webhooks`, and `links` from an append to what it appended and from an event to its position."""
+"""What Litestar cannot say in the OpenAPI document by itself: the exact schemas of the write
+bodies (handlers take raw JSON and convert it strictly, so Litestar sees only an object),
+examples from the seed data, the webhook payload under `webhooks`, and `links` from an append to
+what it appended and from an event to its position.
+
+The document is built once per process, when first asked for (a request for
+/v1/openapi.json or /v1/docs, or `app.openapi_schema`), and shared by every app of the process:
+they all have the same routes and OpenAPI config, and nothing in it depends on `Settings`. A
+served process that nobody asks for it never builds it; tests that make hundreds of apps build
+it once."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Link,
@@ -28,14 +36,55 @@ from api.append_schema import append_components
 from api.parameters import exact_schemas
 from api.problems import PROBLEM_JSON, problem_specs
 from api.subscription_schemas import SubscriptionIn
-from seeds.dataset import load_dataset
 
 REF = "#/components/schemas/{name}"
 
+# The finished document and its dict form, shared by every app of the process (see above).
+_shared_lock = threading.RLock()
+_shared_document: OpenAPI | None = None
+_shared_schema: dict[str, Any] | None = None
 
-def complete_openapi(app: Litestar) -> None:
-    """Patch the app's (cached) OpenAPI document in place."""
-    document = app.openapi_schema
+
+class CompletedOpenAPIPlugin(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, providing the completed document built once per process.
+
+    Litestar makes its own `OpenAPIPlugin` in `Litestar.__init__` and finds it again by its exact
+    type, so it cannot be swapped for another instance: `use_completed_openapi` changes the class
+    of the app's instance instead (same slots, so the same layout)."""
+
+    __slots__ = ()
+
+    def provide_openapi(self) -> OpenAPI:
+        global _shared_document
+        if self._openapi is None:
+            with _shared_lock:
+                if _shared_document is None:
+                    document = self._build_openapi()
+                    complete_openapi(document)
+                    _shared_document = document
+            self._openapi = _shared_document
+        return self._openapi
+
+    def provide_openapi_schema(self) -> dict[str, Any]:
+        global _shared_schema
+        if self._openapi_schema is None:
+            with _shared_lock:
+                if _shared_schema is None:
+                    _shared_schema = self.provide_openapi().to_schema()
+            self._openapi_schema = _shared_schema
+        return self._openapi_schema
+
+
+def use_completed_openapi(app: Litestar) -> None:
+    """Have the app serve the completed, shared document; nothing is built until it is asked for."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    if type(plugin) is not OpenAPIPlugin:
+        raise TypeError(f"expected Litestar's own OpenAPIPlugin, not {type(plugin).__name__}")
+    plugin.__class__ = CompletedOpenAPIPlugin
+
+
+def complete_openapi(document: OpenAPI) -> None:
+    """Add to Litestar's document, in place, what it cannot say by itself."""
     _, components = msgspec.json.schema_components((SubscriptionIn,), ref_template=REF)
     components.update(append_components(REF))
     assert document.components is not None and document.components.schemas is not None
@@ -243,16 +292,22 @@ def _link(
     }
 
 
+# The seed file that holds the example: read alone, not the whole data set.
+_EXAMPLE_FILE = "30-proposal.yaml"
+
+
 def _append_example() -> dict[str, Any]:
     """Putin's conditional support of 13 March, as the seed data records it."""
-    for stream in load_dataset():
-        for event in stream.events:
-            payload = event["payload"]
-            if event["type"] == "PositionStated" and payload.get("speaker") == "vladimir-putin":
-                trimmed = {**event, "sources": event["sources"][:1]}
-                trimmed["payload"] = {**payload, "conditions": payload["conditions"][:2]}
-                return {"stream": stream.stream, "events": [trimmed]}
-    raise LookupError("the seed data has no PositionStated by vladimir-putin")
+    from seeds.dataset import load_stream  # yaml and the seed files only when the doc is built
+
+    stream = load_stream(_EXAMPLE_FILE)
+    for event in stream.events:
+        payload = event["payload"]
+        if event["type"] == "PositionStated" and payload.get("speaker") == "vladimir-putin":
+            trimmed = {**event, "sources": event["sources"][:1]}
+            trimmed["payload"] = {**payload, "conditions": payload["conditions"][:2]}
+            return {"stream": stream.stream, "events": [trimmed]}
+    raise LookupError(f"the seed file {_EXAMPLE_FILE} has no PositionStated by vladimir-putin")
 
 
 def _webhook() -> PathItem:

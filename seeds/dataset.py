@@ -10,7 +10,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DATASET_DIR", "SEED_NAMESPACE", "SeedError", "SeedStream", "load_dataset", "seed_id"]
+__all__ = [
+    "DATASET_DIR",
+    "SEED_NAMESPACE",
+    "SeedError",
+    "SeedStream",
+    "load_dataset",
+    "load_stream",
+    "seed_id",
+]
 
 SEED_NAMESPACE = uuid.UUID("3b0c54a2-8f4e-4c7e-9a51-6d2f0e1a7c39")
 DATASET_DIR = Path(__file__).parent / "ceasefire-2025"
@@ -46,6 +54,12 @@ def load_dataset(directory: Path = DATASET_DIR) -> tuple[SeedStream, ...]:
             raise SeedError(f"{path.name}: stream {stream.stream!r} is already defined")
         streams.append(stream)
     return tuple(streams)
+
+
+def load_stream(file_name: str, directory: Path = DATASET_DIR) -> SeedStream:
+    """One stream of the data set, read from its file alone (a fraction of the whole set's
+    parsing); its `@stream/key` targets may name only its own earlier events."""
+    return _load_stream(directory / file_name, set())
 
 
 def _load_stream(path: Path, known: set[str]) -> SeedStream:
