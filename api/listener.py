@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from api.notifier import Notifier
@@ -25,6 +24,8 @@ RECONNECT_SECONDS = 0.5
 
 async def listen(url: DatabaseUrl, notifier: Notifier) -> None:
     """LISTEN forever, reconnecting after any failure, until cancelled."""
+    import psycopg  # only PostgreSQL deployments listen: a SQLite server never imports it
+
     dsn = make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
     while not notifier.closing:
         try:
