@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -25,6 +25,7 @@ from tests.builders import NOW
 from tests.clock import FrozenClock
 from tests.support.backends import BACKENDS
 
+T = TypeVar("T")
 WHEN = [
     ("2025-03-10", None),
     ("2025-03-11", "Europe/Moscow"),
@@ -159,12 +160,15 @@ def _probes(moments: list[datetime]) -> list[int]:
 async def _check(store: Any, clock: FrozenClock, batches: list[list[tuple[Any, ...]]]) -> None:
     scenario = Scenario()
     ids: set[UUID] = set()
+    # The store is shared by every example: read back only what this one appended.
+    before = await store.head()
     for batch in batches:
         clock.advance(seconds=1)
         drafts = [scenario.draft(s) for s in batch]
         await store.append(f"oracle-{uuid4().hex[:6]}", drafts)
         ids.update(d.id for d in drafts)
-    log = [logged(e) for e in await store.read(EventQuery(limit=100_000)) if e.id in ids]
+    appended = await store.read(EventQuery(after=before, limit=100_000))
+    log = [logged(e) for e in appended if e.id in ids]
     known_ats = _probes([e.recorded_at for e in log])
     valid_moments = [d.valid_time.earliest for d in scenario.drafts] + [
         datetime(2025, 3, 13, 9, tzinfo=NOW.tzinfo)
@@ -175,15 +179,27 @@ async def _check(store: Any, clock: FrozenClock, batches: list[list[tuple[Any, .
         for pair in scenario.pairs():
             stored_history = await store.position_history(pair, known_at)
             assert stored_history == history(effective, pair)
-            for as_of in as_ofs:
+            answers = await _concurrently(store.position(pair, a, known_at) for a in as_ofs)
+            for as_of, stored in zip(as_ofs, answers, strict=True):
                 expected = fold(effective, pair, _at(as_of))
-                stored = await store.position(pair, as_of, known_at)
                 if expected.to_json() == unstated(pair):
                     # No row before anything is known; after, history() keeps an explicit
                     # segment when everything known is undone (a condition raised, then dropped).
                     assert stored in (None, unstated(pair)), (pair, as_of, known_at)
                 else:
                     assert stored == expected.to_json(), (pair, as_of, known_at)
+
+
+async def _concurrently(reads: Iterable[Awaitable[T]], at_once: int = 8) -> list[T]:
+    """The answers of independent reads, several in flight at a time: a read is mostly waiting
+    for a connection's thread or a round trip, and thousands of them make up each example."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(read: Awaitable[T]) -> T:
+        async with gate:
+            return await read
+
+    return list(await asyncio.gather(*(one(r) for r in reads)))
 
 
 def _at(micros: int) -> datetime:
