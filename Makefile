@@ -10,6 +10,16 @@ export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
 # our machines, every process (each live server of the tests, each CLI call) compiled SQLAlchemy,
 # Litestar and the project from source again, about a second of CPU each.
 unexport PYTHONDONTWRITEBYTECODE
+# pytest-xdist workers, chosen by measurement on a 2-core machine (README, "Tests"): the whole
+# suite (PostgreSQL, live servers: mostly waiting) is fastest on 3; the fast tier on 2 without
+# PostgreSQL (CPU-bound: a third worker only contends) and on 3 with it. PYTEST_WORKERS=0 runs
+# in one process.
+ifdef TIMELINE_TEST_POSTGRES_URL
+CHECK_WORKERS ?= 3
+else
+CHECK_WORKERS ?= 2
+endif
+PYTEST_WORKERS ?= 3
 
 .PHONY: run test check lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed drill
 
@@ -18,12 +28,12 @@ run: install migrate seed serve
 
 ## the whole suite: lint, types, layering, then every test (PostgreSQL too when configured)
 test: install lint
-	$(UV) run pytest $(PYTEST_PARALLEL) --durations=25
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=25
 
 ## the inner loop: lint, types, layering, and every test not marked slow (no live servers,
 ## browser, schemathesis or drills)
 check: install lint
-	$(UV) run pytest $(PYTEST_PARALLEL) -m "not slow" --durations=10
+	$(UV) run pytest -n $(CHECK_WORKERS) --dist worksteal -m "not slow" --durations=10
 
 ## ruff, ruff format, mypy --strict and the layering contract
 lint: install
