@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from tests.support.live import LiveServer
+from tests.databases import SqliteDatabases
+from tests.support.live import START_BOUND, TIMELINE, LiveServer, server_env
 
 
 @pytest.fixture
@@ -116,6 +121,34 @@ def test_serve_answers_over_real_http_with_the_seed_data(live: LiveServer) -> No
     assert page["next"] is None
     types = {e["type"] for e in page["items"]}
     assert {"SourceRegistered", "PositionStated", "EventDisputed", "EnvoyArrived"} <= types
+
+
+def test_serve_binds_the_host_and_port_it_is_given(
+    sqlite_databases: SqliteDatabases, tmp_path: Path
+) -> None:
+    """As `make run` serves (the live servers of the other tests are handed a socket instead):
+    port 0 lets the kernel choose, and uvicorn's log says which port it bound."""
+    env = server_env(sqlite_databases.seeded().raw)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [TIMELINE, "serve", "--host", "127.0.0.1", "--port", "0"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_BOUND
+        while not (bound := re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text())):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)  # uvicorn says nothing on stdout when it is ready but this line
+        health = httpx.get(f"http://127.0.0.1:{bound[1]}/v1/health", timeout=10)
+        assert health.status_code == 200
+        assert health.json()["head"] == 62
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _health(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:

@@ -4,7 +4,7 @@ A database is made ready in this process (migrated, seeded, a key made: no `time
 subprocess, whose imports alone cost seconds) and only `timeline serve` runs as a child. The
 child serves a socket bound here and handed over by file descriptor, so no other process can
 take the port between choosing and binding it, and the first request simply waits in the
-socket's backlog until the server is ready: no polling. A `Server` may be killed and started
+socket's backlog until the server is ready: no polling. A `LiveServer` may be killed and started
 again on the same port and database (the drills do).
 """
 
