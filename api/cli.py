@@ -150,7 +150,7 @@ def seed_command() -> None:
     async def work() -> SeedReport:
         store = open_store(configured_url(), system_clock)
         try:
-            with steps(err(), len(streams)) as step:
+            with steps(err(), "seeding", len(streams)) as step:
                 return await seed(store, system_clock, streams, lambda _stream: step())
         finally:
             await store.close()

@@ -37,10 +37,10 @@ class EventsPerSecond(ProgressColumn):
 
 
 @contextmanager
-def steps(console: Console, total: int) -> Iterator[Callable[[], None]]:
+def steps(console: Console, label: str, total: int) -> Iterator[Callable[[], None]]:
     """A plain bar of `total` steps; each call of the callback is one step."""
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("seeding", total=total)
+        task = progress.add_task(label, total=total)
         yield lambda: progress.advance(task)
 
 

@@ -62,8 +62,7 @@ async def store(request: pytest.FixtureRequest, clock: FrozenClock) -> AsyncIter
         yield sql_store
     finally:
         await sql_store.close()
-        if isinstance(databases, PostgresDatabases):
-            databases.release(url)
+        databases.release(url)
 
 
 def pytest_configure(config: pytest.Config) -> None:

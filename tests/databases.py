@@ -139,6 +139,12 @@ class SqliteDatabases:
             self.seeded_template = template
         return self._copy(self.seeded_template)
 
+    def release(self, url: DatabaseUrl) -> None:
+        """The test is done with this database: remove its file (and WAL files, if any)."""
+        path = Path(str(make_url(url.raw).database))
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+
     def _copy(self, template: Path) -> DatabaseUrl:
         path = self.directory / f"{uuid.uuid4().hex}.db"
         shutil.copyfile(template, path)

@@ -101,8 +101,7 @@ def test_random_appends_keep_positions_versions_and_stamps_as_bookkeeping_says(
                 await _run(store, clock, ops)
             finally:
                 await store.close()
-                if backend == "postgresql":
-                    databases.release(url)
+                databases.release(url)
 
         asyncio.run(scenario())
 
