@@ -18,6 +18,9 @@ from store.append_rules import check_expected_version, recorded_stamps, replay_o
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
 from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress, RecordedEvent
 from store.projection import Row, project, segments_of
+from store.read_models.effective import project_effective
+from store.read_models.memory import MemoryEffectiveRows, MemoryReadModels, MemoryRegistryRows
+from store.read_models.registry import project_registry
 from store.rows import chain, chain_content, logged_row
 
 
@@ -40,6 +43,9 @@ class InMemoryEventStore:
         self._lock = asyncio.Lock()
         self._index = MemoryLogIndex()
         self._positions = MemoryPositionRows()
+        self._effective = MemoryEffectiveRows()
+        self._registry = MemoryRegistryRows()
+        self.reads = MemoryReadModels(self._effective, self._registry, self._log, self._refs)
         self._checkpoint = 0
 
     async def append(
@@ -81,7 +87,11 @@ class InMemoryEventStore:
                     self._refs.setdefault(ref, []).append(event.position)
             self._versions[stream] = current + len(drafts)
             for event in appended:
-                await project(self._index.add(event), self._index, self._positions)
+                entry = self._index.add(event)
+                await project(entry, self._index, self._positions)
+                change = await project_effective(entry, self._index, self._effective)
+                if change is not None:
+                    await project_registry(change, self._effective, self._registry)
             self._checkpoint = appended[-1].position
             return AppendResult(
                 stream=stream, stream_version=current + len(drafts), events=appended

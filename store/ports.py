@@ -14,6 +14,7 @@ from domain.positions import Pair, Segment
 
 if TYPE_CHECKING:
     from store.projection import Row
+    from store.read_models.queries import ReadModels
 
 Clock = Callable[[], datetime]
 
@@ -94,6 +95,11 @@ class EventStore(Protocol):
     """Appends events to streams atomically and reads the log back in position order."""
 
     backend: str
+
+    @property
+    def reads(self) -> ReadModels:
+        """The read models' queries."""
+        ...
 
     async def append(
         self,

@@ -129,8 +129,8 @@ async def affected_pairs(event: LoggedEvent, index: LogIndex) -> set[Pair]:
         [root] = await index.events({_target(root)})
     if root.type not in POSITION_TYPES:
         return set()
-    family = await _family({root.id}, index, event.position)
-    moved = {pair_of(c.payload["payload"]) for c in family if _moves(c)}
+    relatives = await family({root.id}, index, event.position)
+    moved = {pair_of(c.payload["payload"]) for c in relatives if _moves(c)}
     return {pair_of(root.payload), *moved}
 
 
@@ -145,8 +145,8 @@ async def pair_events(pair: Pair, index: LogIndex, upto: int) -> list[EffectiveE
     roots = {e.id: e for e in direct if e.type in POSITION_TYPES}
     missing = {_target(e) for e in direct if e.type == "EventCorrected"} - set(roots)
     roots.update({e.id: e for e in await index.events(missing)})
-    family = await _family(set(roots), index, upto)
-    return events_of(effective_events([*roots.values(), *family]), pair)
+    relatives = await family(set(roots), index, upto)
+    return events_of(effective_events([*roots.values(), *relatives]), pair)
 
 
 STRIDE = 16
@@ -251,7 +251,7 @@ def _valid_from(row: Row) -> int:
     return row.valid_from
 
 
-async def _family(ids: set[UUID], index: LogIndex, upto: int) -> list[LoggedEvent]:
+async def family(ids: set[UUID], index: LogIndex, upto: int) -> list[LoggedEvent]:
     """Every editorial event aimed, directly or through others, at these events."""
     found: dict[UUID, LoggedEvent] = {}
     frontier = ids

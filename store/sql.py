@@ -33,7 +33,10 @@ from store.ports import (
     Progress,
     RecordedEvent,
 )
-from store.projection import Row, logged, pair_of, project, segments_of
+from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments_of
+from store.read_models.effective import project_effective
+from store.read_models.registry import project_registry
+from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
     BatchLogIndex,
@@ -94,6 +97,7 @@ class SqlEventStore:
         self._writes: ThreadPoolExecutor | None = None
         self._registrations: set[str] = set()
         self._blocking_engine: Engine | None = None
+        self.reads = SqlReadModels(self._reading)
 
     @property
     def blocking_engine(self) -> Engine:
@@ -320,9 +324,16 @@ class SqlEventStore:
         await log_index.prefetch({pair_key(*pair) for pair in pairs})
         fresh = {pair for pair in pairs if not log_index.has_history(pair_key(*pair))}
         await position_rows.prefetch(pairs, without_rows=fresh)
+        versions = BufferedEffectiveRows(conn)
+        entries = BufferedRegistryRows(conn)
         for event in seen:
             await project(event, log_index, position_rows)
+            change = await project_effective(event, log_index, versions)
+            if change is not None:
+                await project_registry(change, versions, entries)
         await position_rows.flush()
+        await versions.flush()
+        await entries.flush()
 
     async def _by_ids(
         self, conn: AsyncConnection, ids: Sequence[UUID]
@@ -494,7 +505,10 @@ class SqlEventStore:
     async def checkpoint(self) -> int:
         """The last position the read model has projected."""
         async with self._reading() as conn:
-            return int(await conn.scalar(select(checkpoints.c.position)) or 0)
+            position = await conn.scalar(
+                select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT)
+            )
+            return int(position or 0)
 
     async def _fetch(self, stmt: Any) -> list[RecordedEvent]:
         async with self._reading() as conn:

@@ -15,7 +15,8 @@ from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
 from domain.references import PAIR, TARGET, pair_reference
-from store.projection import CHECKPOINT, FOREVER, Row, logged
+from store.projection import FOREVER, Row, logged
+from store.read_models.catalog import NAMES
 from store.rows import recorded_event
 from store.tables import CheckpointRow, EventRefRow, EventRow, PositionRow
 
@@ -28,7 +29,7 @@ checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 # The projector's statements on the write path, built once (see store.sql).
 _SAVE_CHECKPOINT = (
     update(checkpoints)
-    .where(checkpoints.c.name == CHECKPOINT)
+    .where(checkpoints.c.name.in_(NAMES))
     .values(position=bindparam("b_position"))
 )
 _REFERRING = (
@@ -59,7 +60,8 @@ _INSERT_ROWS = insert(positions)
 
 
 async def save_checkpoint(conn: AsyncConnection, position: int) -> None:
-    """Record how far the projection has read, in the caller's transaction."""
+    """Record how far the read models have read, in the caller's transaction (the append path
+    maintains them all together)."""
     await conn.execute(_SAVE_CHECKPOINT, {"b_position": position})
 
 

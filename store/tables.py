@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -115,12 +116,79 @@ class PositionRow(SQLModel, table=True):
 
 
 class CheckpointRow(SQLModel, table=True):
-    """How far in the log a projection has read, written in the same transaction as its rows."""
+    """How far in the log a projection has read, written in the same transaction as its rows,
+    and the version of the code that wrote them (a model whose code is newer is rebuilt)."""
 
     __tablename__ = "projection_checkpoints"
 
     name: str = Field(sa_column=Column(String(50), primary_key=True))
     position: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    version: int = Field(sa_column=Column(Integer(), nullable=False, server_default="1"))
+
+
+class EffectiveEventRow(SQLModel, table=True):
+    """One version of a world or registration event as the editorial events leave it: its
+    corrected valid time and payload, its disputes and retractions. Known over
+    [recorded_from, recorded_to) in UTC microseconds; the open version has the largest bigint.
+    The timeline, the sources and the registries read it; the event itself stays in `events`."""
+
+    __tablename__ = "effective_events"
+    __table_args__ = (
+        Index("ix_effective_valid", "kind", "valid_earliest", "position"),
+        Index("ix_effective_proposal", "kind", "proposal", "valid_earliest", "position"),
+        Index("ix_effective_subject", "subject", "recorded_to"),
+    )
+
+    position: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    type: str = Field(sa_column=Column(String(100), nullable=False))
+    # What a registration registers or changes (`actor:x`, `proposal:x`, `source:x`).
+    subject: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    proposal: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    valid_earliest: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    valid_latest: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    retracted: bool = Field(sa_column=Column(Boolean(), nullable=False))
+    state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+
+
+class EffectiveActorRow(SQLModel, table=True):
+    """Which actors a version of a world event is about: the timeline's index by actor."""
+
+    __tablename__ = "effective_event_actors"
+    __table_args__ = (Index("ix_effective_actors_version", "position", "recorded_from"),)
+
+    actor: str = Field(sa_column=Column(String(100), primary_key=True))
+    valid_earliest: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    position: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    retracted: bool = Field(sa_column=Column(Boolean(), nullable=False))
+
+
+class RegistryRow(SQLModel, table=True):
+    """An actor or a proposal as it stands over [valid_from, valid_to) of valid time, as known
+    over [recorded_from, recorded_to): the fold of its registration and its changes."""
+
+    __tablename__ = "registry"
+    __table_args__ = (Index("ix_registry_open", "kind", "subject", "recorded_to"),)
+
+    kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    subject: str = Field(sa_column=Column(String(100), primary_key=True))
+    valid_from: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    valid_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
 
 
 class SubscriptionRow(SQLModel, table=True):

@@ -1,0 +1,40 @@
+"""The read models by name: each one's version (raise it when the rows its code writes change,
+and the model is rebuilt) and the tables it owns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadModel:
+    """A named, versioned read model and its tables."""
+
+    name: str
+    version: int
+    tables: tuple[str, ...]
+    about: str
+
+
+MODELS = (
+    ReadModel(
+        name="positions",
+        version=1,
+        tables=("positions",),
+        about="each party's position on each proposal over valid time",
+    ),
+    ReadModel(
+        name="effective_events",
+        version=1,
+        tables=("effective_events", "effective_event_actors"),
+        about="events as corrected, disputed and retracted: the timeline, sources, exports",
+    ),
+    ReadModel(
+        name="registry",
+        version=1,
+        tables=("registry",),
+        about="actors and proposals over valid time",
+    ),
+)
+BY_NAME = {model.name: model for model in MODELS}
+NAMES = tuple(BY_NAME)

@@ -1,0 +1,61 @@
+"""What the reads ask of the read models: a port every store answers from its own tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from store.ports import RecordedEvent
+from store.read_models.effective import Version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineQuery:
+    """World events as known at a transaction time, in valid-time order (earliest instant,
+    then log position), after a keyset cursor; times in UTC microseconds."""
+
+    known_at: int
+    limit: int = 100
+    after: tuple[int, int] | None = None
+    proposal: str | None = None
+    actor: str | None = None
+    # The event's valid time must reach `start` (latest >= start) and begin by `end`.
+    start: int | None = None
+    end: int | None = None
+    retracted: bool = False  # whether retracted events are kept (marked)
+
+
+TimelineEntry = tuple[RecordedEvent, Version]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CitingQuery:
+    """The events citing a source, in log order, after a position."""
+
+    source: str
+    known_at: int
+    after: int = 0
+    limit: int = 100
+
+
+class ReadModels(Protocol):
+    """The reads the read models answer, each bounded by the page it returns."""
+
+    async def timeline(self, query: TimelineQuery) -> list[TimelineEntry]:
+        """One page of the timeline."""
+        ...
+
+    async def registry(
+        self, kind: str, as_of: int, known_at: int, subject: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Actors or proposals (`kind`) as of a valid time as known at a transaction time,
+        ordered by id; only `subject` when given."""
+        ...
+
+    async def sources(self, known_at: int, source: str | None = None) -> list[Version]:
+        """Source registrations standing at a transaction time, by source id then position."""
+        ...
+
+    async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
+        """One page of the events citing a source."""
+        ...
