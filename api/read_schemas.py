@@ -208,7 +208,8 @@ class SourcePage(msgspec.Struct, kw_only=True):
 
 
 class SourceDetailOut(SourceOut, kw_only=True):
-    """A source and the events that cite it."""
+    """A source and one page of the events that cite it; `next` continues after the page."""
 
     cited_by: list[EventOut]
+    next: str | None
     known_at: str

@@ -180,8 +180,16 @@ class ChainVerificationOut(msgspec.Struct, kw_only=True):
     """
 
     ok: Annotated[bool, msgspec.Meta(description="True when every event's hash checks out.")]
+    since: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="The check began after this position, which an earlier check found "
+            "intact (0: from the start of the log).",
+        ),
+    ]
     checked: Annotated[
-        int, msgspec.Meta(ge=0, description="How many events were checked (the whole log).")
+        int, msgspec.Meta(ge=0, description="How many events were checked (those after since).")
     ]
     head: Annotated[int, msgspec.Meta(ge=0, description="The last position checked.")]
     head_hash: Annotated[

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,7 @@ from domain.chain import GENESIS, ChainVerifier
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
-from domain.references import REGISTERS, TARGET, references
+from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
@@ -47,6 +47,7 @@ class InMemoryEventStore:
         self._registry = MemoryRegistryRows()
         self.reads = MemoryReadModels(self._effective, self._registry, self._log, self._refs)
         self._checkpoint = 0
+        self._chain_checkpoint = 0
 
     async def append(
         self,
@@ -99,14 +100,21 @@ class InMemoryEventStore:
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:
         """Events after `query.after`, in position order, filtered."""
-        candidates = (
-            (self._log[p - 1] for p in self._refs.get(("actor", query.actor), []))
+        candidates: Iterable[RecordedEvent] = (
+            (self._log[p - 1] for p in self._refs.get((ACTOR, query.actor), []))
             if query.actor is not None
-            else iter(self._log[query.after :])
+            else self._log[query.after :]
         )
+        if query.before is not None:
+            candidates = reversed(list(candidates))
+        proposal = {p for p in self._refs.get((PROPOSAL, query.proposal or ""), [])}
         found: list[RecordedEvent] = []
         for event in candidates:
             if event.position <= query.after:
+                continue
+            if query.before is not None and event.position >= query.before:
+                continue
+            if query.proposal is not None and event.position not in proposal:
                 continue
             if query.stream is not None and event.stream != query.stream:
                 continue
@@ -145,13 +153,21 @@ class InMemoryEventStore:
         """The last position and its hash ((0, None) when the log is empty)."""
         return len(self._log), (self._hashes[-1] if self._hashes else None)
 
+    async def verify_chain_since_checkpoint(self) -> ChainReport:
+        """Recompute the chain after the last position found intact; move that on."""
+        report = await self.verify_chain(after=self._chain_checkpoint)
+        if report.ok:
+            self._chain_checkpoint = max(self._chain_checkpoint, report.head)
+        return report
+
     async def verify_chain(
-        self, progress: Progress | None = None, batch: int = 5000
+        self, progress: Progress | None = None, batch: int = 5000, *, after: int = 0
     ) -> ChainReport:
-        """Recompute the hash chain over the whole log, in position order."""
-        verifier = ChainVerifier()
-        total = len(self._log)
-        for event, stored in zip(self._log, self._hashes, strict=True):
+        """Recompute the hash chain over the log (after a position), in position order."""
+        verifier = ChainVerifier(self._hashes[after - 1] if after else GENESIS)
+        verifier.head = after
+        total = len(self._log) - after
+        for event, stored in zip(self._log[after:], self._hashes[after:], strict=True):
             verifier.check(event.position, chain_content(logged_row(event)), stored)
             if progress is not None and verifier.checked % batch == 0:
                 progress(verifier.checked, total)
@@ -162,6 +178,7 @@ class InMemoryEventStore:
             head=verifier.head,
             head_hash=self._hashes[-1] if self._hashes else None,
             first_broken=verifier.first_broken,
+            since=after,
         )
 
     async def close(self) -> None:

@@ -69,6 +69,7 @@ class ChainReport:
     head: int
     head_hash: str | None
     first_broken: int | None
+    since: int = 0  # the check began after this position, verified before
 
     @property
     def ok(self) -> bool:
@@ -82,13 +83,16 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventQuery:
-    """A read of the log in position order, after a position, with optional filters."""
+    """A read of the log in position order, after a position, with optional filters; newest
+    first, before a position, when `before` is given."""
 
     after: int = 0
     limit: int = 100
     stream: str | None = None
     types: tuple[str, ...] = ()
     actor: str | None = None
+    proposal: str | None = None
+    before: int | None = None
 
 
 class EventStore(Protocol):
@@ -148,6 +152,12 @@ class EventStore(Protocol):
         self, progress: Progress | None = None, batch: int = 5000
     ) -> ChainReport:
         """Recompute the hash chain over the whole log, in position order, `batch` at a time."""
+        ...
+
+    async def verify_chain_since_checkpoint(self) -> ChainReport:
+        """Recompute the chain after the last position an earlier call found intact (each
+        event is then checked once, whatever the log's length), and move that checkpoint on
+        to the head when the new part is intact."""
         ...
 
     async def close(self) -> None:

@@ -19,7 +19,7 @@ from domain.drafts import EventDraft
 from domain.editorial import POSITION_TYPES
 from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
-from domain.references import ACTOR, REGISTERS, TARGET, pair_key
+from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, pair_key
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
@@ -48,7 +48,7 @@ from store.sql_positions import (
     save_checkpoint,
 )
 from store.tables import EventRefRow, EventRow
-from store.verification import verify_log
+from store.verification import verify_log, verify_since_checkpoint
 
 events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
@@ -350,18 +350,21 @@ class SqlEventStore:
             stmt = stmt.where(events.c.stream == query.stream)
         if query.types:
             stmt = stmt.where(events.c.type.in_(query.types))
-        if query.actor is not None:
-            stmt = stmt.where(
-                events.c.position.in_(
-                    select(refs.c.position).where(
-                        refs.c.kind == ACTOR,
-                        refs.c.ref == query.actor,
-                        refs.c.position > query.after,
+        if query.before is not None:
+            stmt = stmt.where(events.c.position < query.before)
+        for kind, ref in ((ACTOR, query.actor), (PROPOSAL, query.proposal)):
+            if ref is not None:
+                stmt = stmt.where(
+                    events.c.position.in_(
+                        select(refs.c.position).where(
+                            refs.c.kind == kind,
+                            refs.c.ref == ref,
+                            refs.c.position > query.after,
+                        )
                     )
                 )
-            )
-        stmt = stmt.order_by(events.c.position).limit(query.limit)
-        return await self._fetch(stmt)
+        order = events.c.position if query.before is None else events.c.position.desc()
+        return await self._fetch(stmt.order_by(order).limit(query.limit))
 
     async def get(self, event_id: UUID) -> RecordedEvent | None:
         """One event by id."""
@@ -420,6 +423,15 @@ class SqlEventStore:
         """Recompute the hash chain over the whole log, streamed in position order."""
         try:
             return await verify_log(self.engine, progress, batch)
+        except (OperationalError, DBAPIError) as error:
+            if connection_failed(error):
+                raise DatabaseUnavailable(str(error.orig)) from error
+            raise
+
+    async def verify_chain_since_checkpoint(self) -> ChainReport:
+        """Recompute the chain after the last position found intact; move that on."""
+        try:
+            return await verify_since_checkpoint(self.engine, self.write_options)
         except (OperationalError, DBAPIError) as error:
             if connection_failed(error):
                 raise DatabaseUnavailable(str(error.orig)) from error

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -13,13 +12,11 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from lxml import etree
 
-from api.feed_filter import FeedFilter
-from api.log_view import known_events
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
 from api.services import Services
 from domain.valid_time import format_instant
-from store.ports import RecordedEvent
+from store.ports import EventQuery, RecordedEvent
 
 ATOM = "application/atom+xml"
 TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"
@@ -48,12 +45,16 @@ async def atom_feed(
 ) -> Response[bytes]:
     """One page of entries, newest first, with links to the newer and older pages."""
     services: Services = request.app.state.services
-    everything = await known_events(services.store, datetime.max.replace(tzinfo=UTC))
-    wanted = FeedFilter(
-        stream=stream, types=event_types(event_type), actor=actor, proposal=proposal
+    newest_first = await services.store.read(
+        EventQuery(
+            before=2**63 - 1 if before is None else before,
+            limit=PAGE + 1,
+            stream=stream,
+            types=event_types(event_type),
+            actor=actor,
+            proposal=proposal,
+        )
     )
-    matching = [e for e in everything if wanted.matches(e)]
-    newest_first = [e for e in reversed(matching) if before is None or e.position < before]
     page = newest_first[:PAGE]
     filters = {"stream": stream, "actor": actor, "proposal": proposal}
     query = [(k, v) for k, v in filters.items() if v is not None]

@@ -8,7 +8,8 @@ at known_at. The shaping is in `domain.exports`; here the log is read and the by
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import msgspec
@@ -17,32 +18,44 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
+from litestar.response import Stream
 
-from api.conditional import IMMUTABLE, REVALIDATE, conditional
-from api.log_view import known_events
+from api.conditional import IMMUTABLE, REVALIDATE
 from api.parameters import AsOf, KnownAt, ProposalFilter, Tz
-from api.reading import cached, cached_read_responses, read_time
+from api.reading import cached_read_responses, read_time
 from api.services import Services
-from domain.editorial import EffectiveEvent, effective_events
 from domain.event_types import EVENT_TYPES
 from domain.exports.plover import plover_record
-from domain.exports.registry import ExportEvent, Registry, registry_of, select
+from domain.exports.registry import (
+    END_OF_TIME,
+    ExportEvent,
+    Registry,
+    actor_info,
+    proposal_info,
+    source_info,
+)
 from domain.exports.spreadsheet import (
     EVENT_COLUMNS,
     TEMPLATE_COLUMNS,
     CsvLayout,
+    csv_header,
+    csv_rows,
     event_row,
     template_rows,
-    to_csv,
 )
-from domain.exports.timelinejs import timelinejs
+from domain.exports.timelinejs import slide, title_text
+from domain.valid_time import to_micros
 from domain.vocabulary import SLUG_PATTERN
-from store.ports import RecordedEvent
+from store.ports import EventQuery, EventStore, RecordedEvent
 from store.projection import logged
+from store.read_models.effective import Version, effective_of
+from store.read_models.queries import TimelineQuery
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 READ_ERRORS = cached_read_responses(400, 404, 503)
+# Events read from the timeline per page while an export streams.
+EXPORT_PAGE = 500
 
 RequiredProposal = Annotated[
     str,
@@ -105,19 +118,24 @@ class TimelineJSOut(msgspec.Struct):
 
 @dataclass(frozen=True, slots=True)
 class ExportView:
-    """The events an export shows, the registries they resolve against, and whether the
-    answer can never change."""
+    """What an export shows: the timeline read (its first page) at a fixed transaction time,
+    the registries its events resolve against, whether the answer can never change, and the
+    ETag of the bytes (which the query and the log's head determine)."""
 
-    events: list[ExportEvent]
+    query: TimelineQuery
     registry: Registry
     settled: bool
+    etag: str
 
 
 @get(
     "/exports/timelinejs",
     operation_id="exportTimelineJS",
     summary="A proposal's timeline as a TimelineJS document",
-    responses=READ_ERRORS,
+    responses={
+        200: ResponseSpec(data_container=TimelineJSOut, description="A TimelineJS document"),
+        **READ_ERRORS,
+    },
     tags=["exports"],
 )
 async def export_timelinejs(
@@ -126,11 +144,22 @@ async def export_timelinejs(
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
-) -> Response[TimelineJSOut]:
+) -> Response[Any]:
     """Title slide for the proposal; one slide per event, grouped by party."""
     view = await _view(request, proposal, as_of, known_at, tz)
-    body = timelinejs(view.events, view.registry, proposal)
-    return cached(request, body, view.settled)
+    store = request.app.state.services.store
+
+    async def document() -> AsyncIterator[bytes]:
+        title = {"text": title_text(proposal, view.registry)}
+        yield b'{"title":' + msgspec.json.encode(title) + b',"events":['
+        first = True
+        async for page in _events(store, view.query):
+            for event in page:
+                yield (b"" if first else b",") + msgspec.json.encode(slide(event, view.registry))
+                first = False
+        yield b"]}"
+
+    return _streamed(request, view, document(), "application/json")
 
 
 @get(
@@ -162,16 +191,27 @@ async def export_events_csv(
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
-) -> Response[bytes]:
+) -> Response[Any]:
     """One row per event, in valid-time order; a title row first in the template layout when
     a proposal is given."""
     view = await _view(request, proposal, as_of, known_at, tz)
-    if layout is CsvLayout.TIMELINEJS:
-        text = to_csv(TEMPLATE_COLUMNS, template_rows(view.events, view.registry, proposal))
-    else:
-        text = to_csv(EVENT_COLUMNS, (event_row(e, view.registry) for e in view.events))
-    name = f"{proposal or 'all'}-{'timelinejs' if layout is CsvLayout.TIMELINEJS else 'events'}"
-    return _download(request, text.encode(), CSV, f"{name}.csv", view.settled)
+    store = request.app.state.services.store
+    template = layout is CsvLayout.TIMELINEJS
+    columns = TEMPLATE_COLUMNS if template else EVENT_COLUMNS
+
+    async def lines() -> AsyncIterator[bytes]:
+        yield csv_header(columns).encode()
+        if template:  # the title row, when there is a proposal
+            yield csv_rows(columns, template_rows([], view.registry, proposal)).encode()
+        async for page in _events(store, view.query):
+            if template:
+                rows = template_rows(page, view.registry, None)
+            else:
+                rows = [event_row(e, view.registry) for e in page]
+            yield csv_rows(columns, rows).encode()
+
+    name = f"{proposal or 'all'}-{'timelinejs' if template else 'events'}"
+    return _download(request, view, lines(), CSV, f"{name}.csv")
 
 
 @get(
@@ -195,12 +235,17 @@ async def export_plover_jsonl(
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
-) -> Response[bytes]:
+) -> Response[Any]:
     """Events coded with a PLOVER category, in valid-time order, PLOVER's field names."""
     view = await _view(request, proposal, as_of, known_at, tz)
-    records = (plover_record(e, view.registry) for e in view.events)
-    lines = b"".join(msgspec.json.encode(r) + b"\n" for r in records if r is not None)
-    return _download(request, lines, NDJSON, f"{proposal or 'all'}-plover.jsonl", view.settled)
+    store = request.app.state.services.store
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for page in _events(store, view.query):
+            records = (plover_record(e, view.registry) for e in page)
+            yield b"".join(msgspec.json.encode(r) + b"\n" for r in records if r is not None)
+
+    return _download(request, view, lines(), NDJSON, f"{proposal or 'all'}-plover.jsonl")
 
 
 async def _view(
@@ -210,28 +255,63 @@ async def _view(
     known_at: str | None,
     tz: str,
 ) -> ExportView:
-    """What every export reads: the selection, the registries, and settledness."""
+    """What every export reads: its timeline query, the registries, settledness and ETag.
+
+    The export reads the log as it stood at its head when the request came: appends made
+    while it streams are not in it, so the head names its bytes."""
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     if proposal is not None:
         await _proposal_exists(services, proposal)
-    recorded = await known_events(services.store, when.log_horizon)
-    by_id = {r.id: r for r in recorded}
-    effective = effective_events(logged(r) for r in recorded)
+    head = await services.store.head()
+    horizon = when.known_at_micros
+    if head > 0:
+        [last] = await services.store.read(EventQuery(after=head - 1, limit=1))
+        horizon = min(horizon, to_micros(last.recorded_at))
     # Without as_of, everything known counts, so the answer does not move as the clock does.
-    valid = when.as_of if as_of is not None else None
-    chosen = select(effective, proposal=proposal, as_of=valid)
+    valid = to_micros(when.as_of) if as_of is not None else None
     now = services.clock()
+    asked = sorted(request.url.query_params.multi_items())
+    fingerprint = f"{request.url.path}?{asked}@{head}:{horizon}".encode()
     return ExportView(
-        events=[_export_event(by_id[e.id], e) for e in chosen],
-        registry=registry_of(effective, valid),
-        settled=known_at is not None and when.known_at < now and (valid is None or valid < now),
+        query=TimelineQuery(known_at=horizon, limit=EXPORT_PAGE, proposal=proposal, end=valid),
+        registry=await _registry(services.store, horizon, valid),
+        settled=known_at is not None
+        and when.known_at < now
+        and (as_of is None or when.as_of < now),
+        etag='"' + hashlib.sha256(fingerprint).hexdigest()[:32] + '"',
     )
 
 
-def _export_event(recorded: RecordedEvent, effective: EffectiveEvent) -> ExportEvent:
+async def _events(store: EventStore, query: TimelineQuery) -> AsyncIterator[list[ExportEvent]]:
+    """The export's events a page at a time, in valid-time order: memory stays that of a page."""
+    while True:
+        page = await store.reads.timeline(query)
+        if page:
+            yield [_export_event(recorded, version) for recorded, version in page]
+        if len(page) < query.limit:
+            return
+        last = page[-1][1]
+        query = replace(query, after=(last.valid_earliest, last.position))
+
+
+def _export_event(recorded: RecordedEvent, version: Version) -> ExportEvent:
+    effective = effective_of(version, logged(recorded))
     codes = recorded.draft.codes or EVENT_TYPES[effective.type].default_codes(effective.payload)
     return ExportEvent(event=effective, stream=recorded.stream, codes=codes)
+
+
+async def _registry(store: EventStore, known_at: int, as_of: int | None) -> Registry:
+    """Actors and proposals as of as_of (all of valid time without one), sources as known."""
+    valid = to_micros(END_OF_TIME) if as_of is None else as_of
+    actors = await store.reads.registry("actor", valid, known_at)
+    proposals = await store.reads.registry("proposal", valid, known_at)
+    sources = await store.reads.sources(known_at)
+    return Registry(
+        actors={a["id"]: actor_info(a) for a in actors},
+        proposals={p["id"]: proposal_info(p) for p in proposals},
+        sources={s.state["payload"]["source"]: source_info(s.state["payload"]) for s in sources},
+    )
 
 
 async def _proposal_exists(services: Services, proposal: str) -> None:
@@ -241,15 +321,29 @@ async def _proposal_exists(services: Services, proposal: str) -> None:
         raise NotFoundException(f"no proposal {proposal!r}")
 
 
-def _download(
-    request: Request[Any, Any, Any], content: bytes, media_type: str, filename: str, settled: bool
-) -> Response[bytes]:
-    """A file to save, with a strong ETag and a 304 when the client has it.
+def _streamed(
+    request: Request[Any, Any, Any],
+    view: ExportView,
+    content: AsyncIterator[bytes],
+    media_type: str,
+) -> Response[Any]:
+    """The bytes as they are made, with the view's ETag; a 304 when the client has them."""
+    headers = {"ETag": view.etag, "Cache-Control": IMMUTABLE if view.settled else REVALIDATE}
+    wanted = request.headers.get("if-none-match", "")
+    if view.etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
+        return Response(content=b"", status_code=304, headers=headers)
+    return Stream(content, media_type=media_type, headers=headers)
 
-    Not kept with the settled answers: those are replayed as JSON."""
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    response = conditional(request, etag, content, IMMUTABLE if settled else REVALIDATE)
+
+def _download(
+    request: Request[Any, Any, Any],
+    view: ExportView,
+    content: AsyncIterator[bytes],
+    media_type: str,
+    filename: str,
+) -> Response[Any]:
+    """A file to save, streamed."""
+    response = _streamed(request, view, content, media_type)
     # Litestar adds `charset=utf-8` to text/* types itself.
-    response.media_type = media_type
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

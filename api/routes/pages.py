@@ -14,11 +14,9 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api.log_view import effective_view
 from api.parameters import SlugPath
 from api.reading import read_time
 from api.services import Services
-from domain.actors import PROPOSAL_TYPES, proposals_as_of
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine)
@@ -37,9 +35,8 @@ static_files = create_static_files_router(
 async def _proposals(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     services: Services = request.app.state.services
     now = read_time(services, None, None, "UTC")
-    effective = await effective_view(services.store, now.log_horizon, PROPOSAL_TYPES)
-    found = proposals_as_of(effective, now.as_of)
-    return sorted(found.values(), key=lambda p: (str(p.get("tabled_at") or ""), p["id"]))
+    found = await services.store.reads.registry("proposal", now.as_of_micros, now.known_at_micros)
+    return sorted(found, key=lambda p: (str(p.get("tabled_at") or ""), p["id"]))
 
 
 @get("/", include_in_schema=False, name="newsroom")

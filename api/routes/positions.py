@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 
-from api.log_view import effective_view
 from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
 from api.read_schemas import (
     Change,
@@ -21,7 +20,6 @@ from api.read_schemas import (
 )
 from api.reading import ReadTime, cached, cached_read_responses, moment, read_time
 from api.services import Services
-from domain.actors import PROPOSAL_TYPES, proposals_as_of
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
 
@@ -65,7 +63,7 @@ async def get_proposal(
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     await _exists(services, f"proposal:{proposal}")
-    found = (await _proposals(services, when)).get(proposal) or _untabled(proposal)
+    found = (await _proposals(services, when, proposal)).get(proposal) or _untabled(proposal)
     states = await services.store.proposal_positions(
         proposal, when.as_of_micros, when.known_at_micros
     )
@@ -217,9 +215,13 @@ async def _pair(services: Services, actor: str, proposal: str) -> Pair:
     return (actor, proposal)
 
 
-async def _proposals(services: Services, when: ReadTime) -> dict[str, Any]:
-    effective = await effective_view(services.store, when.log_horizon, PROPOSAL_TYPES)
-    return proposals_as_of(effective, when.as_of)
+async def _proposals(
+    services: Services, when: ReadTime, proposal: str | None = None
+) -> dict[str, Any]:
+    found = await services.store.reads.registry(
+        "proposal", when.as_of_micros, when.known_at_micros, proposal
+    )
+    return {p["id"]: p for p in found}
 
 
 def _untabled(proposal: str) -> dict[str, Any]:

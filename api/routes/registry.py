@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import QueryParameter
 
-from api.log_view import effective_view, known_events
 from api.parameters import AsOf, KnownAt, SlugPath, Tz
 from api.presenters import event_out
 from api.read_schemas import (
@@ -18,11 +20,13 @@ from api.read_schemas import (
     SourceOut,
     SourcePage,
 )
-from api.reading import ReadTime, cached, cached_read_responses, read_time
+from api.reading import cached, cached_read_responses, read_time
 from api.services import Services
-from domain.actors import ACTOR_TYPES, actors_as_of
 from domain.valid_time import format_instant
-from store.ports import RecordedEvent
+from store.read_models.effective import Version
+from store.read_models.queries import CitingQuery
+
+MAX_PAGE = 1000
 
 
 @get(
@@ -38,8 +42,8 @@ async def list_actors(
     """Every actor as of as_of."""
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
-    actors = await _actors(services, when)
-    items = [ActorOut(**a) for _, a in sorted(actors.items())]
+    actors = await services.store.reads.registry("actor", when.as_of_micros, when.known_at_micros)
+    items = [ActorOut(**a) for a in actors]
     return cached(request, ActorPage(items=items, next=None, **when.echo()), when.settled)
 
 
@@ -60,10 +64,12 @@ async def get_actor(
     """The actor's name, kind, affiliation, role and authority at as_of."""
     services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
-    actors = await _actors(services, when)
-    if actor not in actors:
+    found = await services.store.reads.registry(
+        "actor", when.as_of_micros, when.known_at_micros, actor
+    )
+    if not found:
         raise NotFoundException(f"no actor {actor!r} registered by as_of, as known at known_at")
-    body = {**actors[actor], **when.echo()}
+    body = {**found[0], **when.echo()}
     return cached(request, body, when.settled)
 
 
@@ -80,8 +86,8 @@ async def list_sources(
     """Every registered source."""
     services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
-    registrations = await known_events(services.store, when.log_horizon, ("SourceRegistered",))
-    items = sorted((_source(e) for e in registrations), key=lambda s: s.id)
+    registrations = await services.store.reads.sources(when.known_at_micros)
+    items = [_source(v) for v in registrations]
     body = SourcePage(items=items, next=None, known_at=format_instant(when.known_at))
     return cached(request, body, known_at is not None and when.known_at < services.clock())
 
@@ -94,42 +100,52 @@ async def list_sources(
     tags=["registry"],
 )
 async def get_source(
-    request: Request[Any, Any, Any], source: SlugPath, known_at: KnownAt = None, tz: Tz = "UTC"
+    request: Request[Any, Any, Any],
+    source: SlugPath,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_PAGE, description="Citing events per page.")
+    ] = 100,
+    after: Annotated[
+        int,
+        QueryParameter(ge=0, le=2**53, description="Citing events after this log position."),
+    ] = 0,
 ) -> Response[SourceDetailOut]:
-    """The source's details and every event citing it, in log order."""
+    """The source's details and the events citing it, in log order, a page at a time."""
     services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
-    everything = await known_events(services.store, when.log_horizon)
-    registered = [
-        e
-        for e in everything
-        if e.type == "SourceRegistered" and e.draft.payload["source"] == source
-    ]
+    registered = await services.store.reads.sources(when.known_at_micros, source)
     if not registered:
         raise NotFoundException(f"no source {source!r} registered by known_at")
-    citing = [e for e in everything if any(c.source == source for c in e.draft.sources)]
+    citing = await services.store.reads.citing(
+        CitingQuery(source=source, known_at=when.known_at_micros, after=after, limit=limit + 1)
+    )
+    page = citing[:limit]
+    next_url = None
+    if len(citing) > limit:
+        query = {**request.url.query_params.dict(), "after": [str(page[-1].position)]}
+        next_url = f"/v1/sources/{source}?" + urlencode(
+            [(k, v) for k, values in query.items() for v in values]
+        )
     summary = _source(registered[0])
     body = SourceDetailOut(
         **{f: getattr(summary, f) for f in summary.__struct_fields__},
-        cited_by=[event_out(e) for e in citing],
+        cited_by=[event_out(e) for e in page],
+        next=next_url,
         known_at=format_instant(when.known_at),
     )
     return cached(request, body, known_at is not None and when.known_at < services.clock())
 
 
-async def _actors(services: Services, when: ReadTime) -> dict[str, dict[str, Any]]:
-    effective = await effective_view(services.store, when.log_horizon, ACTOR_TYPES)
-    return actors_as_of(effective, when.as_of)
-
-
-def _source(event: RecordedEvent) -> SourceOut:
-    payload = event.current_payload()
+def _source(version: Version) -> SourceOut:
+    payload = version.state["payload"]
     return SourceOut(
         id=payload["source"],
         outlet=payload["outlet"],
         headline=payload["headline"],
         published_on=payload["published_on"],
-        registered_by=event.id,
+        registered_by=UUID(version.state["id"]),
         author=payload.get("author"),
         url=payload.get("url"),
         language=payload.get("language"),

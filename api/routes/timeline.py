@@ -7,17 +7,18 @@ from typing import Annotated, Any, Literal
 from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
-from api.log_view import known_events
 from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
 from api.presenters import codes_out, event_out, valid_time_out
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import cached, cached_read_responses, moment, read_time
 from api.services import Services
-from domain.editorial import EffectiveEvent, effective_events
-from domain.event_types import EVENT_TYPES, Kind
+from domain.editorial import EffectiveEvent
+from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant, to_micros
 from store.ports import RecordedEvent
 from store.projection import logged
+from store.read_models.effective import effective_of
+from store.read_models.queries import TimelineEntry, TimelineQuery
 
 MAX_PAGE = 1000
 
@@ -58,38 +59,46 @@ async def timeline(
     # A bare date starts a range at the start of its day; `from` after `to` is an empty range.
     start = moment(from_, tz, "from", day_start=True) if from_ is not None else None
     end = moment(to, tz, "to") if to is not None else None
-    empty = start is not None and end is not None and start > end
-    recorded = await known_events(services.store, when.log_horizon)
-    by_id = {e.id: e for e in recorded}
-    chosen = [
-        e
-        for e in effective_events((logged(r) for r in recorded), keep_retracted=retracted == "show")
-        if not empty
-        and EVENT_TYPES[e.type].kind is Kind.WORLD
-        and (actor is None or actor in EVENT_TYPES[e.type].actors(e.payload))
-        and (proposal is None or e.payload.get("proposal") == proposal)
-        and (start is None or e.valid_time.latest >= start)
-        and (end is None or e.valid_time.earliest <= end)
-    ]
-    chosen.sort(key=EffectiveEvent.sort_key)
-    if after is not None:
-        cursor = tuple(int(part) for part in after.split("."))
-        chosen = [e for e in chosen if (to_micros(e.valid_time.earliest), e.position) > cursor]
-    page = chosen[:limit]
+    found: list[TimelineEntry] = []
+    if start is None or end is None or start <= end:
+        found = await services.store.reads.timeline(
+            TimelineQuery(
+                known_at=when.known_at_micros,
+                limit=limit + 1,
+                after=None if after is None else _cursor(after),
+                proposal=proposal,
+                actor=actor,
+                start=None if start is None else to_micros(start),
+                end=None if end is None else to_micros(end),
+                retracted=retracted == "show",
+            )
+        )
+    page = found[:limit]
     next_url = None
-    if len(chosen) > limit:
-        last = page[-1]
+    if len(found) > limit:
+        last = page[-1][1]
         query = request.url.query_params.dict()
-        query["after"] = [f"{to_micros(last.valid_time.earliest)}.{last.position}"]
+        query["after"] = [f"{last.valid_earliest}.{last.position}"]
         encoded = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         next_url = f"/v1/timeline?{encoded}"
     body = TimelinePage(
-        items=[_item(e, by_id[e.id]) for e in page],
+        items=[_item(effective_of(v, logged(r)), r) for r, v in page],
         next=next_url,
         known_at=format_instant(when.known_at),
     )
     settled = known_at is not None and when.known_at < services.clock()
     return cached(request, body, settled)
+
+
+def _cursor(after: str) -> tuple[int, int]:
+    """The (valid earliest, position) a page continues after, held to the range the database
+    can compare (a cursor beyond it is past everything, or before it)."""
+    earliest, position = (int(part) for part in after.split("."))
+    return (_bigint(earliest), _bigint(position))
+
+
+def _bigint(value: int) -> int:
+    return max(-(2**63), min(value, 2**63 - 1))
 
 
 def _item(event: EffectiveEvent, recorded: RecordedEvent) -> TimelineItem:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.actors import actors_as_of, proposals_as_of
 from domain.editorial import EffectiveEvent
@@ -80,34 +81,40 @@ def registry_of(events: Sequence[EffectiveEvent], as_of: datetime | None) -> Reg
     """The registries as of a valid time (all of valid time when None), from the events as
     they stand; sources have no valid time that matters, only whether they are known."""
     when = END_OF_TIME if as_of is None else as_of
-    actors = {
-        slug: ActorInfo(
-            id=slug,
-            name=str(actor["name"]),
-            kind=str(actor["kind"]),
-            affiliation=actor.get("affiliation"),
-            wikidata=actor.get("wikidata"),
-        )
-        for slug, actor in actors_as_of(events, when).items()
-    }
-    proposals = {
-        slug: ProposalInfo(
-            id=slug,
-            title=str(proposal["title"]),
-            proposer=str(proposal["proposer"]),
-            terms=tuple(str(term) for term in proposal["terms"]),
-        )
-        for slug, proposal in proposals_as_of(events, when).items()
-    }
-    sources = {
-        str(e.payload["source"]): _source_info(e.payload)
-        for e in events
-        if e.type == "SourceRegistered"
-    }
-    return Registry(actors=actors, sources=sources, proposals=proposals)
+    return Registry(
+        actors={slug: actor_info(a) for slug, a in actors_as_of(events, when).items()},
+        proposals={slug: proposal_info(p) for slug, p in proposals_as_of(events, when).items()},
+        sources={
+            str(e.payload["source"]): source_info(e.payload)
+            for e in events
+            if e.type == "SourceRegistered"
+        },
+    )
 
 
-def _source_info(payload: JsonObject) -> SourceInfo:
+def actor_info(actor: Mapping[str, Any]) -> ActorInfo:
+    """What an export needs of an actor as the registry states it."""
+    return ActorInfo(
+        id=str(actor["id"]),
+        name=str(actor["name"]),
+        kind=str(actor["kind"]),
+        affiliation=actor.get("affiliation"),
+        wikidata=actor.get("wikidata"),
+    )
+
+
+def proposal_info(proposal: Mapping[str, Any]) -> ProposalInfo:
+    """What an export needs of a proposal as the registry states it."""
+    return ProposalInfo(
+        id=str(proposal["id"]),
+        title=str(proposal["title"]),
+        proposer=str(proposal["proposer"]),
+        terms=tuple(str(term) for term in proposal["terms"]),
+    )
+
+
+def source_info(payload: JsonObject) -> SourceInfo:
+    """What an export needs of a source, from its registration."""
     return SourceInfo(
         id=str(payload["source"]),
         outlet=str(payload["outlet"]),

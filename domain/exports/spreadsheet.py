@@ -165,9 +165,20 @@ def _part(parts: Mapping[str, int], field: str) -> str:
 
 def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
     """RFC 4180 CSV with a header; cells a spreadsheet would run as formulas are guarded."""
+    return csv_header(columns) + csv_rows(columns, rows)
+
+
+def csv_header(columns: Sequence[str]) -> str:
+    """The header line of RFC 4180 CSV."""
+    out = io.StringIO()
+    csv.writer(out).writerow(columns)
+    return out.getvalue()
+
+
+def csv_rows(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
+    """Rows of RFC 4180 CSV without the header (a long export is written a page at a time)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns)
     for row in rows:
         writer.writerow(spreadsheet_safe(row.get(c, "")) for c in columns)
     return out.getvalue()

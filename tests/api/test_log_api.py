@@ -29,6 +29,7 @@ async def verify(api: Api) -> dict[str, Any]:
 async def test_an_empty_log_verifies_with_no_head_hash(api: Api) -> None:
     assert await verify(api) == {
         "ok": True,
+        "since": 0,
         "checked": 0,
         "head": 0,
         "head_hash": None,
@@ -44,6 +45,7 @@ async def test_an_intact_log_verifies_and_its_head_hash_is_the_healths(api: Api)
     health = (await api.client.get("/v1/health")).json()
     assert body == {
         "ok": True,
+        "since": 0,
         "checked": 3,
         "head": 3,
         "head_hash": health["head_hash"],
@@ -69,6 +71,32 @@ async def test_a_log_rewritten_behind_the_apps_back_is_a_finding_not_an_error(ap
         await conn.execute(text("UPDATE events SET stream = 'forged' WHERE position = 2"))
     body = await verify(api)
     assert (body["ok"], body["first_broken"], body["checked"]) == (False, 2, 3)
+
+
+async def test_each_verification_checks_only_what_was_appended_since_the_last(api: Api) -> None:
+    await append(api, "sources", raw_source())
+    await append(api, "s", raw_position(), raw_position())
+    assert (await verify(api))["checked"] == 3
+    again = await verify(api)
+    assert (again["ok"], again["since"], again["checked"], again["head"]) == (True, 3, 0, 3)
+    await append(api, "s", raw_position())
+    body = await verify(api)
+    assert (body["ok"], body["since"], body["checked"], body["head"]) == (True, 3, 1, 4)
+    assert body["head_hash"] == (await api.client.get("/v1/health")).json()["head_hash"]
+
+
+async def test_a_break_after_the_checkpoint_is_found_and_the_checkpoint_stays(api: Api) -> None:
+    await append(api, "sources", raw_source())
+    assert (await verify(api))["since"] == 0
+    await append(api, "s", raw_position(), raw_position())
+    store = api.services.store
+    assert isinstance(store, SqlEventStore)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP TRIGGER events_no_update"))
+        await conn.execute(text("UPDATE events SET stream = 'forged' WHERE position = 3"))
+    for _ in range(2):  # a broken chain does not move the checkpoint past it
+        body = await verify(api)
+        assert (body["ok"], body["since"], body["first_broken"]) == (False, 1, 3)
 
 
 async def test_the_contract_documents_the_verification(api: Api) -> None:

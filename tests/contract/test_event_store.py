@@ -170,6 +170,26 @@ async def test_reads_filter_by_stream_type_and_actor(store: EventStore) -> None:
     assert await store.read(EventQuery(actor="nobody")) == []
 
 
+async def test_reads_newest_first_before_a_position_and_by_proposal(store: EventStore) -> None:
+    await store.append("sources", [draft(raw_source())])
+    await store.append("actors", [draft(raw_actor("russia")), draft(raw_actor("ukraine"))])
+    await store.append("p", [draft(raw_position("ukraine", "accepted"))])
+    other = raw_position("russia", proposal="another-proposal")
+    await store.append("p", [draft(other), draft(raw_position("russia"))])
+    newest = await store.read(EventQuery(before=2**63 - 1, limit=3))
+    assert [e.position for e in newest] == [6, 5, 4]
+    assert [e.position for e in await store.read(EventQuery(before=5, limit=9))] == [4, 3, 2, 1]
+    by_proposal = await store.read(EventQuery(proposal="another-proposal"))
+    assert [e.position for e in by_proposal] == [5]
+    both = EventQuery(before=6, actor="russia", proposal="us-30-day-ceasefire-2025", limit=9)
+    assert [e.position for e in await store.read(both)] == []
+    assert [e.position for e in await store.read(EventQuery(before=7, actor="russia"))] == [
+        6,
+        5,
+        2,
+    ]
+
+
 async def test_editorial_events_are_found_by_their_target(store: EventStore) -> None:
     target = draft()
     await store.append("s", [target, draft()])

@@ -89,6 +89,19 @@ async def test_verification_pages_through_the_log_reporting_progress(store: Even
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
+async def test_verification_since_the_checkpoint_checks_each_event_once(store: EventStore) -> None:
+    await store.append("sources", drafts(3))
+    first = await store.verify_chain_since_checkpoint()
+    assert (first.ok, first.since, first.checked, first.head) == (True, 0, 3, 3)
+    await store.append("sources", drafts(2))
+    second = await store.verify_chain_since_checkpoint()
+    head, head_hash = await store.chain_head()
+    assert (second.ok, second.since, second.checked, second.head) == (True, 3, 2, head)
+    assert second.head_hash == head_hash
+    idle = await store.verify_chain_since_checkpoint()
+    assert (idle.ok, idle.since, idle.checked, idle.head_hash) == (True, 5, 0, head_hash)
+
+
 async def test_every_backend_hashes_the_same_log_identically(
     store: EventStore, clock: FrozenClock
 ) -> None:
