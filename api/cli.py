@@ -133,6 +133,31 @@ def db_upgrade() -> None:
     url = configured_url()
     upgrade(url)
     err().print(f"database ({url.backend}) is at the newest schema")
+    _rebuild_stale_models()
+
+
+def _rebuild_stale_models() -> None:
+    """Rebuild the read models whose code version moved on (after an upgrade, say)."""
+    from api.progress_bars import events
+    from api.services import system_clock
+    from store.database import configured_url
+    from store.factory import open_store
+    from store.rebuild import rebuild, stale_models
+
+    async def work() -> RebuildReport | None:
+        store = open_store(configured_url(), system_clock)
+        try:
+            stale = await stale_models(store)
+            if not stale:
+                return None
+            with events(err(), f"rebuilding {', '.join(stale)}") as advance:
+                return await rebuild(store, stale, advance)
+        finally:
+            await store.close()
+
+    report = _run(work)
+    if report is not None:
+        _print_rebuild(report)
 
 
 @main.command("seed")
@@ -242,6 +267,7 @@ def projections() -> None:
 
 
 @projections.command("rebuild")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option(
     "--batch",
     default=5000,
@@ -249,30 +275,70 @@ def projections() -> None:
     type=click.IntRange(min=1),
     help="Events read from the log per page.",
 )
-def projections_rebuild(batch: int) -> None:
-    """Replay the whole log into the positions read model; it ends identical to the live one."""
+def projections_rebuild(names: tuple[str, ...], batch: int) -> None:
+    """Replay the whole log into new tables for the named read models (every one when none is
+    named) and swap them in; appends and reads go on meanwhile."""
     from api.progress_bars import events
     from api.services import system_clock
     from store.database import configured_url
     from store.factory import open_store
-    from store.rebuild import rebuild_positions
+    from store.read_models.catalog import BY_NAME, NAMES
+    from store.rebuild import rebuild
+
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise click.BadParameter(
+            f"no read model {unknown[0]!r}; the read models are {', '.join(NAMES)}",
+            param_hint="NAME",
+        )
 
     async def work() -> RebuildReport:
         store = open_store(configured_url(), system_clock)
         try:
             await store.head()  # a missing or unmigrated database fails here, before any bar
             with events(err(), "replaying the log") as advance:
-                return await rebuild_positions(store, advance, batch)
+                return await rebuild(store, names or None, advance, batch)
         finally:
             await store.close()
 
-    report = _run(work)
+    _print_rebuild(_run(work))
+
+
+def _print_rebuild(report: RebuildReport) -> None:
     err().print(
-        f"replayed {report.events} events into {report.rows} position rows "
-        f"in {report.seconds:.2f}s ({report.events_per_second:,.0f} events/s); "
-        f"checkpoint at position {report.position}",
+        f"replayed {report.events} events into {report.rows} rows of "
+        f"{', '.join(report.models)} in {report.seconds:.2f}s "
+        f"({report.events_per_second:,.0f} events/s; appends waited {report.swap_seconds:.2f}s "
+        f"for the swap); checkpoint at position {report.position}",
         soft_wrap=True,
     )
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each read model's version (stored and in this code), checkpoint and lag behind the log."""
+    from rich.table import Table
+
+    from api.services import system_clock
+    from store.database import configured_url
+    from store.factory import open_store
+    from store.rebuild import ModelStatus, model_status
+
+    async def work() -> list[ModelStatus]:
+        store = open_store(configured_url(), system_clock)
+        try:
+            return await model_status(store)
+        finally:
+            await store.close()
+
+    table = Table("model", "version", "checkpoint", "lag", "state", "what it answers")
+    for found in _run(work):
+        version = f"{found.stored_version} (code {found.version})"
+        state = "current" if found.current else "stale: timeline projections rebuild " + found.name
+        table.add_row(
+            found.name, version, str(found.checkpoint), str(found.lag), state, found.about
+        )
+    out().print(table)
 
 
 # `timeline verify` exit statuses: scripts must tell a tampered log from one not checked at all.

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.backup_format import BackupError, LogChecker, Summary, encode, header, trailer
 from store.errors import DatabaseUnavailable, StoreError
-from store.rebuild import rebuild_positions_within
+from store.rebuild import rebuild_within
 from store.rows import recorded_event, ref_rows
 from store.sql import SqlEventStore, connection_failed
 from store.tables import EventRefRow, EventRow
@@ -215,9 +215,7 @@ async def _write(
                 if progress is not None:
                     progress("projecting", done, total)
 
-            position_rows = await rebuild_positions_within(
-                conn, projected, max(batch, 5000), summary.events
-            )
+            position_rows = await rebuild_within(conn, projected, max(batch, 5000), summary.events)
     return BackupReport(
         events=summary.events,
         head=summary.head,

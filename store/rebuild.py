@@ -1,12 +1,15 @@
-"""Rebuild the positions read model from the log: replay every event, then swap the rows in.
+"""Rebuild read models from the log, beside the live ones, and swap them in.
 
-The replay feeds each event, in position order, through the same projector the append path runs
-(`store.projection.project`), here over an in-memory index and rows: each event is projected at
-its own recorded_at, so the rows come out as the live table holds them. Then one write
-transaction, serialised with appends exactly as an append is (BEGIN IMMEDIATE on SQLite, the
-append advisory lock on PostgreSQL), replays whatever was appended meanwhile, deletes every row
-of `positions`, inserts the rebuilt ones and moves the checkpoint to the last replayed position.
-Readers see the old table until that commit and the new one after it.
+The replay feeds each event, in position order, through the same projectors the append path runs
+(`store.projection`, `store.read_models`), here over an in-memory index and rows: each event is
+projected at its own recorded_at, so the rows come out as the live tables hold them.
+
+The rows are then written into new tables beside the live ones (`<table>__rebuild`), in short
+transactions of their own: appends and reads go on meanwhile. Only the last step is serialised
+with appends (BEGIN IMMEDIATE on SQLite, the append advisory lock on PostgreSQL): it replays what
+was appended since, writes what that changed (rows opened or closed after the replayed head),
+drops the live tables, renames the new ones into their place, builds their indexes and moves the
+models' checkpoints and versions on. Readers see the old tables until that commit, the new after.
 """
 
 from __future__ import annotations
@@ -15,22 +18,35 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, null, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import JSON, Boolean, MetaData, Table, bindparam, delete, null, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
-from store.projection import Row, project
+from store.projection import FOREVER, project
+from store.read_models.catalog import BY_NAME, MODELS, NAMES
+from store.read_models.effective import project_effective
+from store.read_models.memory import MemoryEffectiveRows, MemoryRegistryRows
+from store.read_models.registry import project_registry
+from store.read_models.sql import (
+    effective,
+    entry_values,
+    lane_values,
+    lanes,
+    registry,
+    version_values,
+)
 from store.rows import recorded_event
 from store.sql import SqlEventStore
-from store.sql_positions import events, positions, save_checkpoint
+from store.sql_positions import checkpoints, events, positions, values_of
 
 Progress = Callable[[int, int], None]
 INSERT_BATCH = 10_000
+SHADOW = "__rebuild"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +59,8 @@ class RebuildReport:
     seconds: float
     replay_seconds: float
     write_seconds: float
+    models: tuple[str, ...] = ("positions",)
+    swap_seconds: float = 0.0  # how long appends waited for the final transaction
 
     @property
     def events_per_second(self) -> float:
@@ -50,7 +68,7 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-# What the projector reads of an event: no actors, codes or metadata (three JSON documents fewer
+# What the projectors read of an event: no actors, codes or metadata (three JSON documents fewer
 # to decode per event), nor the hash; `recorded_event` still does the mapping, as for every other
 # read.
 _COLUMNS = [
@@ -63,17 +81,24 @@ _YIELD_EVERY = 250
 
 
 class _Replay:
-    """The log replayed so far into an in-memory index and rows."""
+    """The log replayed so far into an in-memory index and the rows of the chosen models."""
 
-    def __init__(self, progress: Progress | None, total: int) -> None:
+    def __init__(self, models: Iterable[str], progress: Progress | None, total: int) -> None:
+        wanted = set(models)
+        self.models = wanted
         self.index = MemoryLogIndex()
-        self.rows = MemoryPositionRows()
+        self.positions = MemoryPositionRows() if "positions" in wanted else None
+        # The registry is folded from the effective events' versions.
+        needs_versions = bool(wanted & {"effective_events", "registry"})
+        self.effective = MemoryEffectiveRows() if needs_versions else None
+        self.registry = MemoryRegistryRows() if "registry" in wanted else None
         self.position = 0
+        self.recorded_at = 0  # the last replayed event's, in UTC microseconds
         self.count = 0
         self.total = total
         self._progress = progress
 
-    async def run(self, engine: AsyncEngine, batch: int) -> None:
+    async def run(self, engine: Any, batch: int) -> None:
         """Replay the log as it is now, page by page, fetching each page during the last."""
         page = await _fetch(engine, self.position, batch)
         while page:
@@ -95,8 +120,14 @@ class _Replay:
         for i, row in enumerate(page):
             if row.position != self.position + 1:
                 raise RuntimeError(f"the log skips from position {self.position} to {row.position}")
-            await project(self.index.add(recorded_event(row)), self.index, self.rows)
-            self.position = row.position
+            entry = self.index.add(recorded_event(row))
+            if self.positions is not None:
+                await project(entry, self.index, self.positions)
+            if self.effective is not None:
+                change = await project_effective(entry, self.index, self.effective)
+                if change is not None and self.registry is not None:
+                    await project_registry(change, self.effective, self.registry)
+            self.position, self.recorded_at = row.position, row.recorded_at
             if i % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         self.count += len(page)
@@ -104,8 +135,21 @@ class _Replay:
         if self._progress is not None and page:
             self._progress(self.count, self.total)
 
+    def tables(self) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """Each table the chosen models own, with its rows as column values."""
+        found: list[tuple[Table, list[dict[str, Any]]]] = []
+        if self.positions is not None:
+            found.append((positions, [values_of(r) for r in self.positions.all_rows()]))
+        if self.effective is not None and "effective_events" in self.models:
+            versions = self.effective.versions
+            found.append((effective, [version_values(v) for v in versions]))
+            found.append((lanes, [row for v in versions for row in lane_values(v)]))
+        if self.registry is not None:
+            found.append((registry, [entry_values(e) for e in self.registry.entries]))
+        return found
 
-async def _fetch(engine: AsyncEngine | AsyncConnection, after: int, limit: int) -> list[Any]:
+
+async def _fetch(engine: Any, after: int, limit: int) -> list[Any]:
     statement = select(*_COLUMNS).where(events.c.position > after).order_by(events.c.position)
     if isinstance(engine, AsyncConnection):
         return list(await engine.execute(statement.limit(limit)))
@@ -113,69 +157,245 @@ async def _fetch(engine: AsyncEngine | AsyncConnection, after: int, limit: int) 
         return list(await conn.execute(statement.limit(limit)))
 
 
-async def rebuild_positions(
-    store: SqlEventStore, progress: Progress | None = None, batch: int = 5000
-) -> RebuildReport:
-    """Replay the whole log into a fresh positions table; the live table ends up identical.
+def _chosen(names: Sequence[str] | None) -> tuple[str, ...]:
+    if not names:
+        return NAMES
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ValueError(f"no read model {unknown[0]!r}: the models are {', '.join(NAMES)}")
+    return tuple(n for n in NAMES if n in names)
 
-    `progress(done, total)` is called after each page of `batch` events. Appends may go on
-    meanwhile: they wait only for the final transaction (the delete, the insert and the
-    checkpoint), and the events they add before it are replayed too.
-    """
+
+async def rebuild(
+    store: SqlEventStore,
+    names: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    batch: int = 5000,
+) -> RebuildReport:
+    """Replay the whole log into new tables for the named read models (all when none are
+    named) and swap them in; each ends identical to what the appends would have built.
+
+    `progress(done, total)` is called after each page of `batch` events. Appends and reads go
+    on meanwhile; appends wait only for the final swap, and what they add before it is replayed
+    too."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    models = _chosen(names)
     started = time.perf_counter()
-    replay = _Replay(progress, await store.head())
+    replay = _Replay(models, progress, await store.head())
     if progress is not None:
         progress(0, replay.total)
     with _collector_paused():
         await replay.run(store.engine, batch)
         replayed_at = time.perf_counter()
+        snapshot = replay.recorded_at
+        tables = replay.tables()
+        for table, rows in tables:
+            await _fill_shadow(store, table, rows)
+        row_count = sum(len(rows) for _, rows in tables)
+        del tables
+        swap_started = time.perf_counter()
         async with store.engine.connect() as conn:
             conn = await conn.execution_options(**store.write_options)
             async with conn.begin():
                 await store.serialize(conn)
                 # Appends that landed since the last page; no more can land until commit.
-                rows = await _finish(conn, replay, batch)
+                while tail := await _fetch(conn, replay.position, batch):
+                    await replay.replay(tail)
+                for table, rows in replay.tables():
+                    await _write_changes_since(conn, table, rows, snapshot)
+                    await _swap(conn, table)
+                await _mark_current(conn, models, replay.position)
+        finished = time.perf_counter()
         report = RebuildReport(
             events=replay.count,
-            rows=len(rows),
+            rows=row_count,
             position=replay.position,
-            seconds=time.perf_counter() - started,
+            seconds=finished - started,
             replay_seconds=replayed_at - started,
-            write_seconds=time.perf_counter() - replayed_at,
+            write_seconds=finished - replayed_at,
+            models=models,
+            swap_seconds=finished - swap_started,
         )
         # Freed here by reference counting, before the collector would walk them all once more.
-        del replay, rows
+        del replay
     return report
 
 
-async def _finish(conn: AsyncConnection, replay: _Replay, batch: int) -> list[Row]:
-    """Replay what the connection sees beyond the replay so far, then replace the positions
-    table with the replayed rows and move the checkpoint, in the caller's transaction."""
-    while tail := await _fetch(conn, replay.position, batch):
-        await replay.replay(tail)
-    rows = replay.rows.all_rows()
-    await conn.execute(delete(positions))
-    await _insert(conn, rows)
-    await save_checkpoint(conn, replay.position)
-    return rows
+async def rebuild_positions(
+    store: SqlEventStore, progress: Progress | None = None, batch: int = 5000
+) -> RebuildReport:
+    """Rebuild the positions read model alone."""
+    return await rebuild(store, ("positions",), progress, batch)
 
 
-async def rebuild_positions_within(
+async def rebuild_within(
     conn: AsyncConnection, progress: Progress | None = None, batch: int = 5000, total: int = 0
 ) -> int:
-    """Rebuild the positions read model from the log as this connection sees it, inside the
-    caller's transaction (which must hold the append lock): its rows become the table when
-    that transaction commits. Returns the number of rows."""
+    """Rebuild every read model from the log as this connection sees it, inside the caller's
+    transaction (which must hold the append lock): its rows replace the tables' when that
+    transaction commits. Returns the number of position rows."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    replay = _Replay(progress, total)
+    replay = _Replay(NAMES, progress, total)
     with _collector_paused():
-        rows = await _finish(conn, replay, batch)
-        count = len(rows)
-        del replay, rows
+        while tail := await _fetch(conn, replay.position, batch):
+            await replay.replay(tail)
+        count = 0
+        for table, rows in replay.tables():
+            await conn.execute(delete(table))
+            await _insert(conn, table.name, table, rows)
+            if table is positions:
+                count = len(rows)
+        await _mark_current(conn, NAMES, replay.position)
+        del replay
     return count
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStatus:
+    """A read model's state: the version its rows were written by, its checkpoint, its lag."""
+
+    name: str
+    about: str
+    version: int
+    stored_version: int | None
+    checkpoint: int
+    lag: int
+
+    @property
+    def current(self) -> bool:
+        """Whether the rows are this code's and up to the log's head."""
+        return self.stored_version == self.version and self.lag == 0
+
+
+async def model_status(store: SqlEventStore) -> list[ModelStatus]:
+    """Every read model's status, in catalog order."""
+    head = await store.head()
+    async with store.engine.connect() as conn:
+        stored = {r.name: r for r in await conn.execute(select(checkpoints))}
+    found = []
+    for model in MODELS:
+        row = stored.get(model.name)
+        checkpoint = int(row.position) if row is not None else 0
+        found.append(
+            ModelStatus(
+                name=model.name,
+                about=model.about,
+                version=model.version,
+                stored_version=None if row is None else int(row.version),
+                checkpoint=checkpoint,
+                lag=head - checkpoint,
+            )
+        )
+    return found
+
+
+async def stale_models(store: SqlEventStore) -> list[str]:
+    """The read models whose stored version is not their code's (rebuild these)."""
+    async with store.engine.connect() as conn:
+        stored = {
+            r.name: r.version
+            for r in await conn.execute(select(checkpoints.c.name, checkpoints.c.version))
+        }
+    return [n for n in NAMES if stored.get(n) != BY_NAME[n].version]
+
+
+async def _fill_shadow(store: SqlEventStore, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A new table beside the live one, with its primary key only, filled in batches, each in
+    its own short transaction."""
+    shadow = _shadow(table)
+    async with store.engine.begin() as conn:
+        await conn.run_sync(lambda sync: shadow.drop(sync, checkfirst=True))
+        await conn.run_sync(lambda sync: shadow.create(sync))
+    for start in range(0, len(rows), INSERT_BATCH):
+        async with store.engine.connect() as conn:
+            conn = await conn.execution_options(**store.write_options)
+            async with conn.begin():
+                await _insert(conn, shadow.name, table, rows[start : start + INSERT_BATCH])
+
+
+async def _write_changes_since(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], snapshot: int
+) -> None:
+    """Bring the new table from the snapshot's rows to the replay's: the rows opened after it
+    are inserted, the older ones closed after it are closed there too."""
+    shadow = _shadow(table)
+    opened = [r for r in rows if r["recorded_from"] > snapshot]
+    closed = [r for r in rows if r["recorded_from"] <= snapshot < r["recorded_to"] < FOREVER]
+    if closed:
+        keys = [c.name for c in table.primary_key.columns]
+        await conn.execute(
+            update(shadow)
+            .where(*(shadow.c[k] == _bind(k) for k in keys))
+            .values(recorded_to=_bind("recorded_to")),
+            [{f"b_{k}": r[k] for k in [*keys, "recorded_to"]} for r in closed],
+        )
+    await _insert(conn, shadow.name, table, opened)
+
+
+def _bind(name: str) -> Any:
+    return bindparam(f"b_{name}")
+
+
+async def _swap(conn: AsyncConnection, table: Table) -> None:
+    """The new table in place of the live one, with the live one's indexes."""
+    shadow = _shadow(table)
+    await conn.run_sync(lambda sync: table.drop(sync))
+    await conn.exec_driver_sql(f"ALTER TABLE {shadow.name} RENAME TO {table.name}")
+    for index in sorted(table.indexes, key=lambda i: str(i.name)):
+        await conn.run_sync(index.create)
+
+
+async def _mark_current(conn: AsyncConnection, models: Iterable[str], position: int) -> None:
+    for name in models:
+        await conn.execute(
+            update(checkpoints)
+            .where(checkpoints.c.name == name)
+            .values(position=position, version=BY_NAME[name].version)
+        )
+
+
+def _shadow(table: Table) -> Table:
+    """The table's rebuild twin: the same columns and primary key, no other index."""
+    return Table(
+        table.name + SHADOW,
+        MetaData(),
+        *(c._copy() for c in table.columns),
+    )
+
+
+async def _insert(
+    conn: AsyncConnection, name: str, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """Insert rows in large batches straight through the driver.
+
+    JSON values are serialised once each (a closed row and its successor share one), by the
+    same `json.dumps` SQLAlchemy's JSON type uses, so even the stored text matches the live
+    table's."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    as_bool = {c.name for c in table.columns if isinstance(c.type, Boolean)}
+    mark = "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
+    statement = (
+        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})"
+    )
+    texts: dict[int, str] = {}
+
+    def cell(row: dict[str, Any], column: str) -> Any:
+        value = row[column]
+        if column in as_json:
+            text = texts.get(id(value))
+            if text is None:
+                text = texts[id(value)] = json.dumps(value)
+            return text
+        return bool(value) if column in as_bool else value
+
+    for start in range(0, len(rows), INSERT_BATCH):
+        values = [tuple(cell(r, c) for c in columns) for r in rows[start : start + INSERT_BATCH]]
+        await conn.exec_driver_sql(statement, values)
 
 
 @contextmanager
@@ -192,29 +412,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-async def _insert(conn: AsyncConnection, rows: list[Row]) -> None:
-    """Insert rows in large batches straight through the driver.
-
-    Each state is serialised once (a closed row and its successor share one), by the same
-    `json.dumps` SQLAlchemy's JSON type uses, so even the stored text matches the live table's.
-    """
-    columns = [c.name for c in positions.columns]
-    mark = "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
-    statement = (
-        f"INSERT INTO {positions.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(mark for _ in columns)})"
-    )
-    texts: dict[int, str] = {}
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        text = texts.get(id(row.state))
-        if text is None:
-            text = texts[id(row.state)] = json.dumps(row.state)
-        values.append(tuple(text if c == "state" else getattr(row, c) for c in columns))
-        if len(values) == INSERT_BATCH:
-            await conn.exec_driver_sql(statement, values)
-            values = []
-    if values:
-        await conn.exec_driver_sql(statement, values)

@@ -4,9 +4,8 @@ Revision ID: 2d837d898ea3
 Revises: 9e3b5c7a1f24
 Create Date: 2026-12-04 17:00:14.949531
 
-The new models' checkpoints start at version 0, which no code has: a database with events is
-rebuilt into them by `timeline db upgrade` (and by a server starting on it), as any model whose
-code version moved on.
+On a database with events, the new models' checkpoints start at version 0, which no code has:
+`timeline db upgrade` then rebuilds them from the log, as any model whose code version moved on.
 """
 
 from __future__ import annotations
@@ -93,6 +92,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
 
     # ### end Alembic commands ###
+    # An empty log is already projected; one with events is rebuilt into the new models.
+    has_events = op.get_bind().execute(sa.text("SELECT 1 FROM events LIMIT 1")).first()
     op.bulk_insert(
         sa.table(
             "projection_checkpoints",
@@ -101,8 +102,8 @@ def upgrade() -> None:
             sa.column("version"),
         ),
         [
-            {"name": "effective_events", "position": 0, "version": 0},
-            {"name": "registry", "position": 0, "version": 0},
+            {"name": name, "position": 0, "version": 0 if has_events else 1}
+            for name in ("effective_events", "registry")
         ],
     )
 

@@ -251,12 +251,55 @@ def test_timeline_projections_rebuild_says_what_it_did_and_changes_no_row(
     before, head = asyncio.run(rows_and_head())
     assert before
 
-    result = runner.invoke(main, ["projections", "rebuild", "--batch", "10"])
+    result = runner.invoke(main, ["projections", "rebuild", "positions", "--batch", "10"])
 
     assert result.exit_code == 0, result.output
-    assert f"replayed {head} events into {len(before)} position rows" in result.stderr
+    assert f"replayed {head} events into {len(before)} rows of positions" in result.stderr
     assert "Traceback" not in result.output
     assert asyncio.run(rows_and_head()) == (before, head)
+
+    every = runner.invoke(main, ["projections", "rebuild"])
+    assert every.exit_code == 0, every.output
+    assert "of positions, effective_events, registry" in every.stderr
+    assert asyncio.run(rows_and_head()) == (before, head)
+
+    unknown = runner.invoke(main, ["projections", "rebuild", "timeline"])
+    assert unknown.exit_code == 2
+    assert "no read model 'timeline'" in unknown.output and "Traceback" not in unknown.output
+
+    status = runner.invoke(main, ["projections", "status"], terminal_width=200)
+    assert status.exit_code == 0, status.output
+    for name in ("positions", "effective_events", "registry"):
+        line = next(row for row in status.stdout.splitlines() if f" {name} " in row)
+        assert "1 (code 1)" in line and f" {head} " in line and "current" in line
+
+
+def test_db_upgrade_rebuilds_the_models_whose_version_moved_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(main, ["seed"]).exit_code == 0
+
+    async def stale(version: int | None = None) -> list[str]:
+        store = open_store(DatabaseUrl(url))
+        try:
+            if version is not None:
+                async with store.engine.begin() as conn:
+                    await conn.execute(
+                        text(f"UPDATE projection_checkpoints SET version = {version}")
+                    )
+            return await rebuild_module.stale_models(store)
+        finally:
+            await store.close()
+
+    assert asyncio.run(stale(0)) == ["positions", "effective_events", "registry"]
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "of positions, effective_events, registry" in result.stderr
+    assert asyncio.run(stale()) == []
 
 
 def test_a_rebuild_without_a_database_is_one_line_of_error(
