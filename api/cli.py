@@ -7,6 +7,7 @@ by the commands that use them, so that `timeline --help` and a mistyped argument
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -107,16 +108,25 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
         raise click.UsageError("several workers need PostgreSQL; SQLite is served by one process")
     where = f"http://{host}:{port}" if fd is None else f"the socket of file descriptor {fd}"
     err().print(f"serving {url.backend} at {where}/v1 (docs at /v1/docs)")
-    uvicorn.run(
-        "api.app:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        fd=fd,
-        workers=workers,
-        timeout_graceful_shutdown=5,
-        log_level="info",
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "workers": workers,
+        "timeout_graceful_shutdown": 5,
+        "log_level": "info",
+    }
+    if fd is not None and workers == 1:
+        # uvicorn's own --fd takes every inherited socket for a Unix one, and asyncio then
+        # leaves Nagle's algorithm on for TCP connections: each keep-alive response waited
+        # ~40 ms for the client's delayed ACK. The socket as it is keeps TCP_NODELAY on.
+        server = uvicorn.Server(uvicorn.Config("api.app:app_factory", **options))
+        server.run(sockets=[inherited_socket(fd)])
+        return
+    uvicorn.run("api.app:app_factory", host=host, port=port, fd=fd, **options)
+
+
+def inherited_socket(fd: int) -> socket.socket:
+    """The listening socket behind an inherited file descriptor, of its own family."""
+    return socket.socket(fileno=fd)
 
 
 @main.group()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import subprocess
 import time
 import urllib.request
@@ -13,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli import inherited_socket, main
 from tests.databases import SqliteDatabases
 from tests.support.live import START_BOUND, TIMELINE, LiveServer, server_env
 
@@ -121,6 +123,18 @@ def test_serve_answers_over_real_http_with_the_seed_data(live: LiveServer) -> No
     assert page["next"] is None
     types = {e["type"] for e in page["items"]}
     assert {"SourceRegistered", "PositionStated", "EventDisputed", "EnvoyArrived"} <= types
+
+
+def test_an_inherited_listening_socket_keeps_its_own_family() -> None:
+    # uvicorn's --fd took it for a Unix socket, so asyncio left Nagle's algorithm on for every
+    # TCP connection and each keep-alive response waited ~40 ms for a delayed ACK.
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        inherited = inherited_socket(os.dup(listening.fileno()))
+        try:
+            assert (inherited.family, inherited.type) == (socket.AF_INET, socket.SOCK_STREAM)
+            assert inherited.getsockname() == listening.getsockname()
+        finally:
+            inherited.close()
 
 
 def test_serve_binds_the_host_and_port_it_is_given(
