@@ -48,6 +48,13 @@ async def timeline(
             )
         ),
     ] = "hide",
+    order: Annotated[
+        Literal["asc", "desc"],
+        QueryParameter(
+            description="`asc`: earliest first; `desc`: latest first (what happened last, "
+            "a page at a time)."
+        ),
+    ] = "asc",
     after: Annotated[
         str | None,
         QueryParameter(max_length=64, pattern=r"^-?[0-9]+\.[0-9]+$(?!\n)", description="Cursor."),
@@ -71,6 +78,7 @@ async def timeline(
                 start=None if start is None else to_micros(start),
                 end=None if end is None else to_micros(end),
                 retracted=retracted == "show",
+                descending=order == "desc",
             )
         )
     page = found[:limit]

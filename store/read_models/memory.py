@@ -85,6 +85,7 @@ class MemoryReadModels:
         chosen = sorted(
             (v for v in self._effective.versions if _in_timeline(v, query)),
             key=lambda v: (v.valid_earliest, v.position),
+            reverse=query.descending,
         )
         return [(self._log[v.position - 1], v) for v in chosen[: query.limit]]
 
@@ -129,12 +130,16 @@ def _in_timeline(v: Version, q: TimelineQuery) -> bool:
         v.kind == "world"
         and _known(v.recorded_from, v.recorded_to, q.known_at)
         and (q.retracted or not v.retracted)
-        and (q.after is None or (v.valid_earliest, v.position) > q.after)
+        and (q.after is None or _beyond((v.valid_earliest, v.position), q.after, q.descending))
         and (q.proposal is None or v.proposal == q.proposal)
         and (q.actor is None or q.actor in v.actors)
         and (q.start is None or v.valid_latest >= q.start)
         and (q.end is None or v.valid_earliest <= q.end)
     )
+
+
+def _beyond(key: tuple[int, int], cursor: tuple[int, int], descending: bool) -> bool:
+    return key < cursor if descending else key > cursor
 
 
 def _micros(event: RecordedEvent) -> int:

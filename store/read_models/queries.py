@@ -12,7 +12,8 @@ from store.read_models.effective import Version
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimelineQuery:
     """World events as known at a transaction time, in valid-time order (earliest instant,
-    then log position), after a keyset cursor; times in UTC microseconds."""
+    then log position; newest first when `descending`), after a keyset cursor in that order;
+    times in UTC microseconds."""
 
     known_at: int
     limit: int = 100
@@ -23,6 +24,7 @@ class TimelineQuery:
     start: int | None = None
     end: int | None = None
     retracted: bool = False  # whether retracted events are kept (marked)
+    descending: bool = False
 
 
 TimelineEntry = tuple[RecordedEvent, Version]

@@ -280,8 +280,9 @@ def timeline_statement(query: TimelineQuery) -> Any:
             where.append(effective.c.proposal == query.proposal)
     if not query.retracted:
         where.append(order.c.retracted == false_())
+    key = tuple_(order.c.valid_earliest, order.c.position)
     if query.after is not None:
-        where.append(tuple_(order.c.valid_earliest, order.c.position) > tuple_(*query.after))
+        where.append(key < tuple_(*query.after) if query.descending else key > tuple_(*query.after))
     if query.start is not None:
         where.append(effective.c.valid_latest >= query.start)
     if query.end is not None:
@@ -290,7 +291,13 @@ def timeline_statement(query: TimelineQuery) -> Any:
         select(*events.columns, *_VERSION_COLUMNS)
         .select_from(source.join(events, events.c.position == effective.c.position))
         .where(*where)
-        .order_by(order.c.valid_earliest, order.c.position)
+        .order_by(
+            *(
+                (order.c.valid_earliest.desc(), order.c.position.desc())
+                if query.descending
+                else (order.c.valid_earliest, order.c.position)
+            )
+        )
         .limit(query.limit)
     )
 

@@ -201,6 +201,19 @@ async def test_the_timeline_pages_and_filters_by_actor_and_window(seeded: Api) -
         assert event["valid_time"]["earliest"] <= "2025-03-13T20:59:59Z"
 
 
+async def test_the_timeline_reads_latest_first_page_by_page(seeded: Api) -> None:
+    everything = (await seeded.client.get("/v1/timeline?limit=1000")).json()["items"]
+    newest: list[dict[str, Any]] = []
+    url: str | None = "/v1/timeline?order=desc&limit=7"
+    while url is not None:
+        page = (await seeded.client.get(url)).json()
+        newest.extend(page["items"])
+        url = page["next"]
+    assert [e["id"] for e in newest] == [e["id"] for e in reversed(everything)]
+    latest = (await seeded.client.get("/v1/timeline?order=desc&limit=1&to=2025-03-12")).json()
+    assert latest["items"][0]["valid_time"]["earliest"] < "2025-03-13"
+
+
 async def test_actors_have_affiliations_roles_and_authority(seeded: Api) -> None:
     ushakov = (await seeded.client.get("/v1/actors/yuri-ushakov?as_of=2025-03-13")).json()
     assert (ushakov["affiliation"], ushakov["authority"]) == ("russia", "official")

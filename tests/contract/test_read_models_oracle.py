@@ -286,6 +286,12 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
             )
             wanted = [_state(e) for e in _timeline(effective)]
             assert await _pages(store, window, stop=end) == wanted, (known_at, keep)
+            newest_first = TimelineQuery(
+                known_at=known_at, limit=3, proposal=scenario.proposals[0], descending=True
+            )
+            wanted = [_state(e) for e in _timeline(effective, proposal=scenario.proposals[0])]
+            if not keep:
+                assert await _pages(store, newest_first) == wanted[::-1], known_at
         effective = effective_events(known)
         await _check_registry(store, scenario, effective, known_at, as_ofs)
         await _check_sources(store, scenario, known, effective, known_at)

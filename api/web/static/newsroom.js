@@ -144,6 +144,11 @@ function knownAtForPicker(knownAt) {
 
 // ---- loading ------------------------------------------------------------------------------
 
+// The events list shows the latest events up to the chosen day, a page at a time: a proposal
+// with tens of thousands of events draws as fast as one with ten.
+const PAGE = 200;
+let earlier = null; // the link to the page before the ones shown, when there is one
+
 async function load(reason) {
   const mine = ++loading;
   if (!state.proposal) {
@@ -152,11 +157,14 @@ async function load(reason) {
   }
   say(reason || "Loading…");
   const known = { known_at: state.knownAt };
+  const about = { ...known, proposal: state.proposal, retracted: "show" };
   try {
-    const [proposal, everything, shown] = await Promise.all([
+    const [proposal, first, last, shown] = await Promise.all([
       api(`/v1/proposals/${encodeURIComponent(state.proposal)}`, { ...known, as_of: state.asOf }),
-      allPages("/v1/timeline", { ...known, proposal: state.proposal, retracted: "show" }),
-      allPages("/v1/timeline", { ...known, proposal: state.proposal, retracted: "show", to: state.asOf }),
+      // The first and the last event bound the lanes, whatever day is chosen.
+      api("/v1/timeline", { ...about, limit: 1 }),
+      api("/v1/timeline", { ...about, limit: 1, order: "desc" }),
+      api("/v1/timeline", { ...about, to: state.asOf, limit: PAGE, order: "desc" }),
       loadRegistry(),
     ]);
     const histories = new Map(
@@ -171,16 +179,29 @@ async function load(reason) {
       ),
     );
     if (mine !== loading) return;
-    const byId = new Map(everything.map((event) => [event.id, event]));
-    frame = frameOf(everything, histories);
+    const events = shown.items.slice().reverse();
+    const byId = new Map([...first.items, ...last.items, ...events].map((event) => [event.id, event]));
+    frame = frameOf([...first.items, ...last.items], histories);
+    earlier = shown.next;
     drawSlider();
     drawTitle(proposal);
     drawLanes(proposal, histories, byId);
-    drawEvents(shown);
-    say(`${shown.length} events; ${describeMoment()}.`);
+    drawEvents(events);
+    say(`${earlier ? "The latest " : ""}${events.length} events; ${describeMoment()}.`);
   } catch (error) {
     if (mine === loading) say(`Could not load: ${error.message}`);
   }
+}
+
+// The page before the shown ones, put above them.
+async function loadEarlier() {
+  if (!earlier) return;
+  const mine = loading;
+  const page = await api(earlier);
+  if (mine !== loading) return;
+  earlier = page.next;
+  view.events.prepend(...page.items.slice().reverse().map(eventItem));
+  drawEarlierButton();
 }
 
 async function loadRegistry() {
@@ -386,9 +407,23 @@ function headline(event) {
 function drawEvents(events) {
   if (events.length === 0) {
     view.events.replaceChildren(element("li", { class: "empty", text: "No events on record for this view." }));
+  } else {
+    view.events.replaceChildren(...events.map(eventItem));
+  }
+  drawEarlierButton();
+}
+
+function drawEarlierButton() {
+  let button = document.getElementById("earlier-events");
+  if (!earlier) {
+    button?.remove();
     return;
   }
-  view.events.replaceChildren(...events.map(eventItem));
+  if (!button) {
+    button = element("button", { type: "button", id: "earlier-events", class: "earlier", text: "Show earlier events" });
+    button.addEventListener("click", () => loadEarlier().catch((error) => say(`Could not load: ${error.message}`)));
+    view.events.before(button);
+  }
 }
 
 function eventItem(event) {
