@@ -272,3 +272,36 @@ def test_the_page_has_no_console_errors_while_a_journalist_uses_it(
     expect(page.locator("#status")).to_contain_text("as of now, as known now")
 
     assert tab.problems == []
+
+
+def test_a_long_proposal_shows_its_latest_events_and_earlier_ones_on_demand(
+    tab: Tab, fresh: LiveServer
+) -> None:
+    statements = [
+        {
+            "type": "StatementMade",
+            "occurred_at": f"2025-03-20T{n // 60:02d}:{n % 60:02d}:00Z",
+            "payload": {"speaker": "vladimir-putin", "proposal": PROPOSAL, "summary": f"No. {n}"},
+            "sources": [{"source": "notus-2025-03-13"}],
+        }
+        for n in range(230)
+    ]
+    for start in range(0, len(statements), 50):
+        response = httpx.post(
+            f"{fresh.base}/v1/events",
+            json={"stream": "long-proposal", "events": statements[start : start + 50]},
+            headers=fresh.writer,
+        )
+        assert response.status_code == 201, response.text
+    page = open_newsroom(tab, fresh)
+    expect(page.locator("#status")).to_contain_text("The latest 200 events")
+    expect(page.locator(".event")).to_have_count(200)
+    expect(page.locator(".event-headline").last).to_have_text("No. 229")
+
+    page.get_by_role("button", name="Show earlier events").click()
+
+    expect(page.locator(".event")).to_have_count(16 + 230)
+    expect(page.get_by_role("button", name="Show earlier events")).to_have_count(0)
+    times = page.locator(".event time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    assert times == sorted(times)
+    assert tab.problems == []
