@@ -9,6 +9,8 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app = Litestar(
         route_handlers=[v1, newsroom, embed, static_files],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         template_config=TEMPLATES,
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build()), problem_bodies()],
@@ -182,6 +185,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     use_completed_openapi(app)
     return app
+
+
+def provide_services(state: State) -> Services:
+    """What a handler asks for as `services`: the app's collaborators, made at startup."""
+    services: Services = state.services
+    return services
 
 
 def app_factory() -> Any:

@@ -14,7 +14,7 @@ from lxml import etree
 
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
-from api.services import Services
+from api.services import AppServices
 from domain.valid_time import format_instant
 from store.ports import EventQuery, RecordedEvent
 
@@ -35,6 +35,7 @@ PAGE = 50
 )
 async def atom_feed(
     request: Request[Any, Any, Any],
+    services: AppServices,
     before: Annotated[
         int | None, QueryParameter(ge=1, le=2**53, description="Entries older than this position.")
     ] = None,
@@ -44,7 +45,6 @@ async def atom_feed(
     proposal: ProposalFilter = None,
 ) -> Response[bytes]:
     """One page of entries, newest first, with links to the newer and older pages."""
-    services: Services = request.app.state.services
     newest_first = await services.store.read(
         EventQuery(
             before=2**63 - 1 if before is None else before,

@@ -18,7 +18,7 @@ from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event
 from api.presenters import event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
-from api.services import Services
+from api.services import AppServices
 from domain.canonical import canonical_bytes
 from domain.valid_time import format_instant
 from store.errors import StoreError
@@ -46,6 +46,7 @@ MAX_PAGE = 1000
 )
 async def append_events(
     request: Request[Any, Any, Any],
+    services: AppServices,
     idempotency_key: Annotated[
         str | None,
         HeaderParameter(
@@ -59,7 +60,6 @@ async def append_events(
     ] = None,
 ) -> Response[AppendOut]:
     """Append events; replay the first response for a repeated Idempotency-Key."""
-    services: Services = request.app.state.services
     key: ApiKey = request.state[KEY_STATE]
     data = await json_body(request)
     body = strict_body(data, AppendIn)
@@ -69,7 +69,7 @@ async def append_events(
 
 
 async def _submit(
-    services: Services, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
+    services: AppServices, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
 ) -> AppendResult:
     result = await submit(
         services.store,
@@ -90,7 +90,7 @@ def _correlation(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 async def _idempotently(
-    services: Services,
+    services: AppServices,
     key: ApiKey,
     idempotency_key: str,
     data: Any,
@@ -173,7 +173,7 @@ def _appended(result: AppendResult) -> Response[AppendOut]:
     tags=["events"],
 )
 async def list_events(
-    request: Request[Any, Any, Any],
+    services: AppServices,
     after: Annotated[
         int, QueryParameter(ge=0, le=2**53, description="Return events after this position.")
     ] = 0,
@@ -183,7 +183,6 @@ async def list_events(
     actor: ActorFilter = None,
 ) -> EventPage:
     """A page of the log with a link to the next."""
-    services: Services = request.app.state.services
     types = event_types(event_type)
     found = await services.store.read(
         EventQuery(after=after, limit=limit + 1, stream=stream, types=types, actor=actor)
@@ -210,12 +209,11 @@ async def list_events(
     tags=["events"],
 )
 async def get_event(
-    request: Request[Any, Any, Any],
+    services: AppServices,
     event_id: EventId,
 ) -> EventDetailOut:
     """An event and its editorial history."""
     wanted = UUID(event_id)  # the path's pattern admits only canonical UUIDs
-    services: Services = request.app.state.services
     event = await services.store.get(wanted)
     if event is None:
         raise NotFoundException(f"no event {wanted}")

@@ -23,7 +23,7 @@ from litestar.response import Stream
 from api.conditional import IMMUTABLE, REVALIDATE
 from api.parameters import AsOf, KnownAt, ProposalFilter, Tz
 from api.reading import cached_read_responses, read_time
-from api.services import Services
+from api.services import AppServices
 from domain.event_types import EVENT_TYPES
 from domain.exports.plover import plover_record
 from domain.exports.registry import (
@@ -140,14 +140,15 @@ class ExportView:
 )
 async def export_timelinejs(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: RequiredProposal,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[Any]:
     """Title slide for the proposal; one slide per event, grouped by party."""
-    view = await _view(request, proposal, as_of, known_at, tz)
-    store = request.app.state.services.store
+    view = await _view(request, services, proposal, as_of, known_at, tz)
+    store = services.store
 
     async def document() -> AsyncIterator[bytes]:
         title = {"text": title_text(proposal, view.registry)}
@@ -186,6 +187,7 @@ async def export_timelinejs(
 )
 async def export_events_csv(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: ProposalFilter = None,
     layout: Layout = CsvLayout.EVENTS,
     as_of: AsOf = None,
@@ -194,8 +196,8 @@ async def export_events_csv(
 ) -> Response[Any]:
     """One row per event, in valid-time order; a title row first in the template layout when
     a proposal is given."""
-    view = await _view(request, proposal, as_of, known_at, tz)
-    store = request.app.state.services.store
+    view = await _view(request, services, proposal, as_of, known_at, tz)
+    store = services.store
     template = layout is CsvLayout.TIMELINEJS
     columns = TEMPLATE_COLUMNS if template else EVENT_COLUMNS
 
@@ -231,14 +233,15 @@ async def export_events_csv(
 )
 async def export_plover_jsonl(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: ProposalFilter = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[Any]:
     """Events coded with a PLOVER category, in valid-time order, PLOVER's field names."""
-    view = await _view(request, proposal, as_of, known_at, tz)
-    store = request.app.state.services.store
+    view = await _view(request, services, proposal, as_of, known_at, tz)
+    store = services.store
 
     async def lines() -> AsyncIterator[bytes]:
         async for page in _events(store, view.query):
@@ -250,6 +253,7 @@ async def export_plover_jsonl(
 
 async def _view(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: str | None,
     as_of: str | None,
     known_at: str | None,
@@ -259,7 +263,6 @@ async def _view(
 
     The export reads the log as it stood at its head when the request came: appends made
     while it streams are not in it, so the head names its bytes."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     if proposal is not None:
         await _proposal_exists(services, proposal)
@@ -314,7 +317,7 @@ async def _registry(store: EventStore, known_at: int, as_of: int | None) -> Regi
     )
 
 
-async def _proposal_exists(services: Services, proposal: str) -> None:
+async def _proposal_exists(services: AppServices, proposal: str) -> None:
     # As the proposal reads answer: an id never registered is a 404; one registered after
     # known_at is an empty export.
     if not await services.store.registered([f"proposal:{proposal}"]):

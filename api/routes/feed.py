@@ -20,7 +20,7 @@ from api.notifier import Notifier
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
 from api.reading import invalid
-from api.services import Services
+from api.services import AppServices
 from domain.vocabulary import END
 
 PAGE = 500
@@ -54,6 +54,7 @@ def lifetime_seconds() -> float:
 )
 async def feed(
     request: Request[Any, Any, Any],
+    services: AppServices,
     after: Annotated[int, QueryParameter(ge=0, le=2**53)] = 0,
     last_event_id: Annotated[
         str | None,
@@ -69,7 +70,6 @@ async def feed(
     proposal: ProposalFilter = None,
 ) -> EventStream:
     """Stream the log from a cursor, then live."""
-    services: Services = request.app.state.services
     cursor = after or 0
     if last_event_id is not None:
         if not (last_event_id.isascii() and last_event_id.isdigit()) or int(last_event_id) > MAX_ID:
@@ -84,7 +84,7 @@ async def feed(
 
 
 async def _write(
-    services: Services,
+    services: AppServices,
     notifier: Notifier,
     tail: FeedTail,
     wanted: FeedFilter,

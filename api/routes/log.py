@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 
 from api.problems import problem_specs
 from api.schemas import ChainVerificationOut
-from api.services import Services
+from api.services import AppServices
 
 
 @get(
@@ -25,9 +23,8 @@ from api.services import Services
     responses=problem_specs(503),
     tags=["meta"],
 )
-async def verify_log(request: Request[Any, Any, Any]) -> ChainVerificationOut:
+async def verify_log(services: AppServices) -> ChainVerificationOut:
     """The chain as found now; a 503 when the database is down."""
-    services: Services = request.app.state.services
     report = await services.store.verify_chain_since_checkpoint()
     return ChainVerificationOut(
         ok=report.ok,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 
 from api.problems import problem_specs
 from api.schemas import EventTypeOut, EventTypesOut, HealthOut, SchemaVersionOut
-from api.services import Services
+from api.services import AppServices
 from domain.event_types import EVENT_TYPES, payload_schema
 
 
@@ -19,9 +17,8 @@ from domain.event_types import EVENT_TYPES, payload_schema
     responses=problem_specs(503),
     tags=["meta"],
 )
-async def health(request: Request[Any, Any, Any]) -> HealthOut:
+async def health(services: AppServices) -> HealthOut:
     """Answer with the head position and hash, or a 503 when the database is down."""
-    services: Services = request.app.state.services
     head, head_hash = await services.store.chain_head()
     return HealthOut(status="ok", backend=services.store.backend, head=head, head_hash=head_hash)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, get
+from litestar import get
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 
 from api.parameters import SlugPath
 from api.reading import read_time
-from api.services import Services
+from api.services import AppServices
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine)
@@ -32,24 +32,23 @@ static_files = create_static_files_router(
 )
 
 
-async def _proposals(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-    services: Services = request.app.state.services
+async def _proposals(services: AppServices) -> list[dict[str, Any]]:
     now = read_time(services, None, None, "UTC")
     found = await services.store.reads.registry("proposal", now.as_of_micros, now.known_at_micros)
     return sorted(found, key=lambda p: (str(p.get("tabled_at") or ""), p["id"]))
 
 
 @get("/", include_in_schema=False, name="newsroom")
-async def newsroom(request: Request[Any, Any, Any]) -> Template:
+async def newsroom(services: AppServices) -> Template:
     """The page journalists open: a proposal picker, the parties' lanes and the events."""
-    proposals = await _proposals(request)
+    proposals = await _proposals(services)
     return Template(template_name=PAGE, context={"proposals": proposals, "embed": False})
 
 
 @get("/embed/{proposal:str}", include_in_schema=False, name="embed")
-async def embed(request: Request[Any, Any, Any], proposal: SlugPath) -> Template:
+async def embed(services: AppServices, proposal: SlugPath) -> Template:
     """One proposal's lanes and events, compact, for an iframe on another site."""
-    proposals = await _proposals(request)
+    proposals = await _proposals(services)
     if not any(p["id"] == proposal for p in proposals):
         raise NotFoundException(f"no proposal {proposal!r}")
     return Template(

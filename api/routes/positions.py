@@ -19,7 +19,7 @@ from api.read_schemas import (
     VoiceChange,
 )
 from api.reading import ReadTime, cached, cached_read_responses, moment, read_time
-from api.services import Services
+from api.services import AppServices
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
 
@@ -34,10 +34,13 @@ READ_ERRORS = cached_read_responses(400, 404, 503)
     tags=["positions"],
 )
 async def list_proposals(
-    request: Request[Any, Any, Any], as_of: AsOf = None, known_at: KnownAt = None, tz: Tz = "UTC"
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
 ) -> Response[ProposalPage]:
     """Every proposal with its current terms."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     proposals = await _proposals(services, when)
     items = [ProposalSummary(**p) for p in proposals.values()]
@@ -54,13 +57,13 @@ async def list_proposals(
 )
 async def get_proposal(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: SlugPath,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[ProposalOut]:
     """The proposal, its terms, and each party's position (unstated ones included)."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     await _exists(services, f"proposal:{proposal}")
     found = (await _proposals(services, when, proposal)).get(proposal) or _untabled(proposal)
@@ -85,6 +88,7 @@ async def get_proposal(
 )
 async def get_position(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: SlugPath,
     actor: SlugPath,
     as_of: AsOf = None,
@@ -92,7 +96,6 @@ async def get_position(
     tz: Tz = "UTC",
 ) -> Response[PositionOut]:
     """Stance, speaker, since, conditions, sources, voices; `unstated` when nothing is known."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     pair = await _pair(services, actor, proposal)
     state = await services.store.position(pair, when.as_of_micros, when.known_at_micros)
@@ -109,13 +112,13 @@ async def get_position(
 )
 async def get_position_history(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: SlugPath,
     actor: SlugPath,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[HistoryOut]:
     """Each segment of valid time over which the position held."""
-    services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
     pair = await _pair(services, actor, proposal)
     segments = await services.store.position_history(pair, when.known_at_micros)
@@ -145,6 +148,7 @@ async def get_position_history(
 )
 async def get_position_diff(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: SlugPath,
     actor: SlugPath,
     from_: From,
@@ -153,7 +157,6 @@ async def get_position_diff(
     tz: Tz = "UTC",
 ) -> Response[DiffOut]:
     """Stance, speaker, conditions and voices that differ between `from` and `to`."""
-    services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
     # Either order is a diff: from a later time back to an earlier one reads it in reverse.
     start, end = moment(from_, tz, "from"), moment(to, tz, "to")
@@ -201,13 +204,13 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def _exists(services: Services, registration: str) -> None:
+async def _exists(services: AppServices, registration: str) -> None:
     if not await services.store.registered([registration]):
         kind, _, name = registration.partition(":")
         raise NotFoundException(f"no {kind} {name!r}")
 
 
-async def _pair(services: Services, actor: str, proposal: str) -> Pair:
+async def _pair(services: AppServices, actor: str, proposal: str) -> Pair:
     known = await services.store.registered([f"proposal:{proposal}", f"actor:{actor}"])
     for kind, name in (("proposal", proposal), ("actor", actor)):
         if f"{kind}:{name}" not in known:
@@ -216,7 +219,7 @@ async def _pair(services: Services, actor: str, proposal: str) -> Pair:
 
 
 async def _proposals(
-    services: Services, when: ReadTime, proposal: str | None = None
+    services: AppServices, when: ReadTime, proposal: str | None = None
 ) -> dict[str, Any]:
     found = await services.store.reads.registry(
         "proposal", when.as_of_micros, when.known_at_micros, proposal

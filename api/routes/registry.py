@@ -21,7 +21,7 @@ from api.read_schemas import (
     SourcePage,
 )
 from api.reading import cached, cached_read_responses, read_time
-from api.services import Services
+from api.services import AppServices
 from domain.valid_time import format_instant
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery
@@ -37,10 +37,13 @@ MAX_PAGE = 1000
     tags=["registry"],
 )
 async def list_actors(
-    request: Request[Any, Any, Any], as_of: AsOf = None, known_at: KnownAt = None, tz: Tz = "UTC"
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
 ) -> Response[ActorPage]:
     """Every actor as of as_of."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     actors = await services.store.reads.registry("actor", when.as_of_micros, when.known_at_micros)
     items = [ActorOut(**a) for a in actors]
@@ -56,13 +59,13 @@ async def list_actors(
 )
 async def get_actor(
     request: Request[Any, Any, Any],
+    services: AppServices,
     actor: SlugPath,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[ActorDetailOut]:
     """The actor's name, kind, affiliation, role and authority at as_of."""
-    services: Services = request.app.state.services
     when = read_time(services, as_of, known_at, tz)
     found = await services.store.reads.registry(
         "actor", when.as_of_micros, when.known_at_micros, actor
@@ -81,10 +84,9 @@ async def get_actor(
     tags=["registry"],
 )
 async def list_sources(
-    request: Request[Any, Any, Any], known_at: KnownAt = None, tz: Tz = "UTC"
+    request: Request[Any, Any, Any], services: AppServices, known_at: KnownAt = None, tz: Tz = "UTC"
 ) -> Response[SourcePage]:
     """Every registered source."""
-    services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
     registrations = await services.store.reads.sources(when.known_at_micros)
     items = [_source(v) for v in registrations]
@@ -101,6 +103,7 @@ async def list_sources(
 )
 async def get_source(
     request: Request[Any, Any, Any],
+    services: AppServices,
     source: SlugPath,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
@@ -113,7 +116,6 @@ async def get_source(
     ] = 0,
 ) -> Response[SourceDetailOut]:
     """The source's details and the events citing it, in log order, a page at a time."""
-    services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
     registered = await services.store.reads.sources(when.known_at_micros, source)
     if not registered:

@@ -15,7 +15,7 @@ from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter
 from api.parameters import SubscriptionId
 from api.problems import ApiProblem, problem_specs
-from api.services import Services
+from api.services import AppServices
 from api.subscription_schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -53,9 +53,9 @@ GUARDED: dict[str, Any] = {
 )
 async def create_subscription(
     request: Request[Any, Any, Any],
+    services: AppServices,
 ) -> Response[SubscriptionCreatedOut]:
     """Check the callback URL, then store the subscription."""
-    services: Services = request.app.state.services
     body = strict_body(await json_body(request), SubscriptionIn)
     wanted = _filter(body.filter)
     try:
@@ -89,9 +89,10 @@ async def create_subscription(
     responses=problem_specs(401, 403, 503),
     **GUARDED,
 )
-async def list_subscriptions(request: Request[Any, Any, Any]) -> SubscriptionPage:
+async def list_subscriptions(
+    request: Request[Any, Any, Any], services: AppServices
+) -> SubscriptionPage:
     """The key's own subscriptions (every one for an admin key), oldest first."""
-    services: Services = request.app.state.services
     key: ApiKey = request.state[KEY_STATE]
     owner = None if "admin" in key.scopes else key.id
     found = await services.subscriptions.live(owner)
@@ -106,10 +107,10 @@ async def list_subscriptions(request: Request[Any, Any, Any]) -> SubscriptionPag
     **GUARDED,
 )
 async def get_subscription(
-    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+    request: Request[Any, Any, Any], services: AppServices, subscription_id: SubscriptionId
 ) -> SubscriptionOut:
     """A subscription, without its secret."""
-    return subscription_out(await _owned(request, subscription_id))
+    return subscription_out(await _owned(request, services, subscription_id))
 
 
 @delete(
@@ -121,11 +122,10 @@ async def get_subscription(
     **GUARDED,
 )
 async def delete_subscription(
-    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+    request: Request[Any, Any, Any], services: AppServices, subscription_id: SubscriptionId
 ) -> None:
     """No more deliveries; the record of past attempts stays."""
-    services: Services = request.app.state.services
-    await _owned(request, subscription_id)
+    await _owned(request, services, subscription_id)
     if not await services.subscriptions.delete(subscription_id, services.clock()):
         raise NotFoundException(f"no subscription {subscription_id!r}")
 
@@ -140,14 +140,13 @@ async def delete_subscription(
     **GUARDED,
 )
 async def reactivate_subscription(
-    request: Request[Any, Any, Any], subscription_id: SubscriptionId
+    request: Request[Any, Any, Any], services: AppServices, subscription_id: SubscriptionId
 ) -> SubscriptionOut:
     """Set it active again and wake the delivery workers."""
-    services: Services = request.app.state.services
-    await _owned(request, subscription_id)
+    await _owned(request, services, subscription_id)
     await services.subscriptions.reactivate(subscription_id, services.clock())
     request.app.state.notifier.notify(await services.store.head())
-    return subscription_out(await _owned(request, subscription_id))
+    return subscription_out(await _owned(request, services, subscription_id))
 
 
 @get(
@@ -159,6 +158,7 @@ async def reactivate_subscription(
 )
 async def list_deliveries(
     request: Request[Any, Any, Any],
+    services: AppServices,
     subscription_id: SubscriptionId,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     before: Annotated[
@@ -166,8 +166,7 @@ async def list_deliveries(
     ] = None,
 ) -> DeliveryPage:
     """A page of attempts with a link to older ones."""
-    services: Services = request.app.state.services
-    await _owned(request, subscription_id)
+    await _owned(request, services, subscription_id)
     found = await services.subscriptions.attempts(subscription_id, before=before, limit=limit)
     older = (
         f"/v1/subscriptions/{subscription_id}/deliveries?limit={limit}&before={found[-1].id}"
@@ -216,8 +215,9 @@ def _fields(subscription: Subscription) -> dict[str, Any]:
     }
 
 
-async def _owned(request: Request[Any, Any, Any], subscription_id: str) -> Subscription:
-    services: Services = request.app.state.services
+async def _owned(
+    request: Request[Any, Any, Any], services: AppServices, subscription_id: str
+) -> Subscription:
     key: ApiKey = request.state[KEY_STATE]
     found = await services.subscriptions.get(subscription_id)
     if found is None or (found.owner != key.id and "admin" not in key.scopes):

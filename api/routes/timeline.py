@@ -11,7 +11,7 @@ from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, Propo
 from api.presenters import codes_out, event_out, valid_time_out
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import cached, cached_read_responses, moment, read_time
-from api.services import Services
+from api.services import AppServices
 from domain.editorial import EffectiveEvent
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant, to_micros
@@ -32,6 +32,7 @@ MAX_PAGE = 1000
 )
 async def timeline(
     request: Request[Any, Any, Any],
+    services: AppServices,
     proposal: ProposalFilter = None,
     actor: ActorFilter = None,
     from_: OptionalFrom = None,
@@ -61,7 +62,6 @@ async def timeline(
     ] = None,
 ) -> Response[TimelinePage]:
     """World events that overlap [from, to], as known at known_at, one page at a time."""
-    services: Services = request.app.state.services
     when = read_time(services, None, known_at, tz)
     # A bare date starts a range at the start of its day; `from` after `to` is an empty range.
     start = moment(from_, tz, "from", day_start=True) if from_ is not None else None
