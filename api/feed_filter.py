@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.event_types import JsonObject
-from store.ports import EventQuery, EventStore, RecordedEvent
+from store.ports import EventQuery, EventStore
+from store.records import RecordedEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,8 @@ import msgspec
 from litestar.response import ServerSentEventMessage
 
 from api.presenters import event_out
-from store.ports import EventQuery, EventStore, RecordedEvent
+from store.ports import EventQuery, EventStore
+from store.records import RecordedEvent
 
 CAPACITY = 2048
 PAGE = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.schemas import CitationOut, CodesOut, EventOut, ValidTimeOut
 from domain.event_types import Codes
 from domain.valid_time import ValidTime, format_instant
-from store.ports import RecordedEvent
+from store.records import RecordedEvent
 
 
 def codes_out(codes: Codes) -> CodesOut:

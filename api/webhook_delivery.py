@@ -27,7 +27,8 @@ from api.presenters import event_out
 from api.settings import WebhookSettings
 from domain.valid_time import format_instant
 from domain.webhooks import Verdict, decide, parse_retry_after
-from store.ports import Clock, EventStore, RecordedEvent
+from store.ports import Clock, EventStore
+from store.records import RecordedEvent
 from store.subscriptions import (
     DISABLED,
     DeliveryAttempt,

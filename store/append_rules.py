@@ -8,7 +8,8 @@ from uuid import UUID
 from domain.canonical import canonical_bytes, draft_content
 from domain.drafts import EventDraft
 from store.errors import DuplicateEventConflict, StaleExpectedVersion
-from store.ports import AppendResult, RecordedEvent
+from store.ports import AppendResult
+from store.records import RecordedEvent
 
 
 def replay_of_earlier_append(

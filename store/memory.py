@@ -16,11 +16,12 @@ from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
-from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress, RecordedEvent
+from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
 from store.projection import Row, project, segments_of
 from store.read_models.effective import project_effective
 from store.read_models.memory import MemoryEffectiveRows, MemoryReadModels, MemoryRegistryRows
 from store.read_models.registry import project_registry
+from store.records import RecordedEvent
 from store.rows import chain, chain_content, logged_row
 
 

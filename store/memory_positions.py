@@ -9,8 +9,8 @@ from uuid import UUID
 from domain.editorial import LoggedEvent
 from domain.positions import Pair
 from domain.references import PAIR, TARGET, references
-from store.ports import RecordedEvent
 from store.projection import PairFold, Row, logged
+from store.records import RecordedEvent
 
 
 class MemoryLogIndex:

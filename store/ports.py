@@ -3,52 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from domain.drafts import EventDraft
-from domain.event_types import Codes, JsonObject
+from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
+from store.records import RecordedEvent
 
 if TYPE_CHECKING:
     from store.projection import Row
     from store.read_models.queries import ReadModels
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedEvent:
-    """An event as the log holds it: the draft as appended, and where and when it landed."""
-
-    position: int
-    stream: str
-    stream_version: int
-    recorded_at: datetime
-    draft: EventDraft
-    metadata: JsonObject = field(default_factory=dict)
-
-    @property
-    def id(self) -> UUID:
-        """The event's id."""
-        return self.draft.id
-
-    @property
-    def type(self) -> str:
-        """The event's type name."""
-        return self.draft.type
-
-    def current_payload(self) -> JsonObject:
-        """The payload read as its type's current schema version."""
-        return self.draft.current_payload()
-
-    def codes(self) -> Codes:
-        """The event's codes: its own override, else its type's defaults."""
-        if self.draft.codes is not None:
-            return self.draft.codes
-        return self.draft.event_type.default_codes(self.current_payload())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,7 +25,7 @@ from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair, Position, Segment, events_of, evolve, history
 from domain.references import pair_key
 from domain.valid_time import to_micros
-from store.ports import RecordedEvent
+from store.records import RecordedEvent
 
 FOREVER = 2**63 - 1
 CHECKPOINT = "positions"

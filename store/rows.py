@@ -11,7 +11,7 @@ from domain.drafts import Citation, EventDraft
 from domain.event_types import Codes
 from domain.references import references
 from domain.valid_time import Precision, ValidTime, from_micros, to_micros
-from store.ports import RecordedEvent
+from store.records import RecordedEvent
 
 
 def event_row(

@@ -25,18 +25,12 @@ from store.append_rules import check_expected_version, recorded_stamps, replay_o
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
 from store.errors import DatabaseUnavailable, StoreError
-from store.ports import (
-    AppendResult,
-    ChainReport,
-    Clock,
-    EventQuery,
-    Progress,
-    RecordedEvent,
-)
+from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
 from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments_of
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
 from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
+from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
     BatchLogIndex,

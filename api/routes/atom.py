@@ -16,7 +16,8 @@ from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter
 from api.problems import problem_specs
 from api.services import AppServices
 from domain.valid_time import format_instant
-from store.ports import EventQuery, RecordedEvent
+from store.ports import EventQuery
+from store.records import RecordedEvent
 
 ATOM = "application/atom+xml"
 TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"

@@ -46,10 +46,11 @@ from domain.exports.spreadsheet import (
 from domain.exports.timelinejs import slide, title_text
 from domain.valid_time import to_micros
 from domain.vocabulary import SLUG_PATTERN
-from store.ports import EventQuery, EventStore, RecordedEvent
+from store.ports import EventQuery, EventStore
 from store.projection import logged
 from store.read_models.effective import Version, effective_of
 from store.read_models.queries import TimelineQuery
+from store.records import RecordedEvent
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"

@@ -15,10 +15,10 @@ from api.services import AppServices
 from domain.editorial import EffectiveEvent
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant, to_micros
-from store.ports import RecordedEvent
 from store.projection import logged
 from store.read_models.effective import effective_of
 from store.read_models.queries import TimelineEntry, TimelineQuery
+from store.records import RecordedEvent
 
 MAX_PAGE = 1000
 

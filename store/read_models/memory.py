@@ -9,10 +9,10 @@ from typing import Any
 
 from domain.references import CITES
 from domain.valid_time import to_micros
-from store.ports import RecordedEvent
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.records import RecordedEvent
 
 
 class MemoryEffectiveRows:

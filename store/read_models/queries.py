@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from store.ports import RecordedEvent
 from store.read_models.effective import Version
+from store.records import RecordedEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,11 +12,11 @@ from sqlalchemy import and_, bindparam, insert, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.references import CITES
-from store.ports import RecordedEvent
 from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.records import RecordedEvent
 from store.rows import recorded_event
 from store.tables import EffectiveActorRow, EffectiveEventRow, EventRefRow, EventRow, RegistryRow
 

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from store.database import DatabaseUrl
-from store.ports import EventQuery, RecordedEvent
+from store.ports import EventQuery
 from store.postgres import PostgresEventStore
+from store.records import RecordedEvent
 from store.sql import BeforeCommit, SqlEventStore
 from tests.builders import draft, raw_source
 from tests.clock import FrozenClock

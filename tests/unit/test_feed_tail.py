@@ -12,7 +12,8 @@ from api.feed_filter import FeedFilter
 from api.feed_tail import FeedTail
 from api.notifier import Notifier
 from store.memory import InMemoryEventStore
-from store.ports import EventQuery, RecordedEvent
+from store.ports import EventQuery
+from store.records import RecordedEvent
 from tests.builders import draft, raw_actor, raw_source
 
 # Each step: append a batch of n events, then ask for the events after a cursor.
