@@ -96,6 +96,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--browser", action="store_true", help="time the newsroom page too")
     parser.add_argument("--appends", action="store_true", help="appends with and without")
     parser.add_argument("--json", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", type=Path, help="where the tables go (bench/READS.md)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     return args
@@ -339,6 +340,76 @@ def report(results: dict[str, Any]) -> None:
         console.print(line)
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of bench/READS.md, each target with its verdict."""
+    sizes = results["sizes"]
+    first, last = sizes[0], sizes[-1]
+    lines = [
+        "# Reads at scale",
+        "",
+        f"`{results['command']}` on {results['machine'].get('cpu', '?')}, "
+        f"{results['machine'].get('memory', '?')}; {results['backend']}, one server process, "
+        'every request "now" (nothing from the settled cache), p50 / p99 in ms over HTTP.',
+        "",
+        "| read | "
+        + " | ".join(f"{s['events']:,} events" for s in sizes)
+        + f" | p50 {last['events']:,} ÷ {first['events']:,} | target |",
+        "|---|" + "---:|" * len(sizes) + "---:|---|",
+    ]
+    for name in first["reads"]:
+        cells = [
+            f"{s['reads'][name]['p50_ms']:.1f} / {s['reads'][name]['p99_ms']:.1f}" for s in sizes
+        ]
+        ratio = last["reads"][name]["p50_ms"] / first["reads"][name]["p50_ms"]
+        if "whole" in name:
+            verdict = "streams the whole export: grows with it"
+        else:
+            met = ratio <= PAGE_TARGET_RATIO and last["reads"][name]["p50_ms"] <= PAGE_TARGET_MS
+            verdict = "met" if met else "**missed**"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio:.2f} | {verdict} |")
+    lines += ["", "| figure | " + " | ".join(f"{s['events']:,}" for s in sizes) + " | target |"]
+    lines.append("|---|" + "---:|" * len(sizes) + "---|")
+    rss = [s["rss_mib_after_sweep"] for s in sizes]
+    verdict = "met" if rss[-1] <= RSS_TARGET_MB else "**missed**"
+    lines.append(
+        "| server RSS after the sweep, MiB | "
+        + " | ".join(f"{r:.0f}" for r in rss)
+        + f" | ≤ {RSS_TARGET_MB:.0f} at the largest: {verdict} |"
+    )
+    if all("page_ready_ms" in s for s in sizes):
+        ready = [s["page_ready_ms"]["median"] for s in sizes]
+        verdict = "met" if ready[-1] <= PAGE_READY_TARGET_MS else "**missed**"
+        lines.append(
+            "| newsroom page ready (chromium, median of 5), ms | "
+            + " | ".join(f"{r:.0f}" for r in ready)
+            + f" | ≤ {PAGE_READY_TARGET_MS:.0f} at the largest: {verdict} |"
+        )
+    built = [s for s in sizes if "rebuild_events_per_second" in s]
+    if len(built) == len(sizes):
+        lines.append(
+            "| rebuild of every read model, events/s | "
+            + " | ".join(f"{s['rebuild_events_per_second']:,.0f}" for s in sizes)
+            + " | (issue 17) |"
+        )
+        lines.append(
+            "| rebuild: appends held by the final swap, s | "
+            + " | ".join(f"{s['rebuild_swap_seconds']:.2f}" for s in sizes)
+            + " | short |"
+        )
+    if "appends" in results:
+        found = results["appends"]
+        rates = found["events_per_second"]
+        verdict = "met" if found["slowdown"] <= APPEND_SLOWDOWN_TARGET else "**missed**"
+        lines += [
+            "",
+            "Appends of 100 events in-process (SQLite, fresh databases, rounds alternating): "
+            f"{rates['every model']:,.0f} events/s with every read model, "
+            f"{rates['positions alone']:,.0f} with the positions model alone: "
+            f"{(found['slowdown'] - 1) * 100:.0f}% slower (target ≤ 25%: {verdict}).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 async def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     results: dict[str, Any] = {
@@ -355,6 +426,9 @@ async def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"results: {args.json}")
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(results))
+        console.print(f"tables: {args.markdown}")
     return 0
 
 
