@@ -70,6 +70,11 @@ def upgrade() -> None:
             "ix_effective_valid", ["kind", "valid_earliest", "position"], unique=False
         )
 
+    op.create_index(
+        "ix_effective_span",
+        "effective_events",
+        ["kind", sa.text("(valid_latest - valid_earliest)")],
+    )
     op.create_table(
         "registry",
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -123,6 +128,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_effective_subject")
         batch_op.drop_index("ix_effective_proposal")
 
+    op.drop_index("ix_effective_span", table_name="effective_events")
     op.drop_table("effective_events")
     with op.batch_alter_table("effective_event_actors", schema=None) as batch_op:
         batch_op.drop_index("ix_effective_actors_version")

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, true, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.references import CITES
@@ -29,6 +29,9 @@ registry = RegistryRow.__table__  # type: ignore[attr-defined]
 Reading = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 _VERSION_COLUMNS = [c.label(f"v_{c.name}") for c in effective.columns]
+_LONGEST = select(func.max(effective.c.valid_latest - effective.c.valid_earliest)).where(
+    effective.c.kind == "world"
+)
 _OPEN_VERSION = select(effective).where(
     effective.c.position == bindparam("position"), effective.c.recorded_to == FOREVER
 )
@@ -255,9 +258,10 @@ def _known(table: Any, known_at: int) -> Any:
     return and_(table.c.recorded_from <= known_at, table.c.recorded_to > known_at)
 
 
-def timeline_statement(query: TimelineQuery) -> Any:
+def timeline_statement(query: TimelineQuery, longest: int | None = None) -> Any:
     """One page of the timeline: a range scan of the valid-time index (of the actor's lane when
-    one is asked for), the version and its event joined by key."""
+    one is asked for), the version and its event joined by key. `longest`, the longest valid
+    time of any event, bounds where a window's scan starts."""
     if query.actor is not None:
         order = lanes
         source = lanes.join(
@@ -285,6 +289,8 @@ def timeline_statement(query: TimelineQuery) -> Any:
         where.append(key < tuple_(*query.after) if query.descending else key > tuple_(*query.after))
     if query.start is not None:
         where.append(effective.c.valid_latest >= query.start)
+        if longest is not None:  # nothing that begins earlier can reach the window
+            where.append(order.c.valid_earliest >= query.start - longest)
     if query.end is not None:
         where.append(order.c.valid_earliest <= query.end)
     return (
@@ -315,7 +321,8 @@ class SqlReadModels:
 
     async def timeline(self, query: TimelineQuery) -> list[TimelineEntry]:
         async with self._reading() as conn:
-            result = await conn.execute(timeline_statement(query))
+            longest = None if query.start is None else await conn.scalar(_LONGEST)
+            result = await conn.execute(timeline_statement(query, longest))
             return [(recorded_event(row), version_of_row(row, "v_")) for row in result]
 
     async def registry(

@@ -286,6 +286,9 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
             )
             wanted = [_state(e) for e in _timeline(effective)]
             assert await _pages(store, window, stop=end) == wanted, (known_at, keep)
+            # Earlier examples' years are later than this one's: `end` leaves them out.
+            year = TimelineQuery(known_at=known_at, limit=4, start=start, end=end, retracted=keep)
+            assert await _pages(store, year) == wanted, (known_at, keep)
             newest_first = TimelineQuery(
                 known_at=known_at, limit=3, proposal=scenario.proposals[0], descending=True
             )
