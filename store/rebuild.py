@@ -23,8 +23,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, MetaData, Table, bindparam, delete, null, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    bindparam,
+    delete,
+    null,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
 from store.projection import FOREVER, project
@@ -135,17 +151,33 @@ class _Replay:
         if self._progress is not None and page:
             self._progress(self.count, self.total)
 
-    def tables(self) -> list[tuple[Table, list[dict[str, Any]]]]:
-        """Each table the chosen models own, with its rows as column values."""
+    def tables(self, since: int | None = None) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """Each table the chosen models own, with its rows as column values; with `since`,
+        only the rows opened or closed after that transaction time."""
+
+        def changed(recorded_from: int, recorded_to: int) -> bool:
+            return since is None or recorded_from > since or since < recorded_to < FOREVER
+
         found: list[tuple[Table, list[dict[str, Any]]]] = []
         if self.positions is not None:
-            found.append((positions, [values_of(r) for r in self.positions.all_rows()]))
+            rows = self.positions.all_rows()
+            found.append(
+                (positions, [values_of(r) for r in rows if changed(r.recorded_from, r.recorded_to)])
+            )
         if self.effective is not None and "effective_events" in self.models:
-            versions = self.effective.versions
+            versions = [
+                v for v in self.effective.versions if changed(v.recorded_from, v.recorded_to)
+            ]
             found.append((effective, [version_values(v) for v in versions]))
             found.append((lanes, [row for v in versions for row in lane_values(v)]))
         if self.registry is not None:
-            found.append((registry, [entry_values(e) for e in self.registry.entries]))
+            entries = self.registry.entries
+            found.append(
+                (
+                    registry,
+                    [entry_values(e) for e in entries if changed(e.recorded_from, e.recorded_to)],
+                )
+            )
         return found
 
 
@@ -190,8 +222,10 @@ async def rebuild(
         replayed_at = time.perf_counter()
         snapshot = replay.recorded_at
         tables = replay.tables()
+        shadows = {}
         for table, rows in tables:
-            await _fill_shadow(store, table, rows)
+            shadows[table.name] = shadow = await _Shadow.beside(store, table)
+            await shadow.fill(store, rows)
         row_count = sum(len(rows) for _, rows in tables)
         del tables
         swap_started = time.perf_counter()
@@ -202,9 +236,9 @@ async def rebuild(
                 # Appends that landed since the last page; no more can land until commit.
                 while tail := await _fetch(conn, replay.position, batch):
                     await replay.replay(tail)
-                for table, rows in replay.tables():
-                    await _write_changes_since(conn, table, rows, snapshot)
-                    await _swap(conn, table)
+                for table, rows in replay.tables(since=snapshot):
+                    await shadows[table.name].catch_up(conn, rows, snapshot)
+                    await shadows[table.name].swap(conn)
                 await _mark_current(conn, models, replay.position)
         finished = time.perf_counter()
         report = RebuildReport(
@@ -301,50 +335,105 @@ async def stale_models(store: SqlEventStore) -> list[str]:
     return [n for n in NAMES if stored.get(n) != BY_NAME[n].version]
 
 
-async def _fill_shadow(store: SqlEventStore, table: Table, rows: list[dict[str, Any]]) -> None:
-    """A new table beside the live one, with its primary key only, filled in batches, each in
-    its own short transaction."""
-    shadow = _shadow(table)
-    async with store.engine.begin() as conn:
-        await conn.run_sync(lambda sync: shadow.drop(sync, checkfirst=True))
-        await conn.run_sync(lambda sync: shadow.create(sync))
-    for start in range(0, len(rows), INSERT_BATCH):
+class _Shadow:
+    """A new table beside a live one: the same columns, primary key and indexes, under names
+    free beside the live one's, filled in short transactions of its own, then swapped in.
+
+    Its indexes are made while it is empty and kept up as it fills, so the swap holds appends
+    only for a drop and renames. PostgreSQL renames the indexes to their usual names too;
+    SQLite cannot rename an index, so there a model's indexes alternate between their usual
+    names and `<name>__rebuild` from one rebuild to the next."""
+
+    def __init__(self, live: Table, table: Table, renames: dict[str, str]) -> None:
+        self.live = live
+        self.table = table
+        self.renames = renames  # shadow index name -> the usual one
+
+    @classmethod
+    async def beside(cls, store: SqlEventStore, live: Table) -> _Shadow:
         async with store.engine.connect() as conn:
-            conn = await conn.execution_options(**store.write_options)
-            async with conn.begin():
-                await _insert(conn, shadow.name, table, rows[start : start + INSERT_BATCH])
-
-
-async def _write_changes_since(
-    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], snapshot: int
-) -> None:
-    """Bring the new table from the snapshot's rows to the replay's: the rows opened after it
-    are inserted, the older ones closed after it are closed there too."""
-    shadow = _shadow(table)
-    opened = [r for r in rows if r["recorded_from"] > snapshot]
-    closed = [r for r in rows if r["recorded_from"] <= snapshot < r["recorded_to"] < FOREVER]
-    if closed:
-        keys = [c.name for c in table.primary_key.columns]
-        await conn.execute(
-            update(shadow)
-            .where(*(shadow.c[k] == _bind(k) for k in keys))
-            .values(recorded_to=_bind("recorded_to")),
-            [{f"b_{k}": r[k] for k in [*keys, "recorded_to"]} for r in closed],
+            taken = await _index_names(conn, live.name)
+        key = PrimaryKeyConstraint(
+            *(c.name for c in live.primary_key.columns), name=f"{live.name}{SHADOW}_pkey"
         )
-    await _insert(conn, shadow.name, table, opened)
+        table = Table(live.name + SHADOW, MetaData(), *(c._copy() for c in live.columns), key)
+        renames = {}
+        for index in live.indexes:
+            usual = str(index.name)
+            name = usual + SHADOW if usual in taken else usual
+            renames[name] = usual
+            Index(
+                name,
+                *(
+                    table.c[e] if isinstance(e, str) else _on(table, live, e)
+                    for e in index.expressions
+                ),
+            )
+        return cls(live, table, renames)
+
+    async def fill(self, store: SqlEventStore, rows: list[dict[str, Any]]) -> None:
+        async with store.engine.begin() as conn:
+            await conn.run_sync(lambda sync: self.table.drop(sync, checkfirst=True))
+            await conn.run_sync(self.table.create)
+        for start in range(0, len(rows), INSERT_BATCH):
+            async with store.engine.connect() as conn:
+                conn = await conn.execution_options(**store.write_options)
+                async with conn.begin():
+                    await _insert(
+                        conn, self.table.name, self.live, rows[start : start + INSERT_BATCH]
+                    )
+
+    async def catch_up(
+        self, conn: AsyncConnection, changed: list[dict[str, Any]], snapshot: int
+    ) -> None:
+        """From the snapshot's rows to the replay's: the rows opened after the snapshot are
+        inserted, the older ones closed after it are closed here too."""
+        opened = [r for r in changed if r["recorded_from"] > snapshot]
+        closed = [r for r in changed if r["recorded_from"] <= snapshot]
+        if closed:
+            keys = [c.name for c in self.live.primary_key.columns]
+            await conn.execute(
+                update(self.table)
+                .where(*(self.table.c[k] == bindparam(f"b_{k}") for k in keys))
+                .values(recorded_to=bindparam("b_recorded_to")),
+                [{f"b_{k}": r[k] for k in [*keys, "recorded_to"]} for r in closed],
+            )
+        await _insert(conn, self.table.name, self.live, opened)
+
+    async def swap(self, conn: AsyncConnection) -> None:
+        """The new table in place of the live one."""
+        await conn.run_sync(self.live.drop)
+        await conn.exec_driver_sql(f"ALTER TABLE {self.table.name} RENAME TO {self.live.name}")
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql(
+                f"ALTER TABLE {self.live.name} RENAME CONSTRAINT {self.table.name}_pkey "
+                f"TO {self.live.name}_pkey"
+            )
+            for name, usual in self.renames.items():
+                if name != usual:
+                    await conn.exec_driver_sql(f"ALTER INDEX {name} RENAME TO {usual}")
 
 
-def _bind(name: str) -> Any:
-    return bindparam(f"b_{name}")
+def _on(table: Table, live: Table, expression: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An index expression over the live table's columns, over the new table's instead."""
+
+    def swap(element: ExternallyTraversible, **_: Any) -> ColumnElement[Any] | None:
+        if isinstance(element, Column) and element.table is live:
+            found: ColumnElement[Any] = table.c[element.name]
+            return found
+        return None
+
+    moved: ColumnElement[Any] = replacement_traverse(expression, {}, swap)
+    return moved
 
 
-async def _swap(conn: AsyncConnection, table: Table) -> None:
-    """The new table in place of the live one, with the live one's indexes."""
-    shadow = _shadow(table)
-    await conn.run_sync(lambda sync: table.drop(sync))
-    await conn.exec_driver_sql(f"ALTER TABLE {shadow.name} RENAME TO {table.name}")
-    for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        await conn.run_sync(index.create)
+async def _index_names(conn: AsyncConnection, table: str) -> set[str]:
+    """The names of a table's indexes (its primary key's among them, on PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE tablename = :table"
+    return {str(name) for (name,) in await conn.execute(text(query), {"table": table})}
 
 
 async def _mark_current(conn: AsyncConnection, models: Iterable[str], position: int) -> None:
@@ -354,15 +443,6 @@ async def _mark_current(conn: AsyncConnection, models: Iterable[str], position: 
             .where(checkpoints.c.name == name)
             .values(position=position, version=BY_NAME[name].version)
         )
-
-
-def _shadow(table: Table) -> Table:
-    """The table's rebuild twin: the same columns and primary key, no other index."""
-    return Table(
-        table.name + SHADOW,
-        MetaData(),
-        *(c._copy() for c in table.columns),
-    )
 
 
 async def _insert(

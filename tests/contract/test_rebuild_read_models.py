@@ -111,7 +111,7 @@ async def test_appends_made_while_the_new_tables_fill_are_in_them_after_the_swap
     store: SqlEventStore, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await scenario_log(store, clock)
-    fill = rebuild_module._fill_shadow
+    fill = rebuild_module._Shadow.fill
     appended = False
 
     async def fill_then_append(*args: Any) -> None:
@@ -121,7 +121,7 @@ async def test_appends_made_while_the_new_tables_fill_are_in_them_after_the_swap
             appended = True
             await scenario_log(store, clock, seed=1)
 
-    monkeypatch.setattr(rebuild_module, "_fill_shadow", fill_then_append)
+    monkeypatch.setattr(rebuild_module._Shadow, "fill", fill_then_append)
     report = await rebuild(store, batch=3)
     rebuilt = await model_rows(store)
     assert report.position == await store.head()
@@ -171,3 +171,29 @@ def test_random_logs_rebuild_to_the_rows_the_appends_made(database_url: Database
     finally:
         loop.run_until_complete(store.close())
         loop.close()
+
+
+@every_sql_backend
+async def test_the_swapped_in_tables_have_every_index(
+    store: SqlEventStore, clock: FrozenClock
+) -> None:
+    await scenario_log(store, clock)
+
+    async def indexes() -> dict[str, set[str]]:
+        async with store.engine.connect() as conn:
+            return {name: await rebuild_module._index_names(conn, name) for name in TABLES}
+
+    usual = {
+        name: {str(index.name) for index in metadata.tables[name].indexes} for name in TABLES
+    }
+    before = await indexes()
+    assert all(usual[name] <= before[name] for name in TABLES)
+    await rebuild(store)
+    once = await indexes()
+    await rebuild(store)
+    twice = await indexes()
+    if store.engine.dialect.name == "postgresql":  # renamed back to their usual names
+        assert once == twice == before
+    else:  # SQLite cannot rename an index: the names alternate from one rebuild to the next
+        assert all({f"{n}__rebuild" for n in usual[name]} <= once[name] for name in TABLES)
+        assert twice == before
