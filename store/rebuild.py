@@ -18,8 +18,8 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,7 @@ from store.sql_positions import checkpoints, events, positions, values_of
 Progress = Callable[[int, int], None]
 INSERT_BATCH = 10_000
 SHADOW = "__rebuild"
+RETIRED = "__retired"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +241,9 @@ async def rebuild(
                     await shadows[table.name].catch_up(conn, rows, snapshot)
                     await shadows[table.name].swap(conn)
                 await _mark_current(conn, models, replay.position)
+        swapped = time.perf_counter()
+        for shadow in shadows.values():
+            await shadow.retire(store)
         finished = time.perf_counter()
         report = RebuildReport(
             events=replay.count,
@@ -249,7 +253,7 @@ async def rebuild(
             replay_seconds=replayed_at - started,
             write_seconds=finished - replayed_at,
             models=models,
-            swap_seconds=finished - swap_started,
+            swap_seconds=swapped - swap_started,
         )
         # Freed here by reference counting, before the collector would walk them all once more.
         del replay
@@ -348,10 +352,27 @@ class _Shadow:
         self.live = live
         self.table = table
         self.renames = renames  # shadow index name -> the usual one
+        self.retired = f"{live.name}{RETIRED}"
+
+    async def retire(self, store: SqlEventStore) -> None:
+        """Empty and drop the table the swap set aside, a batch per short transaction."""
+        if store.engine.dialect.name != "sqlite":
+            return
+        while True:
+            async with _writing(store) as conn:
+                gone = await conn.exec_driver_sql(
+                    f"DELETE FROM {self.retired} WHERE rowid IN "
+                    f"(SELECT rowid FROM {self.retired} LIMIT {INSERT_BATCH})"
+                )
+                if gone.rowcount < INSERT_BATCH:
+                    await conn.exec_driver_sql(f"DROP TABLE {self.retired}")
+                    return
 
     @classmethod
     async def beside(cls, store: SqlEventStore, live: Table) -> _Shadow:
-        async with store.engine.connect() as conn:
+        async with _writing(store) as conn:
+            # One an interrupted rebuild left behind holds index names the new table needs.
+            await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {live.name}{RETIRED}")
             taken = await _index_names(conn, live.name)
         key = PrimaryKeyConstraint(
             *(c.name for c in live.primary_key.columns), name=f"{live.name}{SHADOW}_pkey"
@@ -372,16 +393,12 @@ class _Shadow:
         return cls(live, table, renames)
 
     async def fill(self, store: SqlEventStore, rows: list[dict[str, Any]]) -> None:
-        async with store.engine.begin() as conn:
+        async with _writing(store) as conn:
             await conn.run_sync(lambda sync: self.table.drop(sync, checkfirst=True))
             await conn.run_sync(self.table.create)
         for start in range(0, len(rows), INSERT_BATCH):
-            async with store.engine.connect() as conn:
-                conn = await conn.execution_options(**store.write_options)
-                async with conn.begin():
-                    await _insert(
-                        conn, self.table.name, self.live, rows[start : start + INSERT_BATCH]
-                    )
+            async with _writing(store) as conn:
+                await _insert(conn, self.table.name, self.live, rows[start : start + INSERT_BATCH])
 
     async def catch_up(
         self, conn: AsyncConnection, changed: list[dict[str, Any]], snapshot: int
@@ -401,8 +418,14 @@ class _Shadow:
         await _insert(conn, self.table.name, self.live, opened)
 
     async def swap(self, conn: AsyncConnection) -> None:
-        """The new table in place of the live one."""
-        await conn.run_sync(self.live.drop)
+        """The new table in place of the live one. PostgreSQL drops the old one at once (its
+        files are unlinked); SQLite would free its pages one by one, so there it is set aside
+        and emptied afterwards, a batch per transaction (see `retire`)."""
+        if conn.dialect.name == "sqlite":
+            await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.retired}")
+            await conn.exec_driver_sql(f"ALTER TABLE {self.live.name} RENAME TO {self.retired}")
+        else:
+            await conn.run_sync(self.live.drop)
         await conn.exec_driver_sql(f"ALTER TABLE {self.table.name} RENAME TO {self.live.name}")
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql(
@@ -412,6 +435,16 @@ class _Shadow:
             for name, usual in self.renames.items():
                 if name != usual:
                     await conn.exec_driver_sql(f"ALTER INDEX {name} RENAME TO {usual}")
+
+
+@asynccontextmanager
+async def _writing(store: SqlEventStore) -> AsyncIterator[AsyncConnection]:
+    """A write transaction as appends take theirs (on SQLite, BEGIN IMMEDIATE: it waits for
+    the write lock up front instead of failing when a read has to become a write)."""
+    async with store.engine.connect() as conn:
+        conn = await conn.execution_options(**store.write_options)
+        async with conn.begin():
+            yield conn
 
 
 def _on(table: Table, live: Table, expression: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -197,3 +197,32 @@ async def test_the_swapped_in_tables_have_every_index(
     else:  # SQLite cannot rename an index: the names alternate from one rebuild to the next
         assert all({f"{n}__rebuild" for n in usual[name]} <= once[name] for name in TABLES)
         assert twice == before
+
+
+@every_sql_backend
+async def test_appends_go_on_while_a_rebuild_runs_and_end_up_in_its_tables(
+    store: SqlEventStore, clock: FrozenClock
+) -> None:
+    for seed in range(3):
+        await scenario_log(store, clock, seed)
+    done = asyncio.Event()
+    appended = 0
+
+    async def keep_appending() -> None:
+        nonlocal appended
+        while not done.is_set() or appended < 3:
+            await scenario_log(store, clock)
+            appended += 1
+            await asyncio.sleep(0)
+
+    async def rebuild_then_stop() -> None:
+        try:
+            await rebuild(store, batch=5)
+        finally:
+            done.set()
+
+    await asyncio.gather(keep_appending(), rebuild_then_stop())
+    live = await model_rows(store)
+    await rebuild(store)
+    assert await model_rows(store) == live
+    assert appended >= 3
