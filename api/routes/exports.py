@@ -55,8 +55,9 @@ from store.records import RecordedEvent
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 READ_ERRORS = cached_read_responses(400, 404, 503)
-# Events read from the timeline per page while an export streams.
-EXPORT_PAGE = 500
+# Events read from the timeline per page while an export streams: the first pages smaller.
+FIRST_EXPORT_PAGE = 50
+EXPORT_PAGE = 1000
 
 RequiredProposal = Annotated[
     str,
@@ -288,7 +289,9 @@ async def _view(
 
 
 async def _events(store: EventStore, query: TimelineQuery) -> AsyncIterator[list[ExportEvent]]:
-    """The export's events a page at a time, in valid-time order: memory stays that of a page."""
+    """The export's events a page at a time, in valid-time order: memory stays that of a page.
+    The first pages are small, so the first bytes leave at once; later ones larger."""
+    query = replace(query, limit=FIRST_EXPORT_PAGE)
     while True:
         page = await store.reads.timeline(query)
         if page:
@@ -296,7 +299,8 @@ async def _events(store: EventStore, query: TimelineQuery) -> AsyncIterator[list
         if len(page) < query.limit:
             return
         last = page[-1][1]
-        query = replace(query, after=(last.valid_earliest, last.position))
+        growing = min(query.limit * 2, EXPORT_PAGE)
+        query = replace(query, after=(last.valid_earliest, last.position), limit=growing)
 
 
 def _export_event(recorded: RecordedEvent, version: Version) -> ExportEvent:

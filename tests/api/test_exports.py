@@ -341,3 +341,20 @@ async def test_a_settled_export_is_immutable_and_answers_304(seeded: Api, url: s
     # A streamed export's ETag names its query and the log's head, not a hash of its bytes.
     again = await seeded.client.get(url, headers={"If-None-Match": live.headers["etag"]})
     assert again.status_code == 304
+
+
+async def test_an_export_streamed_in_small_pages_has_every_event_once_in_order(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.routes.exports as exports
+
+    timeline = (await seeded.client.get("/v1/timeline?limit=1000")).json()["items"]
+    whole = (await seeded.client.get("/v1/exports/events.csv")).text
+    monkeypatch.setattr(exports, "FIRST_EXPORT_PAGE", 2)
+    monkeypatch.setattr(exports, "EXPORT_PAGE", 5)
+    paged = (await seeded.client.get("/v1/exports/events.csv")).text
+    assert paged == whole
+    rows = list(csv.DictReader(io.StringIO(paged)))
+    assert [r["id"] for r in rows] == [e["id"] for e in timeline]
+    slides = (await get_json(seeded, TIMELINEJS))["events"]
+    assert len({s["unique_id"] for s in slides}) == len(slides) > 5
