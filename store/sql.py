@@ -33,6 +33,8 @@ from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, S
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
+    PARTIES,
+    PARTY_STATES,
     BatchLogIndex,
     BufferedPositionRows,
     checkpoints,
@@ -476,26 +478,16 @@ class SqlEventStore:
     async def proposal_positions(
         self, proposal: str, as_of: int, known_at: int
     ) -> dict[str, dict[str, Any]]:
-        """Every party's stored state on a proposal, by actor."""
-        stmt = (
-            select(positions.c.actor, positions.c.state)
-            .where(positions.c.proposal == proposal)
-            .where(known(as_of, known_at))
-            .order_by(positions.c.actor)
-        )
+        """Every party's stored state on a proposal, by actor: a seek per party."""
+        params = {"proposal": proposal, "as_of": as_of, "known_at": known_at}
         async with self._reading() as conn:
-            return {r.actor: dict(r.state) for r in await conn.execute(stmt)}
+            return {r.actor: dict(r.state) for r in await conn.execute(PARTY_STATES, params)}
 
     async def parties(self, proposal: str, known_at: int) -> set[str]:
         """Every actor with a position on the proposal at any valid time, as known at known_at."""
-        stmt = (
-            select(positions.c.actor)
-            .where(positions.c.proposal == proposal)
-            .where(known(None, known_at))
-            .distinct()
-        )
+        params = {"proposal": proposal, "known_at": known_at}
         async with self._reading() as conn:
-            return {r.actor for r in await conn.execute(stmt)}
+            return {r.actor for r in await conn.execute(PARTIES, params)}
 
     async def position_rows(self) -> list[Row]:
         """Every row of the read model, in a stable order (for checks and rebuilds)."""

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.editorial import LoggedEvent
@@ -18,7 +18,7 @@ from domain.references import PAIR, TARGET, pair_reference
 from store.projection import FOREVER, Row, logged
 from store.read_models.catalog import NAMES
 from store.rows import recorded_event
-from store.tables import CheckpointRow, EventRefRow, EventRow, PositionRow
+from store.tables import CheckpointRow, EventRefRow, EventRow, Json, PositionRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
@@ -57,6 +57,47 @@ _CLOSE_ROW = (
     .values(recorded_to=bindparam("b_recorded_to"))
 )
 _INSERT_ROWS = insert(positions)
+
+
+# A proposal's parties, one index seek each (a loose index scan: the rows of a proposal are
+# many, its parties few), and for each the row known at known_at that begins last by as_of,
+# found by a seek down the pair's rows in valid time: its state, if that row still holds then.
+_PARTY_SEEKS = """
+WITH RECURSIVE party(actor) AS (
+    SELECT min(actor) FROM positions WHERE proposal = :proposal
+    UNION ALL
+    SELECT (
+        SELECT min(next.actor) FROM positions next
+        WHERE next.proposal = :proposal AND next.actor > party.actor
+    )
+    FROM party WHERE party.actor IS NOT NULL
+)"""
+_LAST_BEGUN = """(
+    SELECT p.{column} FROM positions p
+    WHERE p.proposal = :proposal AND p.actor = party.actor AND p.valid_from <= :as_of
+      AND p.recorded_from <= :known_at AND p.recorded_to > :known_at
+    ORDER BY p.valid_from DESC LIMIT 1
+)"""
+PARTIES = text(
+    _PARTY_SEEKS
+    + """
+SELECT actor FROM party WHERE actor IS NOT NULL AND EXISTS (
+    SELECT 1 FROM positions k
+    WHERE k.actor = party.actor AND k.proposal = :proposal
+      AND k.recorded_to > :known_at AND k.recorded_from <= :known_at
+)"""
+).columns(actor=String())
+PARTY_STATES = text(
+    _PARTY_SEEKS
+    + f""",
+latest AS (
+    SELECT party.actor AS actor,
+           {_LAST_BEGUN.format(column="valid_to")} AS valid_to,
+           {_LAST_BEGUN.format(column="state")} AS state
+    FROM party WHERE party.actor IS NOT NULL
+)
+SELECT actor, state FROM latest WHERE valid_to > :as_of ORDER BY actor"""
+).columns(actor=String(), state=Json)
 
 
 async def save_checkpoint(conn: AsyncConnection, position: int) -> None:

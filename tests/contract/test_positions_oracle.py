@@ -188,6 +188,18 @@ async def _check(store: Any, clock: FrozenClock, batches: list[list[tuple[Any, .
                     assert stored in (None, unstated(pair)), (pair, as_of, known_at)
                 else:
                     assert stored == expected.to_json(), (pair, as_of, known_at)
+        # A proposal's parties and their states, each found by its own seek, agree with the
+        # pairs read one at a time (which the fold has just vouched for).
+        for proposal in scenario.proposals:
+            pairs = [(actor, proposal) for actor in scenario.actors]
+            histories = [await store.position_history(pair, known_at) for pair in pairs]
+            parties = {pair[0] for pair, h in zip(pairs, histories, strict=True) if h}
+            assert await store.parties(proposal, known_at) == parties, (proposal, known_at)
+            for as_of in as_ofs[:: max(1, len(as_ofs) // 4)]:
+                states = {a: await store.position((a, proposal), as_of, known_at) for a in parties}
+                wanted = {a: state for a, state in states.items() if state is not None}
+                found = await store.proposal_positions(proposal, as_of, known_at)
+                assert found == wanted, (proposal, as_of, known_at)
 
 
 async def _concurrently(reads: Iterable[Awaitable[T]], at_once: int = 8) -> list[T]:
