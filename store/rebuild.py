@@ -161,7 +161,12 @@ class _Replay:
 
         found: list[tuple[Table, list[dict[str, Any]]]] = []
         if self.positions is not None:
-            rows = self.positions.all_rows()
+            # Sorted (by key: the inserts go in index order) only when all of them are written.
+            rows = (
+                self.positions.all_rows()
+                if since is None
+                else [r for pair in self.positions.rows.values() for r in pair]
+            )
             found.append(
                 (positions, [values_of(r) for r in rows if changed(r.recorded_from, r.recorded_to)])
             )
