@@ -34,6 +34,7 @@ from api.routes.positions import (
     get_position_diff,
     get_position_history,
     get_proposal,
+    get_proposal_histories,
     list_proposals,
 )
 from api.routes.registry import get_actor, get_source, list_actors, list_sources
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_proposal,
             get_position,
             get_position_history,
+            get_proposal_histories,
             get_position_diff,
             timeline,
             export_timelinejs,

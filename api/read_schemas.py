@@ -68,6 +68,14 @@ class HistoryOut(msgspec.Struct, kw_only=True):
     items: list[SegmentOut]
 
 
+class HistoriesOut(msgspec.Struct, kw_only=True):
+    """Every party's position changes on a proposal, as known at known_at, by actor."""
+
+    proposal: str
+    known_at: str
+    items: list[HistoryOut]
+
+
 class Change(msgspec.Struct, kw_only=True):
     """A value before and after."""
 

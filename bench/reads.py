@@ -124,7 +124,7 @@ async def built_database(size: int, args: argparse.Namespace) -> tuple[str, dict
         import psycopg
 
         name = f"timeline_reads_{size}_{int(time.time())}"
-        with psycopg.connect(args.postgres_url.replace("postgresql+psycopg", "postgresql")) as c:
+        with psycopg.connect(args.postgres_url) as c:
             c.autocommit = True
             c.execute(f"CREATE DATABASE {name}")
         url = building = args.postgres_url.replace("/postgres?", f"/{name}?")
@@ -270,11 +270,22 @@ async def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         result["rss_mib_after_sweep"] = server.rss_mib()
         result["rss_mib_before_sweep"] = rss_before
         if args.browser:
-            ready = page_ready(base)
+            ready = await asyncio.to_thread(page_ready, base)
             result["page_ready_ms"] = {"median": statistics.median(ready), "all": ready}
     if args.backend == "postgresql":
-        result["database"] = database
+        _drop(args.postgres_url, database)
     return result
+
+
+def _drop(admin_url: str, database: str) -> None:
+    """The benchmark's PostgreSQL database, dropped (its server stopped already)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(database).database
+    with psycopg.connect(admin_url) as conn:
+        conn.autocommit = True
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def appends(args: argparse.Namespace, rounds: int = 7, batches: int = 20) -> dict[str, Any]:

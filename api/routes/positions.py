@@ -11,6 +11,7 @@ from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
 from api.read_schemas import (
     Change,
     DiffOut,
+    HistoriesOut,
     HistoryOut,
     PositionOut,
     ProposalOut,
@@ -121,6 +122,38 @@ async def get_position_history(
     """Each segment of valid time over which the position held."""
     when = read_time(services, None, known_at, tz)
     pair = await _pair(services, actor, proposal)
+    body = await _history(services, pair, when)
+    return cached(request, body, known_at is not None and when.known_at < services.clock())
+
+
+@get(
+    "/proposals/{proposal:str}/histories",
+    operation_id="getProposalHistories",
+    summary="Every party's position changes on a proposal, as known at known_at",
+    description=(
+        "What `…/positions/{actor}/history` answers, for each party at once, ordered by actor: "
+        "one request where a page drawing every party's lane would make one per party."
+    ),
+    responses=READ_ERRORS,
+    tags=["positions"],
+)
+async def get_proposal_histories(
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    proposal: SlugPath,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[HistoriesOut]:
+    """Each party's segments of valid time."""
+    when = read_time(services, None, known_at, tz)
+    await _exists(services, f"proposal:{proposal}")
+    parties = sorted(await services.store.parties(proposal, when.known_at_micros))
+    items = [await _history(services, (actor, proposal), when) for actor in parties]
+    body = {"proposal": proposal, "known_at": format_instant(when.known_at), "items": items}
+    return cached(request, body, known_at is not None and when.known_at < services.clock())
+
+
+async def _history(services: AppServices, pair: Pair, when: ReadTime) -> dict[str, Any]:
     segments = await services.store.position_history(pair, when.known_at_micros)
     items = [
         {
@@ -130,13 +163,12 @@ async def get_position_history(
         }
         for s in segments
     ]
-    body = {
-        "actor": actor,
-        "proposal": proposal,
+    return {
+        "actor": pair[0],
+        "proposal": pair[1],
         "known_at": format_instant(when.known_at),
         "items": items,
     }
-    return cached(request, body, known_at is not None and when.known_at < services.clock())
 
 
 @get(

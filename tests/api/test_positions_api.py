@@ -214,6 +214,18 @@ async def test_the_timeline_reads_latest_first_page_by_page(seeded: Api) -> None
     assert latest["items"][0]["valid_time"]["earliest"] < "2025-03-13"
 
 
+async def test_every_partys_history_comes_in_one_read_as_each_would_alone(seeded: Api) -> None:
+    url = f"{BASE}/histories"
+    body = (await seeded.client.get(url)).json()
+    actors = [h["actor"] for h in body["items"]]
+    assert actors == sorted(actors) and {"russia", "ukraine"} <= set(actors)
+    for history in body["items"]:
+        alone = f"{BASE}/positions/{history['actor']}/history"
+        assert history == (await seeded.client.get(alone)).json()
+    missing = await seeded.client.get("/v1/proposals/no-such-proposal/histories")
+    assert missing.status_code == 404
+
+
 async def test_actors_have_affiliations_roles_and_authority(seeded: Api) -> None:
     ushakov = (await seeded.client.get("/v1/actors/yuri-ushakov?as_of=2025-03-13")).json()
     assert (ushakov["affiliation"], ushakov["authority"]) == ("russia", "official")

@@ -106,20 +106,35 @@ async function allPages(path, params) {
 const ms = (instant) => Date.parse(instant);
 const dayOf = (time) => new Date(time).toISOString().slice(0, 10);
 
+const localFormats = new Map();
+
 function localDate(instant, timeZone) {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: timeZone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
-  }).format(new Date(instant));
+  const zone = timeZone || "UTC";
+  if (!localFormats.has(zone)) {
+    localFormats.set(zone, new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    }));
+  }
+  return localFormats.get(zone).format(new Date(instant));
 }
 
 const FINE = new Set(["hour", "minute", "second", "instant"]);
 
+// Making an Intl.DateTimeFormat costs far more than using one: a lane of thousands of
+// segments asks for the same few again and again.
+const formats = new Map();
+
 function dateFormat(timeZone, precision) {
-  const options = { timeZone: timeZone || "UTC", day: "numeric", month: "long", year: "numeric" };
-  if (FINE.has(precision)) {
-    Object.assign(options, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+  const fine = FINE.has(precision);
+  const key = `${timeZone || "UTC"} ${fine}`;
+  if (!formats.has(key)) {
+    const options = { timeZone: timeZone || "UTC", day: "numeric", month: "long", year: "numeric" };
+    if (fine) {
+      Object.assign(options, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+    }
+    formats.set(key, new Intl.DateTimeFormat("en-GB", options));
   }
-  return new Intl.DateTimeFormat("en-GB", options);
+  return formats.get(key);
 }
 
 function humanDate(instant, timeZone, precision) {
@@ -167,17 +182,8 @@ async function load(reason) {
       api("/v1/timeline", { ...about, to: state.asOf, limit: PAGE, order: "desc" }),
       loadRegistry(),
     ]);
-    const histories = new Map(
-      await Promise.all(
-        proposal.positions.map(async (position) => [
-          position.actor,
-          (await api(
-            `/v1/proposals/${encodeURIComponent(state.proposal)}/positions/${encodeURIComponent(position.actor)}/history`,
-            known,
-          )).items,
-        ]),
-      ),
-    );
+    const every = await api(`/v1/proposals/${encodeURIComponent(state.proposal)}/histories`, known);
+    const histories = new Map(every.items.map((history) => [history.actor, history.items]));
     if (mine !== loading) return;
     const events = shown.items.slice().reverse();
     const byId = new Map([...first.items, ...last.items, ...events].map((event) => [event.id, event]));
@@ -345,22 +351,30 @@ function segment(actor, span, to, byId) {
   const label = span.item
     ? `${actorName(actor)}: ${span.stance} from ${when}${speaker ? `, said by ${speaker}` : ""}`
     : `${actorName(actor)}: no stance on record`;
-  const tip = element("div", { class: "tip", role: "tooltip", id: tipId },
-    element("p", { class: "tip-head" }, element("strong", { text: span.stance }), when ? ` · ${when}` : ""),
-    speaker ? element("p", { class: "tip-speaker", text: `Speaker: ${speaker}` }) : null,
-    ...(span.item?.sources || []).map(citation),
-    span.item?.contested ? element("p", { class: "mark-note", text: "Voices of this party disagree." }) : null,
-  );
-  return element(
+  const button = element("button", { type: "button", class: "segment-button", "aria-describedby": tipId, "aria-label": label });
+  const item = element(
     "li",
     {
       class: "segment", "data-stance": span.stance,
       "data-from": span.item ? localDate(span.item.valid_from, timeZone) : "",
       style: { left: percent(span.from), width: `calc(${percent(to)} - ${percent(span.from)})` },
     },
-    element("button", { type: "button", class: "segment-button", "aria-describedby": tipId, "aria-label": label }),
-    tip,
+    button,
   );
+  // The details are made when first wanted (hover or focus): a proposal's lanes can hold
+  // thousands of segments, and most are never looked at.
+  const tip = () => element("div", { class: "tip", role: "tooltip", id: tipId },
+    element("p", { class: "tip-head" }, element("strong", { text: span.stance }), when ? ` · ${when}` : ""),
+    speaker ? element("p", { class: "tip-speaker", text: `Speaker: ${speaker}` }) : null,
+    ...(span.item?.sources || []).map(citation),
+    span.item?.contested ? element("p", { class: "mark-note", text: "Voices of this party disagree." }) : null,
+  );
+  const show = () => {
+    if (!item.querySelector(".tip")) item.append(tip());
+  };
+  item.addEventListener("mouseenter", show);
+  item.addEventListener("focusin", show);
+  return item;
 }
 
 function citation(cited) {
