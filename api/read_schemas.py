@@ -69,11 +69,13 @@ class HistoryOut(msgspec.Struct, kw_only=True):
 
 
 class HistoriesOut(msgspec.Struct, kw_only=True):
-    """Every party's position changes on a proposal, as known at known_at, by actor."""
+    """A page of the parties' position changes on a proposal, as known at known_at, by actor;
+    `next` continues after the page."""
 
     proposal: str
     known_at: str
     items: list[HistoryOut]
+    next: str | None
 
 
 class Change(msgspec.Struct, kw_only=True):

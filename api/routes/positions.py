@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import QueryParameter
 
 from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
 from api.read_schemas import (
@@ -23,6 +25,7 @@ from api.reading import ReadTime, cached, cached_read_responses, moment, read_ti
 from api.services import AppServices
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
+from domain.vocabulary import SLUG_PATTERN
 
 READ_ERRORS = cached_read_responses(400, 404, 503)
 
@@ -143,13 +146,32 @@ async def get_proposal_histories(
     proposal: SlugPath,
     known_at: KnownAt = None,
     tz: Tz = "UTC",
+    limit: Annotated[int, QueryParameter(ge=1, le=200, description="Parties per page.")] = 50,
+    after: Annotated[
+        str | None,
+        QueryParameter(
+            pattern=SLUG_PATTERN, max_length=100, description="The parties after this actor."
+        ),
+    ] = None,
 ) -> Response[HistoriesOut]:
-    """Each party's segments of valid time."""
+    """Each party's segments of valid time, a page of parties at a time."""
     when = read_time(services, None, known_at, tz)
     await _exists(services, f"proposal:{proposal}")
     parties = sorted(await services.store.parties(proposal, when.known_at_micros))
-    items = [await _history(services, (actor, proposal), when) for actor in parties]
-    body = {"proposal": proposal, "known_at": format_instant(when.known_at), "items": items}
+    chosen = [actor for actor in parties if after is None or actor > after]
+    page = chosen[:limit]
+    items = [await _history(services, (actor, proposal), when) for actor in page]
+    next_url = None
+    if len(chosen) > limit:
+        query = {**request.url.query_params.dict(), "after": [page[-1]]}
+        encoded = urlencode([(k, v) for k, values in query.items() for v in values])
+        next_url = f"/v1/proposals/{proposal}/histories?{encoded}"
+    body = {
+        "proposal": proposal,
+        "known_at": format_instant(when.known_at),
+        "items": items,
+        "next": next_url,
+    }
     return cached(request, body, known_at is not None and when.known_at < services.clock())
 
 

@@ -224,6 +224,14 @@ async def test_every_partys_history_comes_in_one_read_as_each_would_alone(seeded
         assert history == (await seeded.client.get(alone)).json()
     missing = await seeded.client.get("/v1/proposals/no-such-proposal/histories")
     assert missing.status_code == 404
+    paged: list[dict[str, Any]] = []
+    next_url: str | None = f"{url}?limit=1"
+    while next_url is not None:
+        page = (await seeded.client.get(next_url)).json()
+        assert len(page["items"]) <= 1
+        paged.extend(page["items"])
+        next_url = page["next"]
+    assert paged == body["items"]
 
 
 async def test_actors_have_affiliations_roles_and_authority(seeded: Api) -> None:

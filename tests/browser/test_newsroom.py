@@ -305,3 +305,42 @@ def test_a_long_proposal_shows_its_latest_events_and_earlier_ones_on_demand(
     times = page.locator(".event time").evaluate_all("ts => ts.map(t => t.dateTime)")
     assert times == sorted(times)
     assert tab.problems == []
+
+
+def test_a_proposal_with_many_parties_draws_the_first_lanes_then_every_other(
+    tab: Tab, fresh: LiveServer
+) -> None:
+    parties = [f"party-{n:02d}" for n in range(25)]
+    registered = [
+        {
+            "type": "ActorRegistered",
+            "occurred_at": "2025-03-01",
+            "payload": {"actor": party, "name": f"Party {party[-2:]}", "kind": "state"},
+        }
+        for party in parties
+    ]
+    stated = [
+        {
+            "type": "PositionStated",
+            "occurred_at": "2025-03-12",
+            "payload": {"actor": party, "proposal": PROPOSAL, "stance": "accepted"},
+            "sources": [{"source": "notus-2025-03-13"}],
+        }
+        for party in parties
+    ]
+    for stream, events in (("parties", registered), ("party-positions", stated)):
+        response = httpx.post(
+            f"{fresh.base}/v1/events",
+            json={"stream": stream, "events": events},
+            headers=fresh.writer,
+        )
+        assert response.status_code == 201, response.text
+    page = tab.page
+    page.goto(f"{fresh.base}/")
+
+    expect(page.locator(".lane")).to_have_count(3 + 25)
+    expect(page.locator('.lane[aria-busy="true"]')).to_have_count(0)
+    for party in (parties[0], parties[-1]):
+        segment = page.locator(f'.lane[data-actor="{party}"] .segment[data-stance="accepted"]')
+        expect(segment).to_have_count(1)
+    assert tab.problems == []

@@ -183,9 +183,7 @@ async def test_the_swapped_in_tables_have_every_index(
         async with store.engine.connect() as conn:
             return {name: await rebuild_module._index_names(conn, name) for name in TABLES}
 
-    usual = {
-        name: {str(index.name) for index in metadata.tables[name].indexes} for name in TABLES
-    }
+    usual = {name: {str(index.name) for index in metadata.tables[name].indexes} for name in TABLES}
     before = await indexes()
     assert all(usual[name] <= before[name] for name in TABLES)
     await rebuild(store)

@@ -162,6 +162,7 @@ function knownAtForPicker(knownAt) {
 // The events list shows the latest events up to the chosen day, a page at a time: a proposal
 // with tens of thousands of events draws as fast as one with ten.
 const PAGE = 200;
+const FIRST_LANES = 20;
 let earlier = null; // the link to the page before the ones shown, when there is one
 
 async function load(reason) {
@@ -182,7 +183,10 @@ async function load(reason) {
       api("/v1/timeline", { ...about, to: state.asOf, limit: PAGE, order: "desc" }),
       loadRegistry(),
     ]);
-    const every = await api(`/v1/proposals/${encodeURIComponent(state.proposal)}/histories`, known);
+    // The first parties' lanes are drawn at once; the others follow, a page at a time.
+    const every = await api(`/v1/proposals/${encodeURIComponent(state.proposal)}/histories`, {
+      ...known, limit: FIRST_LANES,
+    });
     const histories = new Map(every.items.map((history) => [history.actor, history.items]));
     if (mine !== loading) return;
     const events = shown.items.slice().reverse();
@@ -194,8 +198,25 @@ async function load(reason) {
     drawLanes(proposal, histories, byId);
     drawEvents(events);
     say(`${earlier ? "The latest " : ""}${events.length} events; ${describeMoment()}.`);
+    drawLaterLanes(every.next, proposal, histories, byId, mine).catch((error) => say(`Could not load: ${error.message}`));
   } catch (error) {
     if (mine === loading) say(`Could not load: ${error.message}`);
+  }
+}
+
+// The lanes of the parties after the first page, as their histories arrive.
+async function drawLaterLanes(next, proposal, histories, byId, mine) {
+  const cut = asOfInstant();
+  while (next) {
+    const page = await api(next);
+    if (mine !== loading) return;
+    for (const history of page.items) {
+      histories.set(history.actor, history.items);
+      const position = proposal.positions.find((p) => p.actor === history.actor);
+      const waiting = view.lanes.querySelector(`.lane[data-actor="${CSS.escape(history.actor)}"]`);
+      if (position && waiting) waiting.replaceWith(lane(position, history.items, byId, cut));
+    }
+    next = page.next;
   }
 }
 
@@ -299,7 +320,7 @@ function percent(time) {
 function drawLanes(proposal, histories, byId) {
   const cut = asOfInstant();
   view.lanes.replaceChildren(
-    ...proposal.positions.map((position) => lane(position, histories.get(position.actor) || [], byId, cut)),
+    ...proposal.positions.map((position) => lane(position, histories.get(position.actor), byId, cut)),
   );
   drawAxis(cut);
 }
@@ -307,6 +328,14 @@ function drawLanes(proposal, histories, byId) {
 function lane(position, history, byId, cut) {
   const name = actorName(position.actor);
   const headingId = `lane-${position.actor}`;
+  if (history === undefined) {  // its history is on its way
+    return element(
+      "section",
+      { class: "lane", "data-actor": position.actor, "aria-labelledby": headingId, "aria-busy": "true" },
+      element("h3", { id: headingId, class: "lane-name" }, name),
+      element("ol", { class: "track", "aria-label": `${name}'s stance over time, loading` }),
+    );
+  }
   const spans = [];
   const first = history.length ? ms(history[0].valid_from) : frame.end;
   if (first > frame.start) spans.push({ stance: "unstated", from: frame.start, to: first });
