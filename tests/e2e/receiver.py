@@ -70,13 +70,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 reply = receiver.script(receiver.arrived)
             time.sleep(reply.delay)
+            # No longer in flight once it is answered: the sender may send the next delivery
+            # the moment the answer reaches it, before this thread would get here again.
+            with receiver.changed:
+                receiver.in_flight -= 1
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", "0")
             self.end_headers()
             with receiver.changed:
-                receiver.in_flight -= 1
                 receiver.requests.append(
                     Received(
                         {k.lower(): v for k, v in self.headers.items()},

@@ -240,25 +240,39 @@ class Follower:
                 time.sleep(0.05)
 
 
+MODEL_TABLES = {
+    "positions": "actor, proposal, valid_from, recorded_from",
+    "effective_events": "position, recorded_from",
+    "effective_event_actors": "actor, valid_earliest, position, recorded_from",
+    "registry": "kind, subject, valid_from, recorded_from",
+}
+
+
 def read_model(database_url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Every row of the positions read model, and the projection checkpoints, sorted."""
-    columns = "actor, proposal, valid_from, recorded_from, valid_to, recorded_to, state"
+    """Every row of every read model's table, and the projection checkpoints, sorted."""
     url = make_url(database_url)
-    rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]] = []
+    queries = [
+        (table, f"SELECT * FROM {table} ORDER BY {key}") for table, key in MODEL_TABLES.items()
+    ]
+    marks_query = "SELECT name, position FROM projection_checkpoints WHERE name <> 'chain'"
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(str(url.database)) as conn:
-            rows = conn.execute(f"SELECT {columns} FROM positions").fetchall()
-            checkpoints = conn.execute("SELECT name, position FROM projection_checkpoints")
-            marks = sorted(checkpoints.fetchall())
-        rows = [(*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6]) for r in rows]
+            for table, query in queries:
+                rows += [(table, *_decoded(r)) for r in conn.execute(query).fetchall()]
+            marks = sorted(conn.execute(marks_query).fetchall())
     else:
         libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(libpq) as conn:
-            rows = [tuple(r) for r in conn.execute(f"SELECT {columns} FROM positions")]
-            marks = sorted(
-                tuple(r) for r in conn.execute("SELECT name, position FROM projection_checkpoints")
-            )
-    return sorted(rows, key=lambda r: r[:4]), marks
+            for table, query in queries:
+                rows += [(table, *tuple(r)) for r in conn.execute(query)]
+            marks = sorted(tuple(r) for r in conn.execute(marks_query))
+    return rows, marks
+
+
+def _decoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A SQLite row with its JSON text read back as the values PostgreSQL's driver returns."""
+    return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
 
 
 def rebuilt_read_model(env: dict[str, str]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -353,7 +367,8 @@ def run_drill(
     env = servers[0].env
     live_model = read_model(env["TIMELINE_DATABASE_URL"])
     rebuilt_model = rebuilt_read_model(env)
-    assert live_model[1] == rebuilt_model[1] == [("positions", final)], "checkpoints"
+    models = [("effective_events", final), ("positions", final), ("registry", final)]
+    assert live_model[1] == rebuilt_model[1] == models, "checkpoints"
     assert len(live_model[0]) == len(rebuilt_model[0])
     assert live_model[0] == rebuilt_model[0], "the read model differs from a fresh rebuild"
 
