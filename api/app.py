@@ -9,12 +9,11 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.dependencies import SERVICES
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
@@ -152,7 +151,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app = Litestar(
         route_handlers=[v1, newsroom, embed, static_files],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        dependencies=SERVICES,
         template_config=TEMPLATES,
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build()), problem_bodies()],
@@ -187,12 +186,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     use_completed_openapi(app)
     return app
-
-
-def provide_services(state: State) -> Services:
-    """What a handler asks for as `services`: the app's collaborators, made at startup."""
-    services: Services = state.services
-    return services
 
 
 def app_factory() -> Any:

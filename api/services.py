@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from litestar.di import NamedDependency
-
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.ports import Clock, EventStore
@@ -30,7 +28,3 @@ class Services:
     subscriptions: SubscriptionStore
     rate_limiter: RateLimiter | None = None
     clock: Clock = system_clock
-
-
-# What a request handler declares to be given the app's services (see api.app's dependencies).
-AppServices = NamedDependency[Services]

@@ -12,9 +12,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from lxml import etree
 
+from api.dependencies import AppServices
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
-from api.services import AppServices
 from domain.valid_time import format_instant
 from store.ports import EventQuery
 from store.records import RecordedEvent

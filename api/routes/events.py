@@ -14,11 +14,11 @@ from litestar.params import HeaderParameter, QueryParameter
 
 from api.auth import KEY_STATE, requires
 from api.bodies import json_body, strict_body
+from api.dependencies import AppServices
 from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event_types
 from api.presenters import event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
-from api.services import AppServices
 from domain.canonical import canonical_bytes
 from domain.valid_time import format_instant
 from store.errors import StoreError

@@ -21,9 +21,9 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from api.conditional import IMMUTABLE, REVALIDATE
+from api.dependencies import AppServices
 from api.parameters import AsOf, KnownAt, ProposalFilter, Tz
 from api.reading import cached_read_responses, read_time
-from api.services import AppServices
 from domain.event_types import EVENT_TYPES
 from domain.exports.plover import plover_record
 from domain.exports.registry import (

@@ -13,6 +13,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEventMessage
 from litestar.types import HTTPResponseBodyEvent, Send
 
+from api.dependencies import AppServices
 from api.event_stream import EventStream
 from api.feed_filter import FeedFilter, read_after
 from api.feed_tail import FeedTail, sse_message
@@ -20,7 +21,6 @@ from api.notifier import Notifier
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
 from api.problems import problem_specs
 from api.reading import invalid
-from api.services import AppServices
 from domain.vocabulary import END
 
 PAGE = 500

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import get
 
+from api.dependencies import AppServices
 from api.problems import problem_specs
 from api.schemas import ChainVerificationOut
-from api.services import AppServices
 
 
 @get(

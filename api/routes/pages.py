@@ -14,9 +14,9 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api.dependencies import AppServices
 from api.parameters import SlugPath
 from api.reading import read_time
-from api.services import AppServices
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = TemplateConfig(directory=WEB / "templates", engine=JinjaTemplateEngine)

@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 
+from api.dependencies import AppServices
 from api.parameters import AsOf, From, KnownAt, SlugPath, To, Tz
 from api.read_schemas import (
     Change,
@@ -22,7 +23,6 @@ from api.read_schemas import (
     VoiceChange,
 )
 from api.reading import ReadTime, cached, cached_read_responses, moment, read_time
-from api.services import AppServices
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
 from domain.vocabulary import SLUG_PATTERN

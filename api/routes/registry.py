@@ -10,6 +10,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 
+from api.dependencies import AppServices
 from api.parameters import AsOf, KnownAt, SlugPath, Tz
 from api.presenters import event_out
 from api.read_schemas import (
@@ -21,7 +22,6 @@ from api.read_schemas import (
     SourcePage,
 )
 from api.reading import cached, cached_read_responses, read_time
-from api.services import AppServices
 from domain.valid_time import format_instant
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery

@@ -12,10 +12,10 @@ from litestar.params import QueryParameter
 from api.auth import KEY_STATE, requires
 from api.bodies import json_body, strict_body
 from api.callbacks import CallbackRefused, check_callback
+from api.dependencies import AppServices
 from api.feed_filter import FeedFilter
 from api.parameters import SubscriptionId
 from api.problems import ApiProblem, problem_specs
-from api.services import AppServices
 from api.subscription_schemas import (
     DeliveryOut,
     DeliveryPage,

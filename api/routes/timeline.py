@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
+from api.dependencies import AppServices
 from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
 from api.presenters import codes_out, event_out, valid_time_out
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import cached, cached_read_responses, moment, read_time
-from api.services import AppServices
 from domain.editorial import EffectiveEvent
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant, to_micros
