@@ -15,7 +15,12 @@ def conditional(
 ) -> Response[Any]:
     """A 200 with the body, or a 304 when the client's If-None-Match names this ETag."""
     headers = {"ETag": etag, "Cache-Control": cache_control}
-    wanted = request.headers.get("if-none-match", "")
-    if etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
+    if client_has(request, etag):
         return Response(content=b"", status_code=304, headers=headers)
     return Response(content=encoded, media_type="application/json", headers=headers)
+
+
+def client_has(request: Request[Any, Any, Any], etag: str) -> bool:
+    """Whether the request's If-None-Match names this ETag (or any, with `*`)."""
+    wanted = request.headers.get("if-none-match", "")
+    return etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*"

@@ -40,6 +40,7 @@ import httpx
 from bench.positions import console, machine, progress_bar
 from bench.server import PYCACHE, Server
 from bench.synthetic import load, synthetic_log
+from domain.valid_time import parse_instant, to_micros
 from store.database import DatabaseUrl
 from store.factory import open_store
 from store.read_models.catalog import MODELS
@@ -225,8 +226,6 @@ def _probe(base: str) -> tuple[int, str, str]:
         page = client.get("/v1/timeline", params={"limit": 1, "from": "2024-08-01"}).json()
         item = page["items"][0]
         earliest = item["valid_time"]["earliest"]
-        from domain.valid_time import parse_instant, to_micros
-
         cursor = f"{to_micros(parse_instant(earliest))}.{item['position']}"
         return head, cursor, item["id"]
 

@@ -108,7 +108,7 @@ class InMemoryEventStore:
         )
         if query.before is not None:
             candidates = reversed(list(candidates))
-        proposal = {p for p in self._refs.get((PROPOSAL, query.proposal or ""), [])}
+        proposal = set(self._refs.get((PROPOSAL, query.proposal or ""), []))
         found: list[RecordedEvent] = []
         for event in candidates:
             if event.position <= query.after:

@@ -20,7 +20,7 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from api.conditional import IMMUTABLE, REVALIDATE
+from api.conditional import IMMUTABLE, REVALIDATE, client_has
 from api.dependencies import AppServices
 from api.parameters import AsOf, KnownAt, ProposalFilter, Tz
 from api.reading import cached_read_responses, read_time
@@ -337,8 +337,7 @@ def _streamed(
 ) -> Response[Any]:
     """The bytes as they are made, with the view's ETag; a 304 when the client has them."""
     headers = {"ETag": view.etag, "Cache-Control": IMMUTABLE if view.settled else REVALIDATE}
-    wanted = request.headers.get("if-none-match", "")
-    if view.etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
+    if client_has(request, view.etag):
         return Response(content=b"", status_code=304, headers=headers)
     return Stream(content, media_type=media_type, headers=headers)
 

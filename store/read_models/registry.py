@@ -19,7 +19,7 @@ from domain.editorial import EffectiveEvent, LoggedEvent
 from domain.positions import Segment
 from domain.valid_time import from_micros, parse_valid_time
 from store.projection import FOREVER
-from store.read_models.effective import Change, EffectiveRows, Version
+from store.read_models.effective import Change, EffectiveRows, Version, effective_of
 
 Fold = Callable[[Iterable[EffectiveEvent], datetime], dict[str, dict[str, Any]]]
 FOLDS: dict[str, Fold] = {"actor": actors_as_of, "proposal": proposals_as_of}
@@ -59,18 +59,18 @@ class RegistryRows(Protocol):
 
 
 def effective_event(version: Version) -> EffectiveEvent:
-    """A version as the folds read it: its own valid time, payload, id and position."""
+    """A version as the folds read it (they need its id, position, type, valid time and
+    payload), without the logged event it is a version of."""
     state = version.state
-    valid_time = parse_valid_time(state["occurred_at"], state["timezone"])
     logged = LoggedEvent(
         id=UUID(state["id"]),
         position=version.position,
         recorded_at=from_micros(version.recorded_from),
         type=version.type,
-        valid_time=valid_time,
+        valid_time=parse_valid_time(state["occurred_at"], state["timezone"]),
         payload=state["payload"],
     )
-    return EffectiveEvent(event=logged, valid_time=valid_time, payload=state["payload"])
+    return effective_of(version, logged)
 
 
 def segments(kind: str, subject: str, versions: Iterable[Version]) -> list[Segment]:
