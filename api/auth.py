@@ -9,8 +9,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from api.problems import ApiProblem
 from api.services import Services
+from store.errors import RateLimited
 from store.keys import ApiKey
 
 KEY_STATE = "api_key"
@@ -37,21 +37,12 @@ async def _spend_allowance(connection: ASGIConnection[Any, Any, Any, Any], key: 
         return
     allowance = await limiter.spend(key.id, services.clock())
     if not allowance.allowed:
-        raise ApiProblem(
-            429,
-            "rate-limited",
-            "Too many writes",
-            f"this key may make {limiter.limit} writes every {limiter.seconds} s; "
-            f"retry after {allowance.retry_after} s",
-            headers={
-                "Retry-After": str(allowance.retry_after),
-                "RateLimit-Policy": f"{limiter.limit};w={limiter.seconds}",
-            },
-        )
+        raise RateLimited(limiter.limit, limiter.seconds, allowance.retry_after)
 
 
-def requires(scope: str) -> Any:
-    """A guard that lets through only keys holding `scope`."""
+def requires(scope: str, *, charge: bool = True) -> Any:
+    """A guard that lets through only keys holding `scope`, and counts a write against the
+    key's allowance; with `charge=False` the handler counts it in its own transaction."""
 
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
@@ -59,7 +50,7 @@ def requires(scope: str) -> Any:
         key = await authenticate(connection)
         if not key.allows(scope):
             raise PermissionDeniedException(f"this operation needs the {scope!r} scope")
-        if connection.scope.get("method") not in READS:
+        if charge and connection.scope.get("method") not in READS:
             await _spend_allowance(connection, key)
         connection.state[KEY_STATE] = key
 

@@ -27,6 +27,7 @@ from store.errors import (
     DatabaseUnavailable,
     DuplicateEventConflict,
     InvalidSubmission,
+    RateLimited,
     StaleExpectedVersion,
 )
 from store.sql import connection_failed
@@ -160,6 +161,18 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 "The stream has moved on",
                 str(error),
                 current_version=error.current,
+            )
+        case RateLimited():
+            return problem_response(
+                request,
+                429,
+                "rate-limited",
+                "Too many writes",
+                str(error),
+                headers={
+                    "Retry-After": str(error.retry_after),
+                    "RateLimit-Policy": f"{error.limit};w={error.seconds}",
+                },
             )
         case DuplicateEventConflict():
             return problem_response(

@@ -4,6 +4,7 @@ StoreError
  ├── StaleExpectedVersion    the stream is not at the version the writer expected
  ├── DuplicateEventConflict  an event id exists already with other content
  ├── InvalidSubmission       drafts that fail their schema or point at nothing (field errors)
+ ├── RateLimited             the key has made its allowance of writes in this window
  └── DatabaseUnavailable     the database cannot be reached
 """
 
@@ -49,6 +50,18 @@ class InvalidSubmission(StoreError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+
+
+class RateLimited(StoreError):
+    """The key has used its writes for this window; nothing was written."""
+
+    def __init__(self, limit: int, seconds: int, retry_after: int) -> None:
+        super().__init__(
+            f"this key may make {limit} writes every {seconds} s; retry after {retry_after} s"
+        )
+        self.limit = limit
+        self.seconds = seconds
+        self.retry_after = retry_after
 
 
 class DatabaseUnavailable(StoreError):

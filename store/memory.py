@@ -15,9 +15,11 @@ from domain.positions import Pair, Segment
 from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
+from store.errors import RateLimited
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
 from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
 from store.projection import Row, project, segments_of
+from store.rate_limits import WriteCharge
 from store.read_models.effective import project_effective
 from store.read_models.memory import MemoryEffectiveRows, MemoryReadModels, MemoryRegistryRows
 from store.read_models.registry import project_registry
@@ -49,6 +51,7 @@ class InMemoryEventStore:
         self.reads = MemoryReadModels(self._effective, self._registry, self._log, self._refs)
         self._checkpoint = 0
         self._chain_checkpoint = 0
+        self._windows: dict[tuple[str, int], int] = {}
 
     async def append(
         self,
@@ -57,9 +60,12 @@ class InMemoryEventStore:
         *,
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
+        charge: WriteCharge | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id."""
         async with self._lock:
+            if charge is not None:
+                self._count_write(charge)
             existing = {d.id: self._by_id[d.id] for d in drafts if d.id in self._by_id}
             replay = replay_of_earlier_append(stream, drafts, existing)
             if replay is not None:
@@ -98,6 +104,14 @@ class InMemoryEventStore:
             return AppendResult(
                 stream=stream, stream_version=current + len(drafts), events=appended
             )
+
+    def _count_write(self, charge: WriteCharge) -> None:
+        """Count the write in its key's window; over the allowance, refuse the append."""
+        window = (charge.key_id, charge.window_start)
+        self._windows[window] = count = self._windows.get(window, 0) + 1
+        allowance = charge.allowance(count)
+        if not allowance.allowed:
+            raise RateLimited(charge.limit, charge.seconds, allowance.retry_after)
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:
         """Events after `query.after`, in position order, filtered."""

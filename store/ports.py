@@ -15,6 +15,7 @@ from store.records import RecordedEvent
 
 if TYPE_CHECKING:
     from store.projection import Row
+    from store.rate_limits import WriteCharge
     from store.read_models.queries import ReadModels
 
 Clock = Callable[[], datetime]
@@ -81,8 +82,13 @@ class EventStore(Protocol):
         *,
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
+        charge: WriteCharge | None = None,
     ) -> AppendResult:
-        """Append a batch atomically; idempotent by event id."""
+        """Append a batch atomically; idempotent by event id.
+
+        With `charge`, the write is counted against its key's allowance in the append's own
+        transaction, first: over the allowance the append raises RateLimited and writes
+        nothing else (the count stays, as every attempt counts)."""
         ...
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:

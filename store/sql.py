@@ -24,9 +24,10 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
-from store.errors import DatabaseUnavailable, StoreError
+from store.errors import DatabaseUnavailable, RateLimited, StoreError
 from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
 from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments_of
+from store.rate_limits import WriteCharge, count_write
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
 from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
@@ -116,6 +117,7 @@ class SqlEventStore:
         *,
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
+        charge: WriteCharge | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id.
 
@@ -123,7 +125,7 @@ class SqlEventStore:
         each is checked and written in its own savepoint, in arrival order, so one refused
         append (a stale expected_version, say) leaves the others whole.
         """
-        request = _Request(stream, drafts, expected_version, metadata)
+        request = _Request(stream, drafts, expected_version, metadata, charge)
         self._queue.append(request)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
@@ -181,10 +183,10 @@ class SqlEventStore:
         """One transaction, one commit: each append's outcome, in order."""
         async with conn.begin():
             await self.serialize(conn)
-            if len(group) == 1:  # its refusal is the transaction's: no savepoint needed
-                outcomes: list[AppendResult | Exception] = [
-                    await self._append(conn, *group[0].arguments)
-                ]
+            if len(group) == 1:  # a refusal writes nothing (but its charge): no savepoint needed
+                outcomes: list[AppendResult | Exception] = await self._append_all(
+                    conn, [group[0].arguments]
+                )
             else:
                 outcomes = await self._append_together(conn, group)
             written = landed(outcomes)
@@ -229,9 +231,12 @@ class SqlEventStore:
         drafts: Sequence[EventDraft],
         expected_version: int | None,
         metadata: JsonObject | None,
+        charge: WriteCharge | None,
     ) -> AppendResult:
         """One append; its refusal raised."""
-        [outcome] = await self._append_all(conn, [(stream, drafts, expected_version, metadata)])
+        [outcome] = await self._append_all(
+            conn, [(stream, drafts, expected_version, metadata, charge)]
+        )
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -246,14 +251,16 @@ class SqlEventStore:
         (a stale expected_version, a conflicting id) writes nothing and moves nothing on. The
         accepted ones are written in one INSERT per table and projected together.
         """
-        existing = await self._by_ids(conn, [d.id for _, drafts, _, _ in appends for d in drafts])
-        versions = await self._stream_versions(conn, {stream for stream, _, _, _ in appends})
+        existing = await self._by_ids(conn, [d.id for _, drafts, *_ in appends for d in drafts])
+        versions = await self._stream_versions(conn, {stream for stream, *_ in appends})
         head, last_recorded, prev_hash = await self._head(conn)
         outcomes: list[AppendResult | Exception] = []
         rows: list[dict[str, Any]] = []
         written: list[RecordedEvent] = []
-        for stream, drafts, expected_version, metadata in appends:
+        for stream, drafts, expected_version, metadata, charge in appends:
             try:
+                if charge is not None:
+                    await self._count_write(conn, charge)
                 mine = {d.id: existing[d.id] for d in drafts if d.id in existing}
                 replay = replay_of_earlier_append(stream, drafts, mine)
                 if replay is None:
@@ -300,6 +307,12 @@ class SqlEventStore:
                 for outcome in landed(outcomes):
                     await self._before_commit(outcome.events)
         return outcomes
+
+    async def _count_write(self, conn: AsyncConnection, charge: WriteCharge) -> None:
+        """Count the write in the append's transaction; over the allowance, refuse it."""
+        allowance = await count_write(conn, self.backend, charge)
+        if not allowance.allowed:
+            raise RateLimited(charge.limit, charge.seconds, allowance.retry_after)
 
     async def _stream_versions(self, conn: AsyncConnection, streams: set[str]) -> dict[str, int]:
         result = await conn.execute(_STREAM_VERSIONS, {"streams": sorted(streams)})
@@ -526,8 +539,10 @@ def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:
     return [o for o in outcomes if isinstance(o, AppendResult) and not o.duplicate]
 
 
-# An append's arguments: stream, drafts, expected_version, metadata.
-AppendArguments = tuple[str, Sequence[EventDraft], int | None, JsonObject | None]
+# An append's arguments: stream, drafts, expected_version, metadata, charge.
+AppendArguments = tuple[
+    str, Sequence[EventDraft], int | None, JsonObject | None, WriteCharge | None
+]
 
 # Appends committed together at most; more wait for the next commit, so no group grows unbounded.
 MAX_GROUP = 64
@@ -542,8 +557,9 @@ class _Request:
         drafts: Sequence[EventDraft],
         expected_version: int | None,
         metadata: JsonObject | None,
+        charge: WriteCharge | None,
     ) -> None:
-        self.arguments: AppendArguments = (stream, drafts, expected_version, metadata)
+        self.arguments: AppendArguments = (stream, drafts, expected_version, metadata, charge)
         self.outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
 
     def settle(self, outcome: AppendResult | Exception) -> None:

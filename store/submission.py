@@ -16,6 +16,7 @@ from domain.event_types import Kind, event_type
 from domain.valid_time import parse_valid_time
 from store.errors import FieldError, InvalidSubmission
 from store.ports import AppendResult, Clock, EventStore
+from store.rate_limits import WriteCharge
 
 MAX_BATCH = 1000
 
@@ -28,8 +29,11 @@ async def submit(
     events: Sequence[Mapping[str, Any]],
     expected_version: int | None = None,
     metadata: Mapping[str, Any] | None = None,
+    charge: WriteCharge | None = None,
 ) -> AppendResult:
-    """Check a batch of raw drafts and append it atomically, or raise and write nothing."""
+    """Check a batch of raw drafts and append it atomically, or raise and write nothing.
+
+    `charge` is counted only when the batch reaches the store (see `EventStore.append`)."""
     if not events:
         raise InvalidSubmission([FieldError("events", "a batch needs at least one event")])
     if len(events) > MAX_BATCH:
@@ -50,7 +54,11 @@ async def submit(
     if errors:
         raise InvalidSubmission(errors)
     return await store.append(
-        stream, drafts, expected_version=expected_version, metadata=dict(metadata or {})
+        stream,
+        drafts,
+        expected_version=expected_version,
+        metadata=dict(metadata or {}),
+        charge=charge,
     )
 
 

@@ -21,7 +21,7 @@ from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_spe
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from domain.canonical import canonical_bytes
 from domain.valid_time import format_instant
-from store.errors import StoreError
+from store.errors import RateLimited, StoreError
 from store.keys import ApiKey
 from store.ports import AppendResult, EventQuery
 from store.submission import submit
@@ -38,7 +38,7 @@ MAX_PAGE = 1000
         "must be at (0: it must not exist). Appending ids that exist with the same content "
         "returns their original positions (200) and writes nothing."
     ),
-    guards=[requires("events:write")],
+    guards=[requires("events:write", charge=False)],  # counted in the append's transaction
     status_code=201,
     responses=problem_specs(400, 401, 403, 409, 413, 415, 422, 429, 503),
     security=[{"bearer": []}],
@@ -71,6 +71,7 @@ async def append_events(
 async def _submit(
     services: AppServices, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
 ) -> AppendResult:
+    limiter = services.rate_limiter
     result = await submit(
         services.store,
         services.clock,
@@ -78,6 +79,7 @@ async def _submit(
         events=[msgspec.to_builtins(e) for e in body.events],
         expected_version=body.expected_version,
         metadata={"recorded_by": key.name, "key_id": key.id, **_correlation(request)},
+        charge=None if limiter is None else limiter.charge(key.id, services.clock()),
     )
     request.app.state.notifier.notify(result.events[-1].position)
     return result
@@ -128,7 +130,7 @@ async def _idempotently(
     except StoreError as error:
         problem = handle_exception(request, error)
         status = problem.status_code or 500
-        if status >= 500:
+        if status >= 500 or isinstance(error, RateLimited):  # a retry may succeed: not final
             await services.idempotency.release(key.id, idempotency_key)
         else:
             await services.idempotency.complete(
