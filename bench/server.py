@@ -83,8 +83,8 @@ def running_server(
     """A migrated, seeded server on a free port (SQLite in `folder` unless a database is named).
 
     `app` other than the API's own factory is served by uvicorn directly, with the same options
-    `timeline serve` gives it. Writes are not rate-limited: the benchmarks append faster than the
-    default allows.
+    `timeline serve` gives it. Writes are not rate-limited unless `env` says so (the append
+    benchmark does: users run the server with the limit on).
     """
     database = ready_database(database or f"sqlite:///{folder / 'bench.db'}")
     key = make_key(database, *scopes, name="bench")
