@@ -129,8 +129,8 @@ async def measure_backend(
                 runs=args.runs,
                 progress=progress,
                 folder=folder,
-                # What a read costs when no kept answer serves it, beside (full runs).
-                uncached=not args.quick and workers == 1,
+                # What a read costs when no kept answer serves it, beside.
+                uncached=workers == 1,
             )
     return measured
 

@@ -116,6 +116,7 @@ RATIOS: dict[str, tuple[str, str, float | None]] = {
         "eventsourcing_threads8",
         2.0,
     ),
+    "http_single / store_single": ("http_single", "store_single", 0.6),
     "http_single / raw_single": ("http_single", "raw_single", None),
     "http_batch100 / raw_batch100": ("http_batch100", "raw_batch100", None),
     "store_batch100 / eventsourcing_batch100": ("store_batch100", "eventsourcing_batch100", None),
