@@ -40,6 +40,7 @@ from store.subscriptions import (
 log = logging.getLogger("timeline.webhooks")
 BATCH = 100
 IDLE_POLL_SECONDS = 1.0  # how often an idle worker looks for retries come due
+COALESCE_SECONDS = 0.05  # the least time between two looks that appends wake
 SHUTDOWN_GRACE_SECONDS = 3.0
 USER_AGENT = "DiplomaticTimeline-Webhooks/1"
 
@@ -96,12 +97,20 @@ class DeliveryWorker:
         ) as client:
             serving: set[asyncio.Task[None]] = set()
             try:
+                loop = asyncio.get_running_loop()
                 while not self._notifier.closing:
                     seen = self._notifier.head
                     idle = await self._dispatch(client, serving)
+                    looked = loop.time()
                     woken = asyncio.ensure_future(self._notifier.wait(idle, seen))
-                    await asyncio.wait({woken, *serving}, return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        {woken, *serving}, return_when=asyncio.FIRST_COMPLETED
+                    )
                     woken.cancel()
+                    if woken in done and woken.result():
+                        # Woken by an append: under a stream of appends, look at most every
+                        # COALESCE_SECONDS (each look is two reads), not once per append.
+                        await asyncio.sleep(max(0.0, looked + COALESCE_SECONDS - loop.time()))
             finally:
                 # In-flight attempts get a moment to settle; any cut short is redelivered.
                 if serving:
