@@ -22,6 +22,11 @@ Contenders (events/s):
 - `raw_single` / `raw_batch100` (the ceiling): the bare sync driver (`sqlite3` / `psycopg`)
   inserting the rows the store would write (`store.rows.event_row` / `ref_rows`, JSON columns as
   text) into `events` and `event_refs`, one transaction per event / per 100;
+- `replayed_single`: the statements the store itself sent its driver for single-event appends
+  (captured in an untimed store run: its reads, the events, every read model, the checkpoint),
+  sent again through the bare driver, one transaction per append — the store's I/O without its
+  Python, so `store_single / replayed_single` is what the store's own code costs and
+  `replayed_single / raw_single` what writing the read models in the same transaction costs;
 - `eventsourcing_single` / `eventsourcing_batch100` / `eventsourcing_threads8`: the
   `eventsourcing` library's application recorder on the same backend, a StoredEvent per event
   whose state is the event's JSON (as sent over HTTP), one / 100 per `insert_events`, and 8
@@ -72,6 +77,7 @@ import httpx
 import psycopg
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 
 from bench.positions import Databases, console, machine, progress_bar, spread
@@ -103,6 +109,7 @@ CONTENDERS = (
     "store_concurrent8",
     "raw_batch100",
     "raw_single",
+    "replayed_single",
     "eventsourcing_single",
     "eventsourcing_batch100",
     "eventsourcing_threads8",
@@ -118,6 +125,8 @@ RATIOS: dict[str, tuple[str, str, float | None]] = {
     ),
     "http_single / store_single": ("http_single", "store_single", 0.6),
     "http_single / raw_single": ("http_single", "raw_single", None),
+    "store_single / replayed_single": ("store_single", "replayed_single", None),
+    "replayed_single / raw_single": ("replayed_single", "raw_single", None),
     "http_batch100 / raw_batch100": ("http_batch100", "raw_batch100", None),
     "store_batch100 / eventsourcing_batch100": ("store_batch100", "eventsourcing_batch100", None),
 }
@@ -514,6 +523,95 @@ def raw_appends(bench: Bench, count: int, size: int, advance: Advance) -> float:
         return rate(count, started)
 
 
+# --- the store's own statements on the bare driver ---------------------------------------------
+
+
+class Capture:
+    """The statements a store's writer sends its driver, as sent (SQL text, driver
+    parameters), one list per committed transaction."""
+
+    def __init__(self) -> None:
+        self.transactions: list[list[tuple[str, Any, bool]]] = []
+        self._current: list[tuple[str, Any, bool]] = []
+
+    def attach(self, engine: Any) -> None:
+        sqlalchemy_event.listen(engine, "before_cursor_execute", self._statement)
+        sqlalchemy_event.listen(engine, "commit", self._commit)
+        sqlalchemy_event.listen(engine, "rollback", self._rollback)
+
+    def _statement(self, *args: Any) -> None:
+        _conn, _cursor, statement, parameters, _context, many = args
+        self._current.append((statement, parameters, many))
+
+    def _commit(self, _conn: Any) -> None:
+        self.transactions.append(self._current)
+        self._current = []
+
+    def _rollback(self, _conn: Any) -> None:
+        self._current = []
+
+
+async def captured_appends(bench: Bench, count: int) -> list[list[tuple[str, Any, bool]]]:
+    """The transactions of the registrations and of `count` single-event store appends."""
+    capture = Capture()
+    with fresh_database(bench) as url:
+        store = open_store(url)
+        try:
+            capture.attach(store.blocking_engine)
+            await store.append(REGISTRY, bench.work.registrations, metadata=METADATA)
+            for stream, drafts in bench.work.plan(count, 1):
+                await store.append(stream, drafts, metadata=METADATA)
+        finally:
+            await store.close()
+    return capture.transactions
+
+
+async def replayed_appends(bench: Bench, count: int, advance: Advance) -> float:
+    """Events/s of the store's own statements for single-event appends — reads, the events,
+    the read models, the checkpoint, the rate window's if any — sent straight to the bare
+    driver, one transaction per append: what the store's I/O costs without its Python (a
+    ceiling for `store_single` that writes what it writes)."""
+    transactions = await captured_appends(bench, count)
+    registering, appends = transactions[:-count], transactions[-count:]
+    with fresh_database(bench) as url, replayer(url) as replay:
+        for transaction in registering:
+            replay(transaction)
+        started = time.perf_counter()
+        for transaction in appends:
+            replay(transaction)
+            advance(1)
+        return rate(count, started)
+
+
+Replay = Callable[[list[tuple[str, Any, bool]]], None]
+
+
+@contextmanager
+def replayer(url: DatabaseUrl) -> Iterator[Replay]:
+    """Runs captured transactions on a bare driver connection, committing each."""
+    if url.backend == "sqlite":
+        conn = sqlite3.connect(sqlite_path(url))
+        configure_sqlite_connection(conn)  # the store's settings: WAL, synchronous=FULL
+    else:
+        conn = psycopg.connect(libpq(url.raw))  # type: ignore[assignment]
+
+    def replay(transaction: list[tuple[str, Any, bool]]) -> None:
+        cursor = conn.cursor()
+        for statement, parameters, many in transaction:
+            if many:
+                cursor.executemany(statement, parameters)
+            else:
+                cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        conn.commit()
+
+    try:
+        yield replay
+    finally:
+        conn.close()
+
+
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
@@ -763,6 +861,8 @@ async def contend(bench: Bench, name: str, count: int, advance: Advance) -> floa
         return await store_appends(bench, count, size, advance)
     if name.startswith("raw_"):
         return raw_appends(bench, count, size, advance)
+    if name == "replayed_single":
+        return await replayed_appends(bench, count, advance)
     if name == "eventsourcing_threads8":
         return eventsourcing_threads(bench, count, advance)
     return eventsourcing_appends(bench, count, size, advance)

@@ -15,6 +15,7 @@ TARGETS = {
 }
 CONTENDERS = {
     "raw_single": "raw driver, 1 event per transaction (ceiling)",
+    "replayed_single": "the store's own statements on the raw driver, 1 append per transaction",
     "store_single": "store, 1 event per append",
     "http_single": "HTTP, 1 event per request",
     "eventsourcing_single": "`eventsourcing`, 1 event per call (peer)",

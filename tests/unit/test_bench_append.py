@@ -18,6 +18,7 @@ from bench.append import (
     ratios,
     raw_appends,
     registered_store,
+    replayed_appends,
     verdicts,
     wire,
     workload,
@@ -116,6 +117,36 @@ def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> Non
     assert raw == stored
     assert bench.durability["raw"] == bench.durability["store"]
     assert bench.durability["raw"]["synchronous"] == "2"  # FULL
+
+
+def test_the_replay_writes_exactly_what_the_store_wrote(tmp_path: Path) -> None:
+    """The store's captured statements, replayed through the bare driver on a fresh database,
+    leave every table as the store left it (the same stamps and hashes: it is the same SQL)."""
+    count = 10
+    tables = ("events", "event_refs", "positions", "effective_events", "registry")
+    kept: list[dict[str, list[Any]]] = []
+
+    def keep(url: Any) -> None:
+        conn = sqlite3.connect(url.raw.removeprefix("sqlite:///"))
+        kept.append({t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables})
+        conn.close()
+
+    class Keeping(Databases):
+        def drop(self, url: Any) -> None:
+            keep(url)
+            super().drop(url)
+
+    bench = Bench(
+        backend="sqlite",
+        databases=Clones(Keeping("sqlite", tmp_path, "")),
+        work=workload(count),
+        folder=tmp_path,
+    )
+    assert asyncio.run(replayed_appends(bench, count, lambda n: None)) > 0
+    stored, replayed = kept
+    assert replayed == stored
+    assert len(stored["events"]) == len(bench.work.registrations) + count
+    assert stored["positions"]
 
 
 def test_ratios_and_targets_compare_medians() -> None:
