@@ -22,11 +22,12 @@ Contenders (events/s):
 - `raw_single` / `raw_batch100` (the ceiling): the bare sync driver (`sqlite3` / `psycopg`)
   inserting the rows the store would write (`store.rows.event_row` / `ref_rows`, JSON columns as
   text) into `events` and `event_refs`, one transaction per event / per 100;
-- `replayed_single`: the statements the store itself sent its driver for single-event appends
-  (captured in an untimed store run: its reads, the events, every read model, the checkpoint),
-  sent again through the bare driver, one transaction per append — the store's I/O without its
-  Python, so `store_single / replayed_single` is what the store's own code costs and
-  `replayed_single / raw_single` what writing the read models in the same transaction costs;
+- `replayed_single` / `replayed_batch100` / `replayed_concurrent8`: the statements the store
+  itself sent its driver in `store_single` / `store_batch100` / `store_concurrent8` (captured in
+  an untimed store run: its reads, the events, every read model, the checkpoint), sent again
+  through the bare driver, one transaction per transaction the store committed (a group, for
+  the concurrent writers) — the store's I/O without its Python: `store_x / replayed_x` is what
+  the store's own code costs, `replayed_x / raw_x` what writing the read models costs;
 - `eventsourcing_single` / `eventsourcing_batch100` / `eventsourcing_threads8`: the
   `eventsourcing` library's application recorder on the same backend, a StoredEvent per event
   whose state is the event's JSON (as sent over HTTP), one / 100 per `insert_events`, and 8
@@ -109,7 +110,9 @@ CONTENDERS = (
     "store_concurrent8",
     "raw_batch100",
     "raw_single",
+    "replayed_batch100",
     "replayed_single",
+    "replayed_concurrent8",
     "eventsourcing_single",
     "eventsourcing_batch100",
     "eventsourcing_threads8",
@@ -127,6 +130,18 @@ RATIOS: dict[str, tuple[str, str, float | None]] = {
     "http_single / raw_single": ("http_single", "raw_single", None),
     "store_single / replayed_single": ("store_single", "replayed_single", None),
     "replayed_single / raw_single": ("replayed_single", "raw_single", None),
+    "store_batch100 / replayed_batch100": ("store_batch100", "replayed_batch100", None),
+    "replayed_batch100 / raw_batch100": ("replayed_batch100", "raw_batch100", None),
+    "store_concurrent8 / replayed_concurrent8": (
+        "store_concurrent8",
+        "replayed_concurrent8",
+        None,
+    ),
+    "replayed_concurrent8 / eventsourcing_threads8": (
+        "replayed_concurrent8",
+        "eventsourcing_threads8",
+        None,
+    ),
     "http_batch100 / raw_batch100": ("http_batch100", "raw_batch100", None),
     "store_batch100 / eventsourcing_batch100": ("store_batch100", "eventsourcing_batch100", None),
 }
@@ -325,11 +340,16 @@ def libpq(url: str) -> str:
 
 
 @asynccontextmanager
-async def registered_store(bench: Bench, count: int) -> AsyncIterator[SqlEventStore]:
-    """The store on a fresh database holding the registrations (which also warm its pool)."""
+async def registered_store(
+    bench: Bench, count: int, capture: Capture | None = None
+) -> AsyncIterator[SqlEventStore]:
+    """The store on a fresh database holding the registrations (which also warm its pool);
+    with `capture`, what its writer sends the driver is kept, registrations first."""
     with fresh_database(bench) as url:
         store = open_store(url)
         try:
+            if capture is not None:
+                capture.attach(store.blocking_engine)
             await store.append(REGISTRY, bench.work.registrations, metadata=METADATA)
             if "store" not in bench.durability:
                 bench.durability["store"] = await store_durability(store)
@@ -354,10 +374,12 @@ async def store_durability(store: SqlEventStore) -> dict[str, str]:
         }
 
 
-async def store_appends(bench: Bench, count: int, size: int, advance: Advance) -> float:
+async def store_appends(
+    bench: Bench, count: int, size: int, advance: Advance, capture: Capture | None = None
+) -> float:
     """Events/s through `store.append`, `size` events per call, one call after another."""
     plan = bench.work.plan(count, size)
-    async with registered_store(bench, count) as store:
+    async with registered_store(bench, count, capture) as store:
         started = time.perf_counter()
         for stream, drafts in plan:
             await store.append(stream, drafts, metadata=METADATA)
@@ -365,11 +387,13 @@ async def store_appends(bench: Bench, count: int, size: int, advance: Advance) -
         return rate(count, started)
 
 
-async def store_concurrent(bench: Bench, count: int, advance: Advance) -> float:
+async def store_concurrent(
+    bench: Bench, count: int, advance: Advance, capture: Capture | None = None
+) -> float:
     """Events/s of 8 asyncio tasks on one store, each appending single events to its own stream
     with the version it last saw as `expected_version`."""
     lanes = bench.work.lanes(count)
-    async with registered_store(bench, count) as store:
+    async with registered_store(bench, count, capture) as store:
         versions = {stream: await store.stream_version(stream) for stream in lanes}
 
         async def lane(stream: str, drafts: list[EventDraft]) -> None:
@@ -551,35 +575,24 @@ class Capture:
         self._current = []
 
 
-async def captured_appends(bench: Bench, count: int) -> list[list[tuple[str, Any, bool]]]:
-    """The transactions of the registrations and of `count` single-event store appends."""
+async def replayed_appends(bench: Bench, count: int, how: str, advance: Advance) -> float:
+    """Events/s of the statements the store sent its driver for the appends of `store_{how}`
+    — its reads, the events, the read models, the checkpoint — sent again straight to the bare
+    driver, one transaction per transaction the store committed: what the store's I/O costs
+    without its Python (a ceiling for the store that writes what it writes)."""
     capture = Capture()
-    with fresh_database(bench) as url:
-        store = open_store(url)
-        try:
-            capture.attach(store.blocking_engine)
-            await store.append(REGISTRY, bench.work.registrations, metadata=METADATA)
-            for stream, drafts in bench.work.plan(count, 1):
-                await store.append(stream, drafts, metadata=METADATA)
-        finally:
-            await store.close()
-    return capture.transactions
-
-
-async def replayed_appends(bench: Bench, count: int, advance: Advance) -> float:
-    """Events/s of the store's own statements for single-event appends — reads, the events,
-    the read models, the checkpoint, the rate window's if any — sent straight to the bare
-    driver, one transaction per append: what the store's I/O costs without its Python (a
-    ceiling for `store_single` that writes what it writes)."""
-    transactions = await captured_appends(bench, count)
-    registering, appends = transactions[:-count], transactions[-count:]
+    ignore: Advance = lambda n: None  # noqa: E731
+    if how == "concurrent8":
+        await store_concurrent(bench, count, ignore, capture)
+    else:
+        await store_appends(bench, count, BATCH if how == "batch100" else 1, ignore, capture)
+    registering, *appends = capture.transactions
     with fresh_database(bench) as url, replayer(url) as replay:
-        for transaction in registering:
-            replay(transaction)
+        replay(registering)
         started = time.perf_counter()
         for transaction in appends:
             replay(transaction)
-            advance(1)
+        advance(count)
         return rate(count, started)
 
 
@@ -861,8 +874,8 @@ async def contend(bench: Bench, name: str, count: int, advance: Advance) -> floa
         return await store_appends(bench, count, size, advance)
     if name.startswith("raw_"):
         return raw_appends(bench, count, size, advance)
-    if name == "replayed_single":
-        return await replayed_appends(bench, count, advance)
+    if name.startswith("replayed_"):
+        return await replayed_appends(bench, count, name.removeprefix("replayed_"), advance)
     if name == "eventsourcing_threads8":
         return eventsourcing_threads(bench, count, advance)
     return eventsourcing_appends(bench, count, size, advance)

@@ -15,15 +15,17 @@ TARGETS = {
 }
 CONTENDERS = {
     "raw_single": "raw driver, 1 event per transaction (ceiling)",
-    "replayed_single": "the store's own statements on the raw driver, 1 append per transaction",
+    "replayed_single": "the store's statements on the raw driver, 1 event per transaction",
     "store_single": "store, 1 event per append",
     "http_single": "HTTP, 1 event per request",
     "eventsourcing_single": "`eventsourcing`, 1 event per call (peer)",
     "raw_batch100": "raw driver, 100 per transaction (ceiling)",
     "store_batch100": "store, 100 per append",
     "http_batch100": "HTTP, 100 per request",
+    "replayed_batch100": "the store's statements on the raw driver, 100 per transaction",
     "eventsourcing_batch100": "`eventsourcing`, 100 per call (peer)",
     "store_concurrent8": "store, 8 concurrent writers, 1 event each",
+    "replayed_concurrent8": "the store's statements for the 8 writers on the raw driver",
     "eventsourcing_threads8": "`eventsourcing`, 8 threads, 1 event each (peer)",
 }
 # Which ceiling and which peer each contender is compared with.

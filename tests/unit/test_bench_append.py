@@ -142,7 +142,7 @@ def test_the_replay_writes_exactly_what_the_store_wrote(tmp_path: Path) -> None:
         work=workload(count),
         folder=tmp_path,
     )
-    assert asyncio.run(replayed_appends(bench, count, lambda n: None)) > 0
+    assert asyncio.run(replayed_appends(bench, count, "single", lambda n: None)) > 0
     stored, replayed = kept
     assert replayed == stored
     assert len(stored["events"]) == len(bench.work.registrations) + count
