@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect
 
+from store.driver import execute as driver_execute
+from store.driver import is_prepared
+
 T = TypeVar("T")
 
 
@@ -30,9 +33,13 @@ class SyncBridge:
         return self._conn.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if is_prepared(statement):
+            return driver_execute(self._conn, statement, parameters)
         return self._conn.execute(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        if is_prepared(statement):
+            return driver_execute(self._conn, statement, parameters).scalar()
         return self._conn.scalar(statement, parameters)
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:

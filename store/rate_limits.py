@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.valid_time import to_micros
+from store.driver import prepared
 from store.tables import RateWindowRow
 
 windows = RateWindowRow.__table__  # type: ignore[attr-defined]
@@ -65,9 +66,11 @@ def _upsert(insert: Any) -> Any:
 
 
 # Built once: an append runs one of these in its transaction.
-_COUNT = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(pg_insert)}
-_SWEEP = delete(windows).where(
-    windows.c.key_id == bindparam("key_id"), windows.c.window_start < bindparam("start")
+_COUNT = {"sqlite": prepared(_upsert(sqlite_insert)), "postgresql": prepared(_upsert(pg_insert))}
+_SWEEP = prepared(
+    delete(windows).where(
+        windows.c.key_id == bindparam("key_id"), windows.c.window_start < bindparam("start")
+    )
 )
 
 

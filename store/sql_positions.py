@@ -15,6 +15,7 @@ from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
 from domain.references import PAIR, TARGET, pair_reference
+from store.driver import prepared
 from store.projection import FOREVER, Row, logged
 from store.read_models.catalog import NAMES
 from store.rows import recorded_event
@@ -27,12 +28,12 @@ checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 
 
 # The projector's statements on the write path, built once (see store.sql).
-_SAVE_CHECKPOINT = (
+_SAVE_CHECKPOINT = prepared(
     update(checkpoints)
     .where(checkpoints.c.name.in_(NAMES))
     .values(position=bindparam("b_position"))
 )
-_REFERRING = (
+_REFERRING = prepared(
     select(refs.c.ref, *events.columns)
     .join(events, events.c.position == refs.c.position)
     .where(
@@ -42,11 +43,13 @@ _REFERRING = (
     )
     .order_by(refs.c.position)
 )
-_OPEN_ROWS = select(positions).where(
-    tuple_(positions.c.actor, positions.c.proposal).in_(bindparam("pairs", expanding=True)),
-    positions.c.recorded_to == FOREVER,
+_OPEN_ROWS = prepared(
+    select(positions).where(
+        tuple_(positions.c.actor, positions.c.proposal).in_(bindparam("pairs", expanding=True)),
+        positions.c.recorded_to == FOREVER,
+    )
 )
-_CLOSE_ROW = (
+_CLOSE_ROW = prepared(
     update(positions)
     .where(
         positions.c.actor == bindparam("b_actor"),
@@ -56,7 +59,8 @@ _CLOSE_ROW = (
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_INSERT_ROWS = insert(positions)
+_INSERT_ROWS = prepared(insert(positions))
+_BY_ID = prepared(select(events).where(events.c.id.in_(bindparam("ids", expanding=True))))
 
 
 # A proposal's parties, one index seek each (a loose index scan: the rows of a proposal are
@@ -187,7 +191,7 @@ class BatchLogIndex:
     async def events(self, ids: set[UUID]) -> list[LoggedEvent]:
         missing = ids - set(self._by_id)
         if missing:
-            result = await self._conn.execute(select(events).where(events.c.id.in_(missing)))
+            result = await self._conn.execute(_BY_ID, {"ids": sorted(missing)})
             for row in result:
                 self._remember(logged(recorded_event(row)))
         return [self._by_id[i] for i in ids if i in self._by_id]

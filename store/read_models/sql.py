@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, true, tuple_, upda
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.references import CITES
+from store.driver import prepared
 from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
@@ -32,13 +33,17 @@ _VERSION_COLUMNS = [c.label(f"v_{c.name}") for c in effective.columns]
 _LONGEST = select(func.max(effective.c.valid_latest - effective.c.valid_earliest)).where(
     effective.c.kind == "world"
 )
-_OPEN_VERSION = select(effective).where(
-    effective.c.position == bindparam("position"), effective.c.recorded_to == FOREVER
+_OPEN_VERSION = prepared(
+    select(effective).where(
+        effective.c.position == bindparam("position"), effective.c.recorded_to == FOREVER
+    )
 )
-_OPEN_OF_SUBJECT = select(effective).where(
-    effective.c.subject == bindparam("subject"), effective.c.recorded_to == FOREVER
+_OPEN_OF_SUBJECT = prepared(
+    select(effective).where(
+        effective.c.subject == bindparam("subject"), effective.c.recorded_to == FOREVER
+    )
 )
-_CLOSE_VERSION = (
+_CLOSE_VERSION = prepared(
     update(effective)
     .where(
         effective.c.position == bindparam("b_position"),
@@ -46,7 +51,7 @@ _CLOSE_VERSION = (
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_CLOSE_LANES = (
+_CLOSE_LANES = prepared(
     update(lanes)
     .where(
         lanes.c.position == bindparam("b_position"),
@@ -54,12 +59,14 @@ _CLOSE_LANES = (
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_OPEN_ENTRIES = select(registry).where(
-    registry.c.kind == bindparam("kind"),
-    registry.c.subject == bindparam("subject"),
-    registry.c.recorded_to == FOREVER,
+_OPEN_ENTRIES = prepared(
+    select(registry).where(
+        registry.c.kind == bindparam("kind"),
+        registry.c.subject == bindparam("subject"),
+        registry.c.recorded_to == FOREVER,
+    )
 )
-_CLOSE_ENTRY = (
+_CLOSE_ENTRY = prepared(
     update(registry)
     .where(
         registry.c.kind == bindparam("b_kind"),
@@ -69,6 +76,9 @@ _CLOSE_ENTRY = (
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
+_INSERT_VERSIONS = prepared(insert(effective))
+_INSERT_LANES = prepared(insert(lanes))
+_INSERT_ENTRIES = prepared(insert(registry))
 
 
 def version_of_row(row: Any, prefix: str = "") -> Version:
@@ -193,10 +203,10 @@ class BufferedEffectiveRows:
             await self._conn.execute(_CLOSE_LANES, closing)
         if self._inserted:
             fresh = list(self._inserted.values())
-            await self._conn.execute(insert(effective), [version_values(v) for v in fresh])
+            await self._conn.execute(_INSERT_VERSIONS, [version_values(v) for v in fresh])
             lane_rows = [row for v in fresh for row in lane_values(v)]
             if lane_rows:
-                await self._conn.execute(insert(lanes), lane_rows)
+                await self._conn.execute(_INSERT_LANES, lane_rows)
         self._closed, self._inserted = {}, {}
 
 
@@ -245,7 +255,7 @@ class BufferedRegistryRows:
             )
         if self._inserted:
             await self._conn.execute(
-                insert(registry), [entry_values(e) for e in self._inserted.values()]
+                _INSERT_ENTRIES, [entry_values(e) for e in self._inserted.values()]
             )
         self._closed, self._inserted = {}, {}
 
