@@ -24,15 +24,18 @@ An operational failure of the driver surfaces as `DatabaseUnavailable`.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import OrderedDict, namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import msgspec
 import psycopg
 from psycopg import AsyncConnection as PsycopgConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -41,6 +44,7 @@ from store.database import configure_sqlite_connection
 from store.errors import DatabaseUnavailable
 
 Processor = Callable[[Any], Any]
+T = TypeVar("T")
 
 # Plans kept per read path: the store's reads have a few dozen shapes; a bound keeps a caller
 # that builds statements with ever new shapes from growing the cache without end.
@@ -51,6 +55,21 @@ IDLE_CONNECTIONS = 8
 # answered as an outage (the pool reconnects meanwhile, in the background).
 POOL_SIZE = 10
 CHECKOUT_SECONDS = 3.0
+
+
+# Statements built once and kept for the life of the process, by id (held here, so an id is
+# never reused): their plans are found by identity, and bound without SQLAlchemy's help.
+_CONSTANTS: dict[int, Any] = {}
+_REQUIRED = object()  # a bound parameter that has no value of its own
+_decode_json = msgspec.json.Decoder().decode
+
+
+def constant(statement: T) -> T:
+    """Mark a module-level statement as built once: the hot reads' plans are found by its
+    identity, not by its cache key (hashing the key of a statement costs as much as the
+    look-up it is for)."""
+    _CONSTANTS[id(statement)] = statement
+    return statement
 
 
 class Rows(list[Any]):
@@ -88,7 +107,16 @@ class Plan:
     """One statement compiled for one dialect: its SQL, how its parameters are bound, and how
     its rows are decoded — SQLAlchemy's own processors, applied without its result machinery."""
 
-    __slots__ = ("_compiled", "_dialect", "_expands", "_make", "_positions", "_processors", "sql")
+    __slots__ = (
+        "_compiled",
+        "_dialect",
+        "_expands",
+        "_make",
+        "_positions",
+        "_processors",
+        "_slots",
+        "sql",
+    )
 
     def __init__(self, statement: Any, dialect: Dialect, key: Any = None) -> None:
         # As the engine compiles for its cache: the plan then takes the values that another
@@ -102,8 +130,21 @@ class Plan:
         )
         self._processors: dict[str, Processor] = dict(compiled._bind_processors)
         self._expands = bool(compiled.literal_execute_params or compiled.post_compile_params)
+        # For the statement compiled here itself: each placeholder's parameter key, the value
+        # the statement binds when the caller gives none (none: the caller must), and its
+        # processor, in order.
+        binds = compiled.binds
+        self._slots = tuple(
+            (
+                name,
+                binds[name].key,
+                _REQUIRED if binds[name].required else binds[name].effective_value,
+                self._processors.get(name),
+            )
+            for name in (self._positions or binds)
+        )
         columns = compiled._result_columns
-        decoders = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        decoders = [_decoder(c.type.dialect_impl(dialect), dialect) for c in columns]
         self._make = _row_maker([c.keyname for c in columns], decoders)
 
     def bind(self, parameters: Mapping[str, Any] | None, key: Any = None) -> tuple[str, Any]:
@@ -133,8 +174,46 @@ class Plan:
             for key, value in values.items()
         }
 
+    def bind_own(self, parameters: Mapping[str, Any] | None) -> tuple[str, Any]:
+        """`bind` for the very statement compiled here, without SQLAlchemy's parameter
+        construction: its own bound values are the ones compiled in."""
+        if self._expands:
+            return self.bind(parameters)
+        given = parameters or {}
+        values = [(given.get(key, value), process) for _, key, value, process in self._slots]
+        if any(v is _REQUIRED for v, _ in values):
+            missing = [k for _, k, value, _ in self._slots if value is _REQUIRED and k not in given]
+            raise KeyError(f"no value for the bound parameter(s) {missing}")
+        if self._positions is not None:
+            return self.sql, [v if p is None else p(v) for v, p in values]
+        escaped = self._compiled.escaped_bind_names
+        return self.sql, {
+            escaped.get(name, name): v if p is None else p(v)
+            for (name, *_), (v, p) in zip(self._slots, values, strict=True)
+        }
+
     def rows(self, fetched: Iterable[Sequence[Any]]) -> Rows:
         return Rows(map(self._make, fetched))
+
+
+def _decoder(column_type: Any, dialect: Dialect) -> Processor | None:
+    """How a column's values are decoded: SQLAlchemy's processor, except for JSON text."""
+    processor: Processor | None = column_type.result_processor(dialect, None)
+    if processor is not None and isinstance(column_type, JSON):
+        return _json_value
+    return processor
+
+
+def _json_value(value: Any) -> Any:
+    """JSON text decoded as json.loads decodes it (SQLAlchemy's JSON type on SQLite), in a
+    third of its time: msgspec reads what is valid JSON alike, and refuses the rest (NaN, a
+    number out of range, a lone surrogate), which json.loads then reads as it always did."""
+    if not isinstance(value, str | bytes):
+        return value  # None, or a number from a JSON function
+    try:
+        return _decode_json(value)
+    except msgspec.DecodeError:
+        return json.loads(value)
 
 
 def _row_maker(names: list[str], decoders: list[Processor | None]) -> Callable[[Any], Any]:
@@ -163,9 +242,15 @@ class Plans:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self._plans: OrderedDict[Any, Plan] = OrderedDict()
+        self._constants: dict[int, Plan] = {}
 
     def bound(self, statement: Any, parameters: Mapping[str, Any] | None) -> tuple[Plan, str, Any]:
         """The statement's plan, SQL and driver parameters for these values."""
+        own = self._constants.get(id(statement))
+        if own is None and _CONSTANTS.get(id(statement)) is statement:
+            own = self._constants[id(statement)] = Plan(statement, self.dialect)
+        if own is not None:
+            return (own, *own.bind_own(parameters))
         key = statement._generate_cache_key()
         if key is None:  # not cacheable: compiled for this once
             plan = Plan(statement, self.dialect)
@@ -195,31 +280,28 @@ class SqliteReadPath:
         conn.execute("PRAGMA query_only=ON")  # this path only reads; a bug that writes fails
         return conn
 
-    @asynccontextmanager
-    async def reading(self, *, inline: bool = True) -> AsyncIterator[ReadConnection]:
+    def reading(self, *, inline: bool = True) -> _SqliteReads:
         """One read transaction on an idle connection (a new one if none is idle)."""
+        return _SqliteReads(self, inline)
+
+    def _checkout(self) -> sqlite3.Connection:
+        conn = self._idle.pop() if self._idle else self._connect()
         try:
-            conn = self._idle.pop() if self._idle else self._connect()
             conn.execute("BEGIN")
-        except sqlite3.OperationalError as error:
-            raise DatabaseUnavailable(str(error)) from error
-        broken = False
-        try:
-            yield _SqliteReads(conn, self._plans, inline)
-        except sqlite3.Error as error:
-            broken = True
-            if isinstance(error, sqlite3.OperationalError):
-                raise DatabaseUnavailable(str(error)) from error
+        except sqlite3.Error:
+            conn.close()
             raise
-        finally:
-            try:
-                conn.execute("COMMIT")  # a read transaction: nothing to write, the snapshot ends
-            except sqlite3.Error:
-                broken = True
-            if broken or len(self._idle) >= IDLE_CONNECTIONS:
-                conn.close()
-            else:
-                self._idle.append(conn)
+        return conn
+
+    def _checkin(self, conn: sqlite3.Connection, broken: bool) -> None:
+        try:
+            conn.execute("COMMIT")  # a read transaction: nothing to write, the snapshot ends
+        except sqlite3.Error:
+            broken = True
+        if broken or len(self._idle) >= IDLE_CONNECTIONS:
+            conn.close()
+        else:
+            self._idle.append(conn)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
@@ -228,14 +310,33 @@ class SqliteReadPath:
 
 
 class _SqliteReads:
-    """A read block's statements on one sqlite3 connection."""
+    """A read block on one sqlite3 connection: entered, its statements, left. (A class of its
+    own, not a generator-based context manager: that cost more than the read it wraps.)"""
 
-    def __init__(self, conn: sqlite3.Connection, plans: Plans, inline: bool) -> None:
-        self._conn = conn
-        self._plans = plans
+    __slots__ = ("_conn", "_inline", "_path", "_plans")
+
+    def __init__(self, path: SqliteReadPath, inline: bool) -> None:
+        self._path = path
+        self._plans = path._plans
         self._inline = inline
+        self._conn: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> _SqliteReads:
+        try:
+            self._conn = self._path._checkout()
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        return self
+
+    async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        assert self._conn is not None
+        conn, self._conn = self._conn, None
+        self._path._checkin(conn, broken=isinstance(error, sqlite3.Error))
+        if isinstance(error, sqlite3.OperationalError):
+            raise DatabaseUnavailable(str(error)) from error
 
     def _run(self, statement: Any, parameters: Mapping[str, Any] | None) -> Rows:
+        assert self._conn is not None, "a statement outside its read block"
         plan, sql, bound = self._plans.bound(statement, parameters)
         return plan.rows(self._conn.execute(sql, bound).fetchall())
 

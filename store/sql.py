@@ -31,7 +31,7 @@ from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
 from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
-from store.read_path import ReadConnection, read_path
+from store.read_path import ReadConnection, constant, read_path
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
@@ -104,6 +104,20 @@ _TARGETING = (
     .order_by(events.c.position)
 )
 _CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT)
+for _read in (
+    _HEAD,
+    _POSITION,
+    _POSITION_HISTORY,
+    _REGISTERED,
+    _LAST_POSITION,
+    _STREAM_VERSION,
+    _BY_ID,
+    _TARGETING,
+    _CHECKPOINT,
+    PARTIES,
+    PARTY_STATES,
+):
+    constant(_read)
 # Reads of more rows than this run in a worker thread (SQLite), not on the event loop.
 INLINE_ROWS = 500
 

@@ -16,7 +16,7 @@ from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
-from store.read_path import ReadConnection
+from store.read_path import ReadConnection, constant
 from store.records import RecordedEvent
 from store.rows import recorded_event
 from store.tables import EffectiveActorRow, EffectiveEventRow, EventRefRow, EventRow, RegistryRow
@@ -326,7 +326,9 @@ _REGISTRY = (
     )
     .order_by(registry.c.subject)
 )
-_REGISTRY_ENTRY = _REGISTRY.where(registry.c.subject == bindparam("subject"))
+_REGISTRY_ENTRY = constant(_REGISTRY.where(registry.c.subject == bindparam("subject")))
+constant(_REGISTRY)
+constant(_LONGEST)
 
 
 class SqlReadModels:
