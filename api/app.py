@@ -13,7 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.dependencies import SERVICES
+from api.dependencies import services_provider
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app = Litestar(
         route_handlers=[v1, newsroom, embed, static_files],
-        dependencies=SERVICES,
+        dependencies=services_provider(lambda: app.state),
         template_config=TEMPLATES,
         lifespan=[lifespan],
         before_send=[response_headers(API_VERSION, build()), problem_bodies()],

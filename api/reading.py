@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,8 +55,17 @@ class ReadTime:
         return {"as_of": format_instant(self.as_of), "known_at": format_instant(self.known_at)}
 
 
+# The form clients send most, and the one the API echoes: UTC with "Z", whole seconds or six
+# digits of them. datetime.fromisoformat reads that in C, in a tenth of the full parser's time
+# (measured: a position read parses two instants per request).
+_PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
+
+
 def moment(value: str, tz: str, field: str, *, day_start: bool = False) -> datetime:
     """A query moment, or a 400 that names the parameter."""
+    if isinstance(value, str) and _PLAIN_UTC.fullmatch(value):
+        with contextlib.suppress(ValueError):  # refused (a 30 February): the parser says why
+            return datetime.fromisoformat(value)
     try:
         return parse_instant(value, tz, day_start=day_start)
     except InvalidValidTime as error:
@@ -64,7 +75,8 @@ def moment(value: str, tz: str, field: str, *, day_start: bool = False) -> datet
 def read_time(services: Services, as_of: str | None, known_at: str | None, tz: str) -> ReadTime:
     """as_of and known_at from the query, defaulting to now; settled when both are in the past."""
     try:
-        validate_timezone(tz)
+        if tz != "UTC":  # the default needs no look-up
+            validate_timezone(tz)
     except InvalidValidTime as error:
         raise invalid("tz", str(error)) from None
     now = services.clock()

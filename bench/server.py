@@ -19,6 +19,7 @@ from pathlib import Path
 from tests.support.live import HOST, TIMELINE, LiveServer, make_key, ready_database, server_env
 
 API = "api.app:app_factory"
+BENCH_APP = "bench.app:app_factory"
 # With PYTHONDONTWRITEBYTECODE set (as on this machine), every server start compiled the
 # project's modules from source again. The servers keep their bytecode under var/ instead: an
 # untimed start gets cheaper, and nothing measured changes.
@@ -97,6 +98,8 @@ def running_server(
     }
     if app == API:
         command = [TIMELINE, "serve", "--workers", str(workers)]
+    elif app == BENCH_APP:  # on the inherited socket as it is (TCP_NODELAY): see bench.app
+        command = [sys.executable, "-m", "bench.app", "--workers", str(workers)]
     else:
         command = [sys.executable, "-m", "uvicorn", app, "--factory", "--workers", str(workers)]
         command += ["--log-level", "warning", "--timeout-graceful-shutdown", "5"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -32,6 +33,7 @@ from store.rate_limits import WriteCharge, count_write
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
 from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
+from store.read_path import ReadConnection, constant, read_path
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
@@ -40,7 +42,6 @@ from store.sql_positions import (
     BatchLogIndex,
     BufferedPositionRows,
     checkpoints,
-    known,
     positions,
     row_of,
     save_checkpoint,
@@ -69,6 +70,59 @@ _HEAD = prepared(
 _INSERT_EVENTS = prepared(insert(events))
 _INSERT_REFS = prepared(insert(refs))
 
+# The reads' statements, built once for the same reason: their plans are then found by the
+# cache key SQLAlchemy memoizes on each (see store.read_path).
+_KNOWN = (  # rows known at a transaction time, as store.sql_positions.known says
+    positions.c.recorded_from <= bindparam("known_at"),
+    positions.c.recorded_to > bindparam("known_at"),
+)
+_POSITION = (
+    select(positions.c.state)
+    .where(positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal"))
+    .where(*_KNOWN, positions.c.valid_from <= bindparam("as_of"))
+    .where(positions.c.valid_to > bindparam("as_of"))
+    .limit(1)
+)
+_POSITION_HISTORY = select(positions).where(
+    positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal"), *_KNOWN
+)
+_REGISTERED = (
+    select(refs.c.ref)
+    .where(refs.c.kind == REGISTERS, refs.c.ref.in_(bindparam("refs", expanding=True)))
+    .distinct()
+)
+_LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0))
+_STREAM_VERSION = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+    events.c.stream == bindparam("stream")
+)
+_BY_ID = select(events).where(events.c.id == bindparam("id"))
+_TARGETING = (
+    select(events)
+    .where(
+        events.c.position.in_(
+            select(refs.c.position).where(refs.c.kind == TARGET, refs.c.ref == bindparam("target"))
+        )
+    )
+    .order_by(events.c.position)
+)
+_CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT)
+for _read in (
+    _HEAD,
+    _POSITION,
+    _POSITION_HISTORY,
+    _REGISTERED,
+    _LAST_POSITION,
+    _STREAM_VERSION,
+    _BY_ID,
+    _TARGETING,
+    _CHECKPOINT,
+    PARTIES,
+    PARTY_STATES,
+):
+    constant(_read)
+# Reads of more rows than this run in a worker thread (SQLite), not on the event loop.
+INLINE_ROWS = 500
+
 
 def _system_clock() -> datetime:
     return datetime.now(UTC)
@@ -95,6 +149,7 @@ class SqlEventStore:
         self._writes: ThreadPoolExecutor | None = None
         self._registrations: set[str] = set()
         self._blocking_engine: Engine | None = None
+        self._read_path = read_path(engine)
         self.reads = SqlReadModels(self._reading)
 
     @property
@@ -374,11 +429,13 @@ class SqlEventStore:
                     )
                 )
         order = events.c.position if query.before is None else events.c.position.desc()
-        return await self._fetch(stmt.order_by(order).limit(query.limit))
+        return await self._fetch(
+            stmt.order_by(order).limit(query.limit), inline=query.limit <= INLINE_ROWS
+        )
 
     async def get(self, event_id: UUID) -> RecordedEvent | None:
         """One event by id."""
-        found = await self._fetch(select(events).where(events.c.id == event_id))
+        found = await self._fetch(_BY_ID, {"id": event_id})
         return found[0] if found else None
 
     async def get_many(self, event_ids: Sequence[UUID]) -> dict[UUID, RecordedEvent]:
@@ -390,12 +447,7 @@ class SqlEventStore:
 
     async def targeting(self, event_id: UUID) -> list[RecordedEvent]:
         """The editorial events that target an event, in position order."""
-        positions = select(refs.c.position).where(
-            refs.c.kind == TARGET, refs.c.ref == str(event_id)
-        )
-        return await self._fetch(
-            select(events).where(events.c.position.in_(positions)).order_by(events.c.position)
-        )
+        return await self._fetch(_TARGETING, {"target": str(event_id)})
 
     async def registered(self, refs_wanted: Sequence[str]) -> set[str]:
         """Which of these registrations exist.
@@ -406,20 +458,14 @@ class SqlEventStore:
         missing = [r for r in refs_wanted if r not in self._registrations]
         if missing:
             async with self._reading() as conn:
-                result = await conn.execute(
-                    select(refs.c.ref)
-                    .where(refs.c.kind == REGISTERS, refs.c.ref.in_(missing))
-                    .distinct()
-                )
+                result = await conn.execute(_REGISTERED, {"refs": missing})
                 self._registrations.update(row.ref for row in result)
         return {r for r in refs_wanted if r in self._registrations}
 
     async def head(self) -> int:
         """The last position in the log."""
         async with self._reading() as conn:
-            return int(
-                await conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0
-            )
+            return int(await conn.scalar(_LAST_POSITION) or 0)
 
     async def chain_head(self) -> tuple[int, str | None]:
         """The last position and its hash, read together ((0, None) when the log is empty)."""
@@ -450,15 +496,11 @@ class SqlEventStore:
     async def stream_version(self, stream: str) -> int:
         """The stream's current version."""
         async with self._reading() as conn:
-            value = await conn.scalar(
-                select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                    events.c.stream == stream
-                )
-            )
-            return int(value or 0)
+            return int(await conn.scalar(_STREAM_VERSION, {"stream": stream}) or 0)
 
     async def close(self) -> None:
         """Release connections and the writer thread."""
+        await self._read_path.close()
         if self._writes is not None:
             self._writes.shutdown(wait=True)
             self._writes = None
@@ -469,25 +511,16 @@ class SqlEventStore:
 
     async def position(self, pair: Pair, as_of: int, known_at: int) -> dict[str, Any] | None:
         """The stored state of a pair at a valid time as known at a transaction time."""
-        stmt = (
-            select(positions.c.state)
-            .where(positions.c.actor == pair[0], positions.c.proposal == pair[1])
-            .where(known(as_of, known_at))
-            .limit(1)
-        )
+        params = {"actor": pair[0], "proposal": pair[1], "as_of": as_of, "known_at": known_at}
         async with self._reading() as conn:
-            state = await conn.scalar(stmt)
+            state = await conn.scalar(_POSITION, params)
         return None if state is None else dict(state)
 
     async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
         """The pair's history in valid time as known at a transaction time."""
-        stmt = (
-            select(positions)
-            .where(positions.c.actor == pair[0], positions.c.proposal == pair[1])
-            .where(known(None, known_at))
-        )
+        params = {"actor": pair[0], "proposal": pair[1], "known_at": known_at}
         async with self._reading() as conn:
-            return segments_of(row_of(r) for r in await conn.execute(stmt))
+            return segments_of(row_of(r) for r in await conn.execute(_POSITION_HISTORY, params))
 
     async def proposal_positions(
         self, proposal: str, as_of: int, known_at: int
@@ -511,23 +544,24 @@ class SqlEventStore:
             positions.c.valid_from,
             positions.c.recorded_from,
         )
-        async with self._reading() as conn:
+        async with self._reading(inline=False) as conn:  # the whole model: not on the loop
             return [row_of(r) for r in await conn.execute(stmt)]
 
     async def checkpoint(self) -> int:
         """The last position the read model has projected."""
         async with self._reading() as conn:
-            position = await conn.scalar(
-                select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT)
-            )
-            return int(position or 0)
+            return int(await conn.scalar(_CHECKPOINT) or 0)
 
-    async def _fetch(self, stmt: Any) -> list[RecordedEvent]:
-        async with self._reading() as conn:
-            return [recorded_event(row) for row in await conn.execute(stmt)]
+    async def _fetch(
+        self, stmt: Any, params: dict[str, Any] | None = None, *, inline: bool = True
+    ) -> list[RecordedEvent]:
+        async with self._reading(inline=inline) as conn:
+            return [recorded_event(row) for row in await conn.execute(stmt, params)]
 
-    def _reading(self) -> _Reading:
-        return _Reading(self.engine)
+    def _reading(self, *, inline: bool = True) -> AbstractAsyncContextManager[ReadConnection]:
+        """One read (one snapshot on SQLite); `inline=False` for one that may return many rows.
+        Operational failures surface as DatabaseUnavailable."""
+        return self._read_path.reading(inline=inline)  # type: ignore[no-any-return]
 
 
 def connection_failed(error: DBAPIError) -> bool:
@@ -570,27 +604,6 @@ class _Request:
             self.outcome.set_exception(outcome)
         else:
             self.outcome.set_result(outcome)
-
-
-class _Reading:
-    """A read-only connection whose operational failures surface as DatabaseUnavailable."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._conn: AsyncConnection | None = None
-
-    async def __aenter__(self) -> AsyncConnection:
-        try:
-            self._conn = await self._engine.connect()
-        except (OperationalError, DBAPIError) as error:
-            raise DatabaseUnavailable(str(error.orig)) from error
-        return self._conn
-
-    async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
-        assert self._conn is not None
-        await self._conn.close()
-        if isinstance(error, DBAPIError) and connection_failed(error):
-            raise DatabaseUnavailable(str(error.orig)) from error
 
 
 class _Row:

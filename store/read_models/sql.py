@@ -17,6 +17,7 @@ from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.read_path import ReadConnection, constant
 from store.records import RecordedEvent
 from store.rows import recorded_event
 from store.tables import EffectiveActorRow, EffectiveEventRow, EventRefRow, EventRow, RegistryRow
@@ -27,7 +28,7 @@ effective = EffectiveEventRow.__table__  # type: ignore[attr-defined]
 lanes = EffectiveActorRow.__table__  # type: ignore[attr-defined]
 registry = RegistryRow.__table__  # type: ignore[attr-defined]
 
-Reading = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+Reading = Callable[[], AbstractAsyncContextManager[ReadConnection]]
 
 _VERSION_COLUMNS = [c.label(f"v_{c.name}") for c in effective.columns]
 _LONGEST = select(func.max(effective.c.valid_latest - effective.c.valid_earliest)).where(
@@ -264,7 +265,8 @@ def _identity(entry: Entry) -> tuple[str, str, int, int]:
     return (entry.kind, entry.subject, entry.valid_from, entry.recorded_from)
 
 
-def _known(table: Any, known_at: int) -> Any:
+def _known(table: Any, known_at: Any) -> Any:
+    """Rows known at a transaction time (a number, or a bound parameter)."""
     return and_(table.c.recorded_from <= known_at, table.c.recorded_to > known_at)
 
 
@@ -323,6 +325,22 @@ def false_() -> Any:
     return ~true()
 
 
+# Built once: a read's plan is found by the cache key SQLAlchemy memoizes on its statement.
+_REGISTRY = (
+    select(registry.c.state)
+    .where(
+        registry.c.kind == bindparam("kind"),
+        _known(registry, bindparam("known_at")),
+        registry.c.valid_from <= bindparam("as_of"),
+        registry.c.valid_to > bindparam("as_of"),
+    )
+    .order_by(registry.c.subject)
+)
+_REGISTRY_ENTRY = constant(_REGISTRY.where(registry.c.subject == bindparam("subject")))
+constant(_REGISTRY)
+constant(_LONGEST)
+
+
 class SqlReadModels:
     """The read-model queries over a SQL database."""
 
@@ -338,20 +356,10 @@ class SqlReadModels:
     async def registry(
         self, kind: str, as_of: int, known_at: int, subject: str | None = None
     ) -> list[dict[str, Any]]:
-        stmt = (
-            select(registry.c.state)
-            .where(
-                registry.c.kind == kind,
-                _known(registry, known_at),
-                registry.c.valid_from <= as_of,
-                registry.c.valid_to > as_of,
-            )
-            .order_by(registry.c.subject)
-        )
-        if subject is not None:
-            stmt = stmt.where(registry.c.subject == subject)
+        params = {"kind": kind, "as_of": as_of, "known_at": known_at, "subject": subject}
+        stmt = _REGISTRY if subject is None else _REGISTRY_ENTRY
         async with self._reading() as conn:
-            return [dict(r.state) for r in await conn.execute(stmt)]
+            return [dict(r.state) for r in await conn.execute(stmt, params)]
 
     async def sources(self, known_at: int, source: str | None = None) -> list[Version]:
         # Subjects are `kind:id`: the sources' are the range from "source:" up to "source;".

@@ -113,3 +113,23 @@ def test_verdict_compares_medians() -> None:
     [verdict] = verdicts(result)
     assert verdict["met"]
     assert "(sqlite, 2 workers)" in verdict["target"]
+
+
+def test_the_uncached_read_is_a_target_row_of_its_own() -> None:
+    run = {"ok": 1, "errors": 0, "statuses": {}, "problems": [], "p50_ms": 1.0, "p99_ms": 2.0}
+    figures = {
+        name: summarise([{**run, "rps": rps, "client_cpu": 0.1, "server_cpu": 0.5}])
+        for name, rps in (("position", 100.0), ("hello", 100.0), ("position_uncached", 45.0))
+    }
+    result = {
+        "backend": "sqlite",
+        "workers": 1,
+        "endpoints": figures,
+        "ratio_rps": 1.0,
+        "ratio_rps_uncached": 0.45,
+    }
+    cacheable, uncached = verdicts(result)
+    assert cacheable["met"]
+    assert uncached["target"].startswith("uncached position GET ÷ one-line handler, req/s ≥ 0.5")
+    assert (uncached["measured"], uncached["met"]) == ("0.45 (45 / 100 req/s)", False)
+    assert figures["hello"]["server_cpu_us_per_request"]["median"] == 5000

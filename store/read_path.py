@@ -1,0 +1,483 @@
+"""Reads on the bare driver: SQLAlchemy compiles a read once, the driver runs it.
+
+Every store read goes through `ReadPath.reading()`. Through SQLAlchemy's async engine a read
+cost ~3 ms of server time, for a ~15 µs index lookup: a statement built and its cache key made,
+a pool checkout with BEGIN and ROLLBACK, each statement a hop to aiosqlite's thread and back
+(with the GIL handed over between a dozen threads each time), the result through the async
+adapter. Here SQLAlchemy Core is only the compiler:
+
+- a statement is compiled once per dialect, found again by its cache key (which SQLAlchemy
+  memoizes on the statement: the store's hot reads are module constants with bound parameters,
+  so finding their plan costs one dictionary look-up), with its bind and result processors;
+- on SQLite the driver's connections (a small pool of them, WAL mode: readers never wait for the
+  writer) run the plan on the event loop's own thread: a short read finishes sooner than a hop to
+  another thread would. Reads that may return many rows (`inline=False`) run in a worker thread
+  instead, so they do not hold up every other request while they run;
+- on PostgreSQL psycopg's own async pool serves them, in autocommit and without a ping before
+  each checkout (see `PostgresReadPath`).
+
+Each `reading()` block is one read transaction on SQLite, as before: the statements of a block
+see one snapshot. Appends commit before they return, so a read that starts after one sees it.
+An operational failure of the driver surfaces as `DatabaseUnavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections import OrderedDict, namedtuple
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+import psycopg
+from psycopg import AsyncConnection as PsycopgConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from sqlalchemy import JSON
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.database import configure_sqlite_connection
+from store.errors import DatabaseUnavailable
+
+Processor = Callable[[Any], Any]
+T = TypeVar("T")
+
+# Plans kept per read path: the store's reads have a few dozen shapes; a bound keeps a caller
+# that builds statements with ever new shapes from growing the cache without end.
+MAX_PLANS = 512
+# Idle SQLite connections kept open between reads (more are opened under a burst, then closed).
+IDLE_CONNECTIONS = 8
+# PostgreSQL: connections of the read pool, and how long a read waits for one before it is
+# answered as an outage (the pool reconnects meanwhile, in the background).
+POOL_SIZE = 10
+CHECKOUT_SECONDS = 3.0
+
+
+# Statements built once and kept for the life of the process, by id (held here, so an id is
+# never reused): their plans are found by identity, and bound without SQLAlchemy's help.
+_CONSTANTS: dict[int, Any] = {}
+_REQUIRED = object()  # a bound parameter that has no value of its own
+_decode_json = msgspec.json.Decoder().decode
+
+
+def constant(statement: T) -> T:
+    """Mark a module-level statement as built once: the hot reads' plans are found by its
+    identity, not by its cache key (hashing the key of a statement costs as much as the
+    look-up it is for)."""
+    _CONSTANTS[id(statement)] = statement
+    return statement
+
+
+class Rows(list[Any]):
+    """A read's rows, fetched whole: iterated, or `first()` as SQLAlchemy's results are."""
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+
+class ReadConnection(Protocol):
+    """What a read block is given: statements executed, rows returned."""
+
+    async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        """The rows of a statement (each with attribute access and `_mapping`)."""
+        ...
+
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        ...
+
+
+class ReadPath(Protocol):
+    """Where a store's reads run."""
+
+    def reading(self, *, inline: bool = True) -> Any:
+        """An async context manager giving a ReadConnection for one read (one snapshot)."""
+        ...
+
+    async def close(self) -> None:
+        """Close what is idle; a read in progress finishes on its own connection."""
+        ...
+
+
+class Plan:
+    """One statement compiled for one dialect: its SQL, how its parameters are bound, and how
+    its rows are decoded — SQLAlchemy's own processors, applied without its result machinery."""
+
+    __slots__ = (
+        "_compiled",
+        "_dialect",
+        "_expands",
+        "_make",
+        "_positions",
+        "_processors",
+        "_slots",
+        "sql",
+    )
+
+    def __init__(self, statement: Any, dialect: Dialect, key: Any = None) -> None:
+        # As the engine compiles for its cache: the plan then takes the values that another
+        # statement of the same shape carries (its cache key's bind parameters).
+        compiled: Any = statement._compiler(dialect, cache_key=key, column_keys=[])
+        self._compiled = compiled
+        self._dialect = dialect
+        self.sql: str = compiled.string
+        self._positions: tuple[str, ...] | None = (
+            tuple(compiled.positiontup) if compiled.positional else None
+        )
+        self._processors: dict[str, Processor] = dict(compiled._bind_processors)
+        self._expands = bool(compiled.literal_execute_params or compiled.post_compile_params)
+        # For the statement compiled here itself: each placeholder's parameter key, the value
+        # the statement binds when the caller gives none (none: the caller must), and its
+        # processor, in order.
+        binds = compiled.binds
+        self._slots = tuple(
+            (
+                name,
+                binds[name].key,
+                _REQUIRED if binds[name].required else binds[name].effective_value,
+                self._processors.get(name),
+            )
+            for name in (self._positions or binds)
+        )
+        columns = compiled._result_columns
+        decoders = [_decoder(c.type.dialect_impl(dialect), dialect) for c in columns]
+        self._make = _row_maker([c.keyname for c in columns], decoders)
+
+    def bind(self, parameters: Mapping[str, Any] | None, key: Any = None) -> tuple[str, Any]:
+        """The SQL to run and the driver's parameters (a sequence or a dict, by paramstyle),
+        for these values and those of the statement whose cache key is `key`."""
+        compiled = self._compiled
+        values = compiled.construct_params(
+            parameters,
+            extracted_parameters=None if key is None else key.bindparams,
+            escape_names=False,
+            _collected_params=None if key is None else key.params,
+        )
+        sql, positions, processors = self.sql, self._positions, self._processors
+        if self._expands:  # IN lists: one placeholder per value, rendered for these values
+            state = compiled._process_parameters_for_postcompile(values)
+            sql, positions = state.statement, state.positiontup
+            processors = {**processors, **state.processors}
+            values = state.parameters
+        if positions is not None:
+            return sql, [
+                processors[key](values[key]) if key in processors else values[key]
+                for key in positions
+            ]
+        escaped = compiled.escaped_bind_names
+        return sql, {
+            escaped.get(key, key): processors[key](value) if key in processors else value
+            for key, value in values.items()
+        }
+
+    def bind_own(self, parameters: Mapping[str, Any] | None) -> tuple[str, Any]:
+        """`bind` for the very statement compiled here, without SQLAlchemy's parameter
+        construction: its own bound values are the ones compiled in."""
+        if self._expands:
+            return self.bind(parameters)
+        given = parameters or {}
+        values = [(given.get(key, value), process) for _, key, value, process in self._slots]
+        if any(v is _REQUIRED for v, _ in values):
+            missing = [k for _, k, value, _ in self._slots if value is _REQUIRED and k not in given]
+            raise KeyError(f"no value for the bound parameter(s) {missing}")
+        if self._positions is not None:
+            return self.sql, [v if p is None else p(v) for v, p in values]
+        escaped = self._compiled.escaped_bind_names
+        return self.sql, {
+            escaped.get(name, name): v if p is None else p(v)
+            for (name, *_), (v, p) in zip(self._slots, values, strict=True)
+        }
+
+    def rows(self, fetched: Iterable[Sequence[Any]]) -> Rows:
+        return Rows(map(self._make, fetched))
+
+
+def _decoder(column_type: Any, dialect: Dialect) -> Processor | None:
+    """How a column's values are decoded: SQLAlchemy's processor, except for JSON text."""
+    processor: Processor | None = column_type.result_processor(dialect, None)
+    if processor is not None and isinstance(column_type, JSON):
+        return _json_value
+    return processor
+
+
+def _json_value(value: Any) -> Any:
+    """JSON text decoded as json.loads decodes it (SQLAlchemy's JSON type on SQLite), in a
+    third of its time: msgspec reads what is valid JSON alike, and refuses the rest (NaN, a
+    number out of range, a lone surrogate), which json.loads then reads as it always did."""
+    if not isinstance(value, str | bytes):
+        return value  # None, or a number from a JSON function
+    try:
+        return _decode_json(value)
+    except msgspec.DecodeError:
+        return json.loads(value)
+
+
+def _row_maker(names: list[str], decoders: list[Processor | None]) -> Callable[[Any], Any]:
+    """A function from a driver's row to a row with attributes, `_mapping` and decoded values."""
+    base = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    row_type: Any = type(
+        "Row", (base,), {"__slots__": (), "_mapping": property(lambda row: row._asdict())}
+    )
+    make = row_type._make
+    decoding = [(i, d) for i, d in enumerate(decoders) if d is not None]
+    if not decoding:
+        return make  # type: ignore[no-any-return]
+
+    def decoded(raw: Sequence[Any]) -> Any:
+        values = list(raw)
+        for i, decode in decoding:
+            values[i] = decode(values[i])
+        return make(values)
+
+    return decoded
+
+
+class Plans:
+    """Plans by SQLAlchemy cache key, for one dialect (least recently used dropped first)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._plans: OrderedDict[Any, Plan] = OrderedDict()
+        self._constants: dict[int, Plan] = {}
+
+    def bound(self, statement: Any, parameters: Mapping[str, Any] | None) -> tuple[Plan, str, Any]:
+        """The statement's plan, SQL and driver parameters for these values."""
+        own = self._constants.get(id(statement))
+        if own is None and _CONSTANTS.get(id(statement)) is statement:
+            own = self._constants[id(statement)] = Plan(statement, self.dialect)
+        if own is not None:
+            return (own, *own.bind_own(parameters))
+        key = statement._generate_cache_key()
+        if key is None:  # not cacheable: compiled for this once
+            plan = Plan(statement, self.dialect)
+            return (plan, *plan.bind(parameters))
+        found = self._plans.get(key.key)  # the key proper (a CacheKey is not hashable)
+        if found is None:
+            plan = self._plans[key.key] = Plan(statement, self.dialect, key)
+            if len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        else:
+            plan = found
+        return (plan, *plan.bind(parameters, key))
+
+
+class SqliteReadPath:
+    """SQLite's reads on the sqlite3 module's own connections, run where they are asked."""
+
+    def __init__(self, database: str, dialect: Dialect) -> None:
+        self._database = database
+        self._plans = Plans(dialect)
+        self._idle: list[sqlite3.Connection] = []
+
+    def _connect(self) -> sqlite3.Connection:
+        # Usable from a worker thread too (a long read); one block holds a connection at a time.
+        conn = sqlite3.connect(self._database, check_same_thread=False, cached_statements=256)
+        configure_sqlite_connection(conn)
+        conn.execute("PRAGMA query_only=ON")  # this path only reads; a bug that writes fails
+        return conn
+
+    def reading(self, *, inline: bool = True) -> _SqliteReads:
+        """One read transaction on an idle connection (a new one if none is idle)."""
+        return _SqliteReads(self, inline)
+
+    def _checkout(self) -> sqlite3.Connection:
+        conn = self._idle.pop() if self._idle else self._connect()
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _checkin(self, conn: sqlite3.Connection, broken: bool) -> None:
+        try:
+            conn.execute("COMMIT")  # a read transaction: nothing to write, the snapshot ends
+        except sqlite3.Error:
+            broken = True
+        if broken or len(self._idle) >= IDLE_CONNECTIONS:
+            conn.close()
+        else:
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class _SqliteReads:
+    """A read block on one sqlite3 connection: entered, its statements, left. (A class of its
+    own, not a generator-based context manager: that cost more than the read it wraps.)"""
+
+    __slots__ = ("_conn", "_inline", "_path", "_plans")
+
+    def __init__(self, path: SqliteReadPath, inline: bool) -> None:
+        self._path = path
+        self._plans = path._plans
+        self._inline = inline
+        self._conn: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> _SqliteReads:
+        try:
+            self._conn = self._path._checkout()
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        return self
+
+    async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        assert self._conn is not None
+        conn, self._conn = self._conn, None
+        self._path._checkin(conn, broken=isinstance(error, sqlite3.Error))
+        if isinstance(error, sqlite3.OperationalError):
+            raise DatabaseUnavailable(str(error)) from error
+
+    def _run(self, statement: Any, parameters: Mapping[str, Any] | None) -> Rows:
+        assert self._conn is not None, "a statement outside its read block"
+        plan, sql, bound = self._plans.bound(statement, parameters)
+        return plan.rows(self._conn.execute(sql, bound).fetchall())
+
+    async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Rows:
+        if self._inline:
+            return self._run(statement, parameters)
+        return await asyncio.to_thread(self._run, statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        first = (await self.execute(statement, parameters)).first()
+        return None if first is None else first[0]
+
+
+class PostgresReadPath:
+    """PostgreSQL's reads on psycopg's own pool of autocommit connections.
+
+    Autocommit: a read is its statements alone, no BEGIN and ROLLBACK round trips (under READ
+    COMMITTED each statement took its own snapshot inside a transaction too). No ping before
+    each checkout either: a connection the server dropped while idle fails its first statement,
+    which then runs once more on a fresh connection; a connection that fails later in a block,
+    or a database that cannot be reached within CHECKOUT_SECONDS, is DatabaseUnavailable.
+    """
+
+    def __init__(self, conninfo: str, dialect: Dialect) -> None:
+        self._conninfo = conninfo
+        self._plans = Plans(dialect)
+        self._pool: AsyncConnectionPool[PsycopgConnection[Any]] | None = None
+
+    async def _opened(self) -> AsyncConnectionPool[PsycopgConnection[Any]]:
+        if self._pool is None:
+            pool: AsyncConnectionPool[PsycopgConnection[Any]] = AsyncConnectionPool(
+                self._conninfo,
+                kwargs={"autocommit": True},
+                min_size=1,
+                max_size=POOL_SIZE,
+                timeout=CHECKOUT_SECONDS,
+                name="timeline-reads",
+                open=False,
+            )
+            self._pool = pool  # before the await: a read that starts meanwhile shares it
+            await pool.open(wait=False)
+        return self._pool
+
+    @asynccontextmanager
+    async def reading(self, *, inline: bool = True) -> AsyncIterator[ReadConnection]:
+        try:
+            pool = await self._opened()
+            reads = _PostgresReads(pool, await pool.getconn(), self._plans)
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            raise DatabaseUnavailable(str(error)) from error
+        try:
+            yield reads
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        finally:
+            await pool.putconn(reads.conn)  # a broken one is discarded by the pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+class _PostgresReads:
+    """A read block's statements on one pooled psycopg connection."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[PsycopgConnection[Any]],
+        conn: PsycopgConnection[Any],
+        plans: Plans,
+    ) -> None:
+        self._pool = pool
+        self.conn = conn
+        self._plans = plans
+        self._used = False
+
+    async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Rows:
+        plan, sql, bound = self._plans.bound(statement, parameters)
+        try:
+            cursor = await self.conn.execute(sql, bound)
+        except psycopg.OperationalError:
+            if self._used or not self.conn.broken:
+                raise
+            # Dropped while idle in the pool (a server restart, say): the others idle as long
+            # are likely gone too. Only now are they checked (one ping each), then once more.
+            await self._pool.putconn(self.conn)
+            await self._pool.check()
+            self.conn = await self._pool.getconn()
+            cursor = await self.conn.execute(sql, bound)
+        self._used = True
+        return plan.rows(await cursor.fetchall())
+
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        first = (await self.execute(statement, parameters)).first()
+        return None if first is None else first[0]
+
+
+class EngineReadPath:
+    """Reads through an async engine's pooled connections (PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def reading(self, *, inline: bool = True) -> AsyncIterator[ReadConnection]:
+        try:
+            conn = await self._engine.connect()
+        except (OperationalError, DBAPIError) as error:
+            raise DatabaseUnavailable(str(error.orig)) from error
+        try:
+            yield _EngineReads(conn)
+        except DBAPIError as error:
+            if isinstance(error, OperationalError) or error.connection_invalidated:
+                raise DatabaseUnavailable(str(error.orig)) from error
+            raise
+        finally:
+            await conn.close()
+
+    async def close(self) -> None:
+        """The engine is the store's to dispose of."""
+
+
+class _EngineReads:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        return await self._conn.execute(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        return await self._conn.scalar(statement, parameters)
+
+
+def read_path(engine: AsyncEngine) -> ReadPath:
+    """The read path for an engine's database: its bare driver (the engine itself for an
+    in-memory SQLite database, which each new connection would see empty)."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresReadPath(conninfo, engine.dialect)
+    if url.database and url.database != ":memory:":
+        return SqliteReadPath(url.database, engine.dialect)
+    return EngineReadPath(engine)

@@ -1,0 +1,105 @@
+"""The read path (store/read_path.py): reads on the bare driver see every append that returned,
+decode rows as SQLAlchemy did, and turn a database that cannot be reached into
+DatabaseUnavailable (a 503), never a driver error (a 500)."""
+
+from __future__ import annotations
+
+import os
+from uuid import uuid4
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+import store.read_path
+from domain.valid_time import to_micros
+from store.database import DatabaseUrl
+from store.errors import DatabaseUnavailable
+from store.factory import open_store
+from store.ports import EventQuery, EventStore
+from tests.builders import draft, raw_actor, raw_position, raw_source
+from tests.clock import FrozenClock
+from tests.databases import PostgresDatabases, SqliteDatabases
+
+PROPOSAL = "us-30-day-ceasefire-2025"
+
+
+async def test_every_read_sees_the_append_that_just_returned(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    seen = []
+    for i in range(3):
+        result = await store.append("s", [draft(raw_source(f"src-{i}"))])
+        [event] = result.events
+        seen.append(event)
+        assert await store.head() == event.position
+        assert await store.get(event.id) == event
+        assert await store.stream_version("s") == i + 1
+        assert (await store.read(EventQuery(after=event.position - 1)))[0] == event
+    assert await store.get_many([e.id for e in seen] + [uuid4()]) == {e.id: e for e in seen}
+
+
+async def test_a_position_read_decodes_the_stored_state(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    await store.append("s", [draft(raw_source()), draft(raw_actor())])
+    await store.append("s", [draft(raw_position(quote=None))])
+    now = to_micros(clock()) + 10**6  # the frozen clock's stamps run a little ahead of it
+    states = await store.proposal_positions(PROPOSAL, now, now)
+    [(actor, state)] = states.items()
+    assert (actor, state["stance"]) == ("russia", "rejected")
+    assert await store.position((actor, PROPOSAL), now, now) == state
+    assert await store.position((actor, PROPOSAL), now, now - 10**9) is None  # not yet known
+    assert await store.registered(["actor:russia", "actor:nobody"]) == {"actor:russia"}
+
+
+async def test_an_unopenable_sqlite_file_is_unavailable_not_an_error(
+    sqlite_databases: SqliteDatabases, clock: FrozenClock
+) -> None:
+    url = sqlite_databases.fresh()
+    sql_store = open_store(url, clock)
+    path = str(make_url(url.raw).database)
+    os.unlink(path)
+    os.mkdir(path)  # where the file was, something SQLite cannot open
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await sql_store.head()
+        with pytest.raises(DatabaseUnavailable):
+            await sql_store.reads.registry("actor", 0, 1)
+    finally:
+        await sql_store.close()
+        os.rmdir(path)
+
+
+async def test_an_unreachable_postgresql_is_unavailable_within_the_checkout_bound(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.read_path, "CHECKOUT_SECONDS", 0.5)
+    # Port 1 on the loopback: refused at once, every time the pool tries.
+    sql_store = open_store(DatabaseUrl("postgresql://nobody@127.0.0.1:1/none"), clock)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await sql_store.head()
+    finally:
+        await sql_store.close()
+
+
+async def test_a_read_connection_the_server_dropped_is_replaced_not_an_outage(
+    postgresql_databases: PostgresDatabases, clock: FrozenClock
+) -> None:
+    url = postgresql_databases.fresh()
+    sql_store = open_store(url, clock)
+    try:
+        await sql_store.append("s", [draft(raw_source())])
+        assert await sql_store.head() == 1  # the read pool has a connection now
+        libpq = make_url(url.raw).set(drivername="postgresql").render_as_string(False)
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert await sql_store.head() == 1
+        assert await sql_store.stream_version("s") == 1
+    finally:
+        await sql_store.close()
+        postgresql_databases.release(url)
