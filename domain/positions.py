@@ -25,6 +25,23 @@ class OpenCondition:
     raised_by: str | None
     raised_at: datetime
     event: UUID
+    # Its JSON, made once: a condition stays open over many states of its pair, and each state
+    # is serialised (times formatted, ids written out) when the pair is re-derived.
+    _json: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        json = {
+            "id": self.id,
+            "text": self.text,
+            "raised_by": self.raised_by,
+            "raised_at": format_instant(self.raised_at),
+            "event": str(self.event),
+        }
+        object.__setattr__(self, "_json", json)
+
+    def to_json(self) -> dict[str, Any]:
+        """The condition as a position's state lists it (a copy: the caller may change it)."""
+        return dict(self._json)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +52,20 @@ class Voice:
     stance: str
     since: datetime
     event: UUID
+    _json: dict[str, Any] = field(init=False, repr=False, compare=False)  # as OpenCondition's
+
+    def __post_init__(self) -> None:
+        json = {
+            "speaker": self.speaker,
+            "stance": self.stance,
+            "since": format_instant(self.since),
+            "event": str(self.event),
+        }
+        object.__setattr__(self, "_json", json)
+
+    def to_json(self) -> dict[str, Any]:
+        """The voice as a position's state lists it (a copy: the caller may change it)."""
+        return dict(self._json)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,35 +109,22 @@ class Position:
 
     def to_json(self) -> dict[str, Any]:
         """The position as stored in the read model and shown by the API."""
+        # As the properties say, with `based_on` worked out once (every refold calls this).
+        based_on = self.based_on
+        by_event = dict(self.sources_by_event)
+        sources = dict.fromkeys(c for event in based_on for c in by_event.get(event, ()))
         return {
             "actor": self.actor,
             "proposal": self.proposal,
             "stance": self.stance,
             "speaker": self.speaker,
             "since": None if self.since is None else format_instant(self.since),
-            "conditions": [
-                {
-                    "id": c.id,
-                    "text": c.text,
-                    "raised_by": c.raised_by,
-                    "raised_at": format_instant(c.raised_at),
-                    "event": str(c.event),
-                }
-                for c in self.conditions
-            ],
-            "based_on": [str(e) for e in self.based_on],
-            "sources": [c.to_json() for c in self.sources],
-            "voices": [
-                {
-                    "speaker": v.speaker,
-                    "stance": v.stance,
-                    "since": format_instant(v.since),
-                    "event": str(v.event),
-                }
-                for v in self.voices
-            ],
+            "conditions": [c.to_json() for c in self.conditions],
+            "based_on": [str(e) for e in based_on],
+            "sources": [c.to_json() for c in sources],
+            "voices": [v.to_json() for v in self.voices],
             "contested": self.contested,
-            "disputed": [str(e) for e in self.disputed],
+            "disputed": [str(e) for e in based_on if e in self.disputed_events],
         }
 
 
@@ -119,43 +137,48 @@ def pair_of(event: EffectiveEvent) -> Pair | None:
 
 def evolve(position: Position, event: EffectiveEvent) -> Position:
     """The position after one more event about it."""
-    disputed = position.disputed_events | {event.id} if event.disputed else position.disputed_events
-    position = replace(
-        position,
-        sources_by_event=(*position.sources_by_event, (event.id, event.event.sources)),
-        disputed_events=disputed,
-    )
+    # One Position made per step, field by field (`dataclasses.replace` twice a step was a
+    # tenth of a rebuild's fold).
+    stance, speaker, since = position.stance, position.speaker, position.since
+    stance_event, conditions, voices = position.stance_event, position.conditions, position.voices
+    payload = event.payload
     if event.type == "PositionStated":
-        return _stated(position, event)
-    if event.type == "ConditionRaised":
-        raised = _condition(event.payload["condition"], event)
-        return replace(position, conditions=(*_without(position, raised.id), raised))
-    if event.type == "ConditionDropped":
-        return replace(position, conditions=_without(position, event.payload["condition_id"]))
-    return position
-
-
-def _stated(position: Position, event: EffectiveEvent) -> Position:
-    payload, at = event.payload, event.valid_time.earliest
-    speaker = payload.get("speaker")
-    voice = Voice(
-        speaker=speaker or position.actor, stance=payload["stance"], since=at, event=event.id
-    )
-    conditions = position.conditions
-    if payload.get("conditions") is not None:
-        # A full set replaces the open conditions; one restated unchanged keeps its origin.
-        kept = {(c.id, c.text): c for c in position.conditions}
-        conditions = tuple(
-            kept.get((c["id"], c["text"])) or _condition(c, event) for c in payload["conditions"]
-        )
-    return replace(
-        position,
-        stance=payload["stance"],
+        since = event.valid_time.earliest
+        speaker = payload.get("speaker")
+        stance, stance_event = payload["stance"], event.id
+        voice = Voice(speaker=speaker or position.actor, stance=stance, since=since, event=event.id)
+        if payload.get("conditions") is not None:
+            # A full set replaces the open conditions; one restated unchanged keeps its origin.
+            kept = {(c.id, c.text): c for c in conditions}
+            conditions = tuple(
+                kept.get((c["id"], c["text"])) or _condition(c, event)
+                for c in payload["conditions"]
+            )
+        voices = (*(v for v in voices if v.speaker != voice.speaker), voice)
+    elif event.type == "ConditionRaised":
+        raised = _condition(payload["condition"], event)
+        conditions = (*_without(conditions, raised.id), raised)
+    elif event.type == "ConditionDropped":
+        conditions = _without(conditions, payload["condition_id"])
+    # Only the events the position is based on can ever be cited by it: an event leaves
+    # `based_on` for good (a condition or stance comes back only with a newer event), so the
+    # others' citations are dropped here instead of being carried, copied and re-scanned by
+    # every later step (which made a pair's fold quadratic in its events).
+    based_on = {stance_event, *(c.event for c in conditions)}
+    cited = (*position.sources_by_event, (event.id, event.event.sources))
+    return Position(
+        actor=position.actor,
+        proposal=position.proposal,
+        stance=stance,
         speaker=speaker,
-        since=at,
-        stance_event=event.id,
+        since=since,
+        stance_event=stance_event,
         conditions=conditions,
-        voices=(*(v for v in position.voices if v.speaker != voice.speaker), voice),
+        voices=voices,
+        sources_by_event=tuple(s for s in cited if s[0] in based_on),
+        disputed_events=(
+            position.disputed_events | {event.id} if event.disputed else position.disputed_events
+        ),
     )
 
 
@@ -169,8 +192,8 @@ def _condition(raw: dict[str, Any], event: EffectiveEvent) -> OpenCondition:
     )
 
 
-def _without(position: Position, condition_id: str) -> tuple[OpenCondition, ...]:
-    return tuple(c for c in position.conditions if c.id != condition_id)
+def _without(conditions: tuple[OpenCondition, ...], condition_id: str) -> tuple[OpenCondition, ...]:
+    return tuple(c for c in conditions if c.id != condition_id)
 
 
 def events_of(events: Iterable[EffectiveEvent], pair: Pair) -> list[EffectiveEvent]:

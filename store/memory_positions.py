@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from domain.editorial import LoggedEvent
+from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
-from domain.references import PAIR, TARGET, references
+from domain.references import PAIR, TARGET, pair_reference
 from store.projection import PairFold, Row, logged
 from store.records import RecordedEvent
 
@@ -25,12 +26,20 @@ class MemoryLogIndex:
 
     def add(self, event: RecordedEvent) -> LoggedEvent:
         """Index one more event of the log; return it as the fold reads it."""
-        entry = logged(event)
-        self._by_position[entry.position] = entry
+        return self.add_logged(logged(event))
+
+    def add_logged(self, entry: LoggedEvent) -> LoggedEvent:
+        """Index one more event of the log, already read as the fold reads it (a rebuild makes
+        these straight from the rows). Its keys are those `domain.references.references` gives
+        of kinds PAIR and TARGET, from the same current payload."""
+        position = entry.position
+        self._by_position[position] = entry
         self._by_id[entry.id] = entry
-        for kind, ref in references(event.draft):
-            if kind in (PAIR, TARGET):
-                self._by_ref.setdefault((kind, ref), []).append(entry.position)
+        if EVENT_TYPES[entry.type].kind is Kind.EDITORIAL:
+            self._by_ref.setdefault((TARGET, str(entry.payload["target"])), []).append(position)
+        pair = pair_reference(entry.type, entry.payload)
+        if pair:
+            self._by_ref.setdefault((PAIR, pair), []).append(position)
         return entry
 
     async def pair_events(self, pair: str, upto: int) -> list[LoggedEvent]:

@@ -19,8 +19,11 @@ import gc
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -33,19 +36,24 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    null,
     select,
     text,
     update,
 )
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
+from domain.drafts import Citation
+from domain.editorial import LoggedEvent
+from domain.event_types import EVENT_TYPES
+from domain.valid_time import Precision, ValidTime, from_micros
+from store.database import create_blocking_engine
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
-from store.projection import FOREVER, project
+from store.projection import FOREVER, Row, project
 from store.read_models.catalog import BY_NAME, MODELS, NAMES
-from store.read_models.effective import project_effective
+from store.read_models.effective import Version, project_effective
 from store.read_models.memory import MemoryEffectiveRows, MemoryRegistryRows
 from store.read_models.registry import project_registry
 from store.read_models.sql import (
@@ -56,12 +64,12 @@ from store.read_models.sql import (
     registry,
     version_values,
 )
-from store.rows import recorded_event
 from store.sql import SqlEventStore
 from store.sql_positions import checkpoints, events, positions, values_of
 
 Progress = Callable[[int, int], None]
 INSERT_BATCH = 10_000
+WRITER_CACHE_KIB = 512 * 1024  # SQLite's page cache for the connection writing new tables
 SHADOW = "__rebuild"
 RETIRED = "__retired"
 
@@ -85,13 +93,25 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-# What the projectors read of an event: no actors, codes or metadata (three JSON documents fewer
-# to decode per event), nor the hash; `recorded_event` still does the mapping, as for every other
-# read.
+# What the projectors read of an event (see `_logged`): no actors, codes or metadata (three JSON
+# documents fewer to decode per event), nor the stream or the hash.
 _COLUMNS = [
-    *(c for c in events.columns if c.name not in ("actors", "codes", "metadata", "hash")),
-    null().label("codes"),
-    null().label("metadata"),
+    events.c[name]
+    for name in (
+        "position",
+        "id",
+        "type",
+        "schema_version",
+        "occurred_at",
+        "occurred_timezone",
+        "occurred_earliest",
+        "occurred_latest",
+        "occurred_precision",
+        "occurred_qualifiers",
+        "recorded_at",
+        "payload",
+        "sources",
+    )
 ]
 # Yield to the event loop this often while replaying, so the next page is fetched meanwhile.
 _YIELD_EVERY = 250
@@ -137,7 +157,7 @@ class _Replay:
         for i, row in enumerate(page):
             if row.position != self.position + 1:
                 raise RuntimeError(f"the log skips from position {self.position} to {row.position}")
-            entry = self.index.add(recorded_event(row))
+            entry = self.index.add_logged(_logged(row))
             if self.positions is not None:
                 await project(entry, self.index, self.positions)
             if self.effective is not None:
@@ -151,6 +171,30 @@ class _Replay:
         self.total = max(self.total, self.count)
         if self._progress is not None and page:
             self._progress(self.count, self.total)
+
+    def full_tables(self) -> list[tuple[Table, Iterator[tuple[Any, ...]]]]:
+        """Each table the chosen models own, with every row as a tuple of its column values in
+        the table's column order, made as they are written (never all at once): the rows are
+        the replay's own objects, read by attribute, without a dict per row on the way."""
+        found: list[tuple[Table, Iterator[tuple[Any, ...]]]] = []
+        if self.positions is not None:
+            found.append((positions, _tuples(positions, self._sorted_positions())))
+        if self.effective is not None and "effective_events" in self.models:
+            versions = self.effective.versions
+            found.append((effective, _tuples(effective, iter(versions))))
+            found.append((lanes, _lane_tuples(versions)))
+        if self.registry is not None:
+            found.append((registry, _tuples(registry, iter(self.registry.entries))))
+        return found
+
+    def _sorted_positions(self) -> Iterator[Row]:
+        """Every position row in key order, so the inserts go in index order: a pair at a time
+        (sorting ten thousand pairs and each pair's few rows, not millions of rows at once)."""
+        if self.positions is None:
+            return
+        by_pair = self.positions.rows
+        for pair in sorted(by_pair):
+            yield from sorted(by_pair[pair], key=_row_key)
 
     def tables(self, since: int | None = None) -> list[tuple[Table, list[dict[str, Any]]]]:
         """Each table the chosen models own, with its rows as column values; with `since`,
@@ -195,6 +239,29 @@ async def _fetch(engine: Any, after: int, limit: int) -> list[Any]:
         return list(await conn.execute(statement.limit(limit)))
 
 
+def _logged(row: Any) -> LoggedEvent:
+    """A row of the events table as the fold reads it: `store.projection.logged` of
+    `store.rows.recorded_event`, without the draft and the recorded event between them."""
+    qualifiers = row.occurred_qualifiers
+    return LoggedEvent(
+        id=row.id,
+        position=row.position,
+        recorded_at=from_micros(row.recorded_at),
+        type=row.type,
+        valid_time=ValidTime(
+            expression=row.occurred_at,
+            timezone=row.occurred_timezone,
+            earliest=from_micros(row.occurred_earliest),
+            latest=from_micros(row.occurred_latest),
+            precision=Precision(row.occurred_precision),
+            uncertain="uncertain" in qualifiers,
+            approximate="approximate" in qualifiers,
+        ),
+        payload=EVENT_TYPES[row.type].upcast(row.schema_version, row.payload),
+        sources=tuple(Citation(source=s["source"], quote=s.get("quote")) for s in row.sources),
+    )
+
+
 def _chosen(names: Sequence[str] | None) -> tuple[str, ...]:
     if not names:
         return NAMES
@@ -227,13 +294,12 @@ async def rebuild(
         await replay.run(store.engine, batch)
         replayed_at = time.perf_counter()
         snapshot = replay.recorded_at
-        tables = replay.tables()
         shadows = {}
-        for table, rows in tables:
-            shadows[table.name] = shadow = await _Shadow.beside(store, table)
-            await shadow.fill(store, rows)
-        row_count = sum(len(rows) for _, rows in tables)
-        del tables
+        row_count = 0
+        with _BlockingWriter(store) as writer:
+            for table, tuples in replay.full_tables():
+                shadows[table.name] = shadow = await _Shadow.beside(store, table)
+                row_count += await shadow.fill(store, writer, tuples)
         swap_started = time.perf_counter()
         async with store.engine.connect() as conn:
             conn = await conn.execution_options(**store.write_options)
@@ -372,6 +438,15 @@ class _Shadow:
         """Empty and drop the table the swap set aside, a batch per short transaction."""
         if store.engine.dialect.name != "sqlite":
             return
+        # Its indexes first, each in one short transaction (dropping an index frees its pages
+        # without visiting its entries); then each batch deleted touches the table alone,
+        # instead of an entry in every index per row (at a million events, most of the time).
+        async with _writing(store) as conn:
+            names = await _index_names(conn, self.retired)
+        for name in sorted(names):
+            if not name.startswith("sqlite_autoindex_"):  # the primary key's: it goes with it
+                async with _writing(store) as conn:
+                    await conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         while True:
             async with _writing(store) as conn:
                 gone = await conn.exec_driver_sql(
@@ -406,13 +481,31 @@ class _Shadow:
             )
         return cls(live, table, renames)
 
-    async def fill(self, store: SqlEventStore, rows: list[dict[str, Any]]) -> None:
+    async def fill(
+        self, store: SqlEventStore, writer: _BlockingWriter, rows: Iterator[tuple[Any, ...]]
+    ) -> int:
+        """Create the table and write the rows into it, a batch per short transaction; returns
+        how many. Each batch is made here while the one before is written in the writer's
+        thread (the driver works there without the GIL), so the two overlap."""
         async with _writing(store) as conn:
             await conn.run_sync(lambda sync: self.table.drop(sync, checkfirst=True))
             await conn.run_sync(self.table.create)
-        for start in range(0, len(rows), INSERT_BATCH):
-            async with _writing(store) as conn:
-                await _insert(conn, self.table.name, self.live, rows[start : start + INSERT_BATCH])
+        statement = _insert_statement(store.engine.dialect.paramstyle, self.table)
+        count = 0
+        pending: asyncio.Future[None] | None = None
+        try:
+            while chunk := list(islice(rows, INSERT_BATCH)):
+                if pending is not None:
+                    await pending
+                pending = writer.write(statement, chunk)
+                count += len(chunk)
+            if pending is not None:
+                await pending
+        except BaseException:
+            if pending is not None:
+                await asyncio.wait([pending])  # never leave a batch half-written behind us
+            raise
+        return count
 
     async def catch_up(
         self, conn: AsyncConnection, changed: list[dict[str, Any]], snapshot: int
@@ -449,6 +542,102 @@ class _Shadow:
             for name, usual in self.renames.items():
                 if name != usual:
                     await conn.exec_driver_sql(f"ALTER INDEX {name} RENAME TO {usual}")
+
+
+class _BlockingWriter:
+    """Batches of rows written in a thread of its own, over a blocking connection of its own,
+    each in a transaction taken as appends take theirs: the event loop goes on meanwhile (it
+    makes the next batch), and each batch is one hop, not one per statement."""
+
+    def __init__(self, store: SqlEventStore) -> None:
+        self._engine = create_blocking_engine(store.engine)
+        self._options = store.write_options
+        if self._engine.dialect.name == "sqlite":
+            sqlalchemy_event.listen(self._engine, "connect", _large_cache)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline-rebuild")
+
+    def __enter__(self) -> _BlockingWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.shutdown(wait=True)
+        self._engine.dispose()
+
+    def write(self, statement: str, rows: list[tuple[Any, ...]]) -> asyncio.Future[None]:
+        """Start writing one batch; the future is done when it is committed."""
+        return asyncio.get_running_loop().run_in_executor(
+            self._thread, self._write, statement, rows
+        )
+
+    def _write(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(**self._options)
+            with conn.begin():
+                conn.exec_driver_sql(statement, rows)
+
+
+def _large_cache(dbapi_connection: Any, _record: Any) -> None:
+    """A page cache for this connection alone that holds the new tables' index pages: their
+    keys come in no useful order, and with SQLite's default 2 MB cache each insert reads and
+    writes pages back and forth once the tables outgrow it."""
+    dbapi_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+
+
+def _insert_statement(paramstyle: str, table: Table) -> str:
+    mark = "?" if paramstyle in ("qmark", "numeric") else "%s"
+    columns = [c.name for c in table.columns]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)})"
+    )
+
+
+def _tuples(table: Table, objects: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    """Objects whose attributes are named as the table's columns, as rows of column values.
+
+    JSON values are serialised by the same `json.dumps` SQLAlchemy's JSON type uses, so the
+    stored text matches the live table's; a closed row and its successor share one state
+    object, serialised once."""
+    names = [c.name for c in table.columns]
+    values = attrgetter(*names)
+    as_json = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
+    if not as_json:
+        yield from map(values, objects)
+        return
+    texts: dict[int, str] = {}
+    last: Any = texts  # no row's value: the first is always looked up
+    last_text = ""
+    for row in objects:
+        found = list(values(row))
+        for i in as_json:
+            value = found[i]
+            if value is not last:  # the usual case when it repeats: the row just before's
+                text = texts.get(id(value))
+                if text is None:
+                    if len(texts) >= INSERT_BATCH:
+                        texts.clear()  # ids are only safe to key on while their rows are held
+                    text = texts[id(value)] = json.dumps(value)
+                last, last_text = value, text
+            found[i] = last_text
+        yield tuple(found)
+
+
+def _lane_tuples(versions: Iterable[Version]) -> Iterator[tuple[Any, ...]]:
+    """The timeline's by-actor index rows of every version, as `lane_values` has them."""
+    names = [c.name for c in lanes.columns]
+    if names[0] != "actor":
+        raise RuntimeError(f"lanes' columns are {names}: _lane_tuples expects the actor first")
+    values = attrgetter(*names[1:])
+    for version in versions:
+        actors = version.actors
+        if actors:
+            rest = values(version)
+            for actor in actors:
+                yield (actor, *rest)
+
+
+def _row_key(row: Row) -> tuple[int, int]:
+    return (row.valid_from, row.recorded_from)
 
 
 @asynccontextmanager

@@ -135,7 +135,9 @@ async def project_effective(
     (old, new) versions when it changed."""
     at = to_micros(event.recorded_at)
     if EVENT_TYPES[event.type].kind is not Kind.EDITORIAL:
-        [effective] = effective_events([event], keep_retracted=True)
+        # What `effective_events([event], keep_retracted=True)` gives of an event nothing in
+        # the log aims at yet (a rebuild makes a million of these: a tenth of its replay).
+        effective = EffectiveEvent(event=event, valid_time=event.valid_time, payload=event.payload)
         fresh = version_of(effective, at)
         await rows.revise(None, at, fresh)
         return (None, fresh)

@@ -114,12 +114,13 @@ async def test_appends_made_while_the_new_tables_fill_are_in_them_after_the_swap
     fill = rebuild_module._Shadow.fill
     appended = False
 
-    async def fill_then_append(*args: Any) -> None:
+    async def fill_then_append(*args: Any) -> int:
         nonlocal appended
-        await fill(*args)
+        written = await fill(*args)
         if not appended:  # the head moves while the new tables are being written
             appended = True
             await scenario_log(store, clock, seed=1)
+        return written
 
     monkeypatch.setattr(rebuild_module._Shadow, "fill", fill_then_append)
     report = await rebuild(store, batch=3)
