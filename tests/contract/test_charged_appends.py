@@ -20,15 +20,21 @@ def charge(clock: FrozenClock, key: str = "k", limit: int = 2) -> WriteCharge:
     return WriteCharge(key, limit, 60, to_micros(clock()))
 
 
-async def test_the_append_over_the_allowance_is_refused_and_writes_nothing(
-    store: EventStore, clock: FrozenClock
-) -> None:
+async def spend_the_allowance(store: EventStore, clock: FrozenClock) -> RateLimited:
+    """Two appends within the allowance of two, and the refusal of a third."""
     for n in range(2):
         await store.append(f"s{n}", drafts(1), charge=charge(clock))
     with pytest.raises(RateLimited) as refused:
         await store.append("s9", drafts(1), charge=charge(clock))
-    assert (refused.value.limit, refused.value.seconds) == (2, 60)
-    assert 1 <= refused.value.retry_after <= 60
+    return refused.value
+
+
+async def test_the_append_over_the_allowance_is_refused_and_writes_nothing(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    refused = await spend_the_allowance(store, clock)
+    assert (refused.limit, refused.seconds) == (2, 60)
+    assert 1 <= refused.retry_after <= 60
     assert await store.head() == 2
     await store.append("s9", drafts(1), charge=charge(clock, key="other"))
     assert await store.head() == 3, "another key has its own allowance"
@@ -45,11 +51,8 @@ async def test_a_refused_append_still_counts(store: EventStore, clock: FrozenClo
 async def test_the_allowance_returns_when_the_window_turns(
     store: EventStore, clock: FrozenClock
 ) -> None:
-    for n in range(2):
-        await store.append(f"s{n}", drafts(1), charge=charge(clock))
-    with pytest.raises(RateLimited) as refused:
-        await store.append("s9", drafts(1), charge=charge(clock))
-    clock.advance(seconds=refused.value.retry_after)
+    refused = await spend_the_allowance(store, clock)
+    clock.advance(seconds=refused.retry_after)
     await store.append("s9", drafts(1), charge=charge(clock))
     assert await store.head() == 3
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from bench.append import (
     Bench,
     Clones,
     Numbering,
+    Workload,
     ratios,
     raw_appends,
     registered_store,
@@ -74,6 +76,18 @@ def test_raw_rows_number_events_as_the_store_does() -> None:
     assert stamps == sorted(set(stamps))
 
 
+def keeping_bench(tmp_path: Path, work: Workload, keep: Callable[[Any], None]) -> Bench:
+    """A SQLite bench whose databases are shown to `keep` before each is dropped."""
+
+    class Keeping(Databases):
+        def drop(self, url: Any) -> None:
+            keep(url)
+            super().drop(url)
+
+    databases = Clones(Keeping("sqlite", tmp_path, ""))
+    return Bench(backend="sqlite", databases=databases, work=work, folder=tmp_path)
+
+
 def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> None:
     """Same columns, same values (but the time of recording, and so the hash) in `events` and
     `event_refs`."""
@@ -92,17 +106,7 @@ def test_the_raw_ceiling_writes_the_rows_the_store_writes(tmp_path: Path) -> Non
             ([e[:recorded_at] + e[recorded_at + 1 : hash_] for e in events], refs)
         )
 
-    class Keeping(Databases):
-        def drop(self, url: Any) -> None:
-            keep(url)
-            super().drop(url)
-
-    bench = Bench(
-        backend="sqlite",
-        databases=Clones(Keeping("sqlite", tmp_path, "")),
-        work=work,
-        folder=tmp_path,
-    )
+    bench = keeping_bench(tmp_path, work, keep)
     assert raw_appends(bench, count, 5, lambda n: None) > 0
 
     async def through_store() -> None:
@@ -131,17 +135,7 @@ def test_the_replay_writes_exactly_what_the_store_wrote(tmp_path: Path) -> None:
         kept.append({t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables})
         conn.close()
 
-    class Keeping(Databases):
-        def drop(self, url: Any) -> None:
-            keep(url)
-            super().drop(url)
-
-    bench = Bench(
-        backend="sqlite",
-        databases=Clones(Keeping("sqlite", tmp_path, "")),
-        work=workload(count),
-        folder=tmp_path,
-    )
+    bench = keeping_bench(tmp_path, workload(count), keep)
     assert asyncio.run(replayed_appends(bench, count, "single", lambda n: None)) > 0
     stored, replayed = kept
     assert replayed == stored
