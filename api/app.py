@@ -68,9 +68,9 @@ def services_for(settings: Settings) -> Services:
         if limit is None
         else RateLimiter(store.engine, store.backend, limit=limit[0], seconds=limit[1]),
         store=store,
-        keys=KeyStore(store.engine),
+        keys=KeyStore(store.engine, store.read_path),
         idempotency=IdempotencyStore(store.engine),
-        subscriptions=SubscriptionStore(store.engine, store.backend),
+        subscriptions=SubscriptionStore(store.engine, store.backend, store.read_path),
         clock=system_clock,
     )
 

@@ -8,16 +8,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.valid_time import from_micros, to_micros
+from store.read_path import EngineReadPath, ReadPath, constant
 from store.scopes import SCOPES
 from store.tables import ApiKeyRow
 
 PREFIX = "tl"
 
 api_keys = ApiKeyRow.__table__  # type: ignore[attr-defined]
+# Every authenticated request reads its key: on the store's read path, a plan found by identity.
+_BY_ID = constant(select(api_keys).where(api_keys.c.id == bindparam("key_id")))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +55,11 @@ def split_token(token: str) -> tuple[str, str] | None:
 class KeyStore:
     """Creates, finds, lists and revokes API keys."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: ReadPath | None = None) -> None:
         self._engine = engine
+        # The API hands in the event store's read path (the bare driver); the CLI reads through
+        # the engine.
+        self._reads = reads or EngineReadPath(engine)
 
     async def create(self, name: str, scopes: frozenset[str], now: datetime) -> tuple[ApiKey, str]:
         """A new key and its token, which is shown once and never stored."""
@@ -80,8 +86,8 @@ class KeyStore:
         if parts is None:
             return None
         key_id, secret = parts
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
+        async with self._reads.reading() as conn:
+            row = (await conn.execute(_BY_ID, {"key_id": key_id})).first()
         if row is None or not hmac.compare_digest(row.secret_hash, hash_secret(secret)):
             return None
         key = _key(row)

@@ -33,7 +33,7 @@ from store.rate_limits import WriteCharge, count_write
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
 from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
-from store.read_path import ReadConnection, constant, read_path
+from store.read_path import ReadConnection, ReadPath, constant, read_path
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
 from store.sql_positions import (
@@ -151,6 +151,11 @@ class SqlEventStore:
         self._blocking_engine: Engine | None = None
         self._read_path = read_path(engine)
         self.reads = SqlReadModels(self._reading)
+
+    @property
+    def read_path(self) -> ReadPath:
+        """Where this store's reads run (the bare driver); other stores on its database share it."""
+        return self._read_path
 
     @property
     def blocking_engine(self) -> Engine:

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.event_types import JsonObject
 from domain.valid_time import from_micros, to_micros
 from store.errors import DatabaseUnavailable
+from store.read_path import EngineReadPath, ReadPath, constant
 from store.tables import DeliveryRow, SubscriptionRow
 
 subscriptions = SubscriptionRow.__table__  # type: ignore[attr-defined]
@@ -82,12 +83,26 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+_CLAIMABLE_AT = case(
+    (subscriptions.c.leased_until > subscriptions.c.next_attempt_at, subscriptions.c.leased_until),
+    else_=subscriptions.c.next_attempt_at,
+)
+_SOONEST = constant(
+    select(func.min(_CLAIMABLE_AT)).where(
+        subscriptions.c.status == ACTIVE, subscriptions.c.cursor < bindparam("head")
+    )
+)
+
+
 class SubscriptionStore:
     """Subscriptions, their cursors and leases, and the log of delivery attempts."""
 
-    def __init__(self, engine: AsyncEngine, backend: str) -> None:
+    def __init__(self, engine: AsyncEngine, backend: str, reads: ReadPath | None = None) -> None:
         self._engine = engine
         self._backend = backend
+        # The delivery worker asks `next_due` whenever appends wake it: the API hands in the
+        # event store's read path (the bare driver) for it.
+        self._reads = reads or EngineReadPath(engine)
 
     async def create(
         self,
@@ -211,19 +226,8 @@ class SubscriptionStore:
 
     async def next_due(self, head: int) -> datetime | None:
         """When the soonest active subscription behind `head` can be claimed, if any can."""
-        claimable_at = case(
-            (
-                subscriptions.c.leased_until > subscriptions.c.next_attempt_at,
-                subscriptions.c.leased_until,
-            ),
-            else_=subscriptions.c.next_attempt_at,
-        )
-        async with self._read() as conn:
-            soonest = await conn.scalar(
-                select(func.min(claimable_at)).where(
-                    subscriptions.c.status == ACTIVE, subscriptions.c.cursor < head
-                )
-            )
+        async with self._reads.reading() as conn:
+            soonest = await conn.scalar(_SOONEST, {"head": head})
         return None if soonest is None else from_micros(int(soonest))
 
     async def settle(

@@ -54,12 +54,12 @@ async def serving(
 ) -> AsyncIterator[Api]:
     """The API over a fresh database, with a key of each kind; optionally seeded."""
     store = open_store(url, clock)
-    keys = KeyStore(store.engine)
+    keys = KeyStore(store.engine, store.read_path)
     services = Services(
         store=store,
         keys=keys,
         idempotency=IdempotencyStore(store.engine),
-        subscriptions=SubscriptionStore(store.engine, store.backend),
+        subscriptions=SubscriptionStore(store.engine, store.backend, store.read_path),
         clock=clock,
     )
     _, writer = await keys.create("writer", frozenset({"events:write"}), clock())
