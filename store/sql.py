@@ -32,7 +32,12 @@ from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments
 from store.rate_limits import WriteCharge, count_write
 from store.read_models.effective import project_effective
 from store.read_models.registry import project_registry
-from store.read_models.sql import BufferedEffectiveRows, BufferedRegistryRows, SqlReadModels
+from store.read_models.sql import (
+    INLINE_ROWS,
+    BufferedEffectiveRows,
+    BufferedRegistryRows,
+    SqlReadModels,
+)
 from store.read_path import ReadConnection, ReadPath, constant, read_path
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
@@ -120,8 +125,6 @@ for _read in (
     PARTY_STATES,
 ):
     constant(_read)
-# Reads of more rows than this run in a worker thread (SQLite), not on the event loop.
-INLINE_ROWS = 500
 
 
 def _system_clock() -> datetime:

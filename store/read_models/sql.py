@@ -28,7 +28,10 @@ effective = EffectiveEventRow.__table__  # type: ignore[attr-defined]
 lanes = EffectiveActorRow.__table__  # type: ignore[attr-defined]
 registry = RegistryRow.__table__  # type: ignore[attr-defined]
 
-Reading = Callable[[], AbstractAsyncContextManager[ReadConnection]]
+# A read block: `inline=False` for one that may return many rows (see store.read_path).
+Reading = Callable[..., AbstractAsyncContextManager[ReadConnection]]
+# Pages of more rows than this are read in a worker thread (SQLite), not on the event loop.
+INLINE_ROWS = 500
 
 _VERSION_COLUMNS = [c.label(f"v_{c.name}") for c in effective.columns]
 _LONGEST = select(func.max(effective.c.valid_latest - effective.c.valid_earliest)).where(
@@ -348,7 +351,7 @@ class SqlReadModels:
         self._reading = reading
 
     async def timeline(self, query: TimelineQuery) -> list[TimelineEntry]:
-        async with self._reading() as conn:
+        async with self._reading(inline=query.limit <= INLINE_ROWS) as conn:
             longest = None if query.start is None else await conn.scalar(_LONGEST)
             result = await conn.execute(timeline_statement(query, longest))
             return [(recorded_event(row), version_of_row(row, "v_")) for row in result]
@@ -395,5 +398,5 @@ class SqlReadModels:
             .order_by(refs.c.position)
             .limit(query.limit)
         )
-        async with self._reading() as conn:
+        async with self._reading(inline=query.limit <= INLINE_ROWS) as conn:
             return [recorded_event(row) for row in await conn.execute(stmt)]

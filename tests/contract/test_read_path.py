@@ -17,6 +17,8 @@ from store.database import DatabaseUrl
 from store.errors import DatabaseUnavailable
 from store.factory import open_store
 from store.ports import EventQuery, EventStore
+from store.read_models.queries import TimelineQuery
+from store.read_models.sql import INLINE_ROWS
 from tests.builders import draft, raw_actor, raw_position, raw_source
 from tests.clock import FrozenClock
 from tests.databases import PostgresDatabases, SqliteDatabases
@@ -103,3 +105,20 @@ async def test_a_read_connection_the_server_dropped_is_replaced_not_an_outage(
     finally:
         await sql_store.close()
         postgresql_databases.release(url)
+
+
+async def test_a_page_read_off_the_event_loop_answers_as_one_read_on_it(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    await store.append("s", [draft(raw_source()), draft(raw_actor())])
+    await store.append("s", [draft(raw_position(quote=None)) for _ in range(12)])
+    small = [
+        e for after in range(0, 14, 5) for e in await store.read(EventQuery(after=after, limit=5))
+    ]
+    assert await store.read(EventQuery(after=0, limit=INLINE_ROWS + 1)) == small
+    known = to_micros(clock()) + 10**6
+    first = await store.reads.timeline(TimelineQuery(known_at=known, limit=3))
+    assert len(first) == 3
+    assert (await store.reads.timeline(TimelineQuery(known_at=known, limit=INLINE_ROWS + 1)))[
+        :3
+    ] == first
