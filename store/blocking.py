@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection, Dialect
 
 from store.driver import execute as driver_execute
-from store.driver import is_prepared
+from store.read_path import is_constant
 
 T = TypeVar("T")
 
@@ -33,12 +33,12 @@ class SyncBridge:
         return self._conn.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        if is_prepared(statement):
+        if is_constant(statement):
             return driver_execute(self._conn, statement, parameters)
         return self._conn.execute(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
-        if is_prepared(statement):
+        if is_constant(statement):
             return driver_execute(self._conn, statement, parameters).scalar()
         return self._conn.scalar(statement, parameters)
 

@@ -5,7 +5,7 @@ costs ~15 µs on this machine beyond the driver's own ~4 µs (an execution conte
 result bookkeeping), and a batch's executemany more; measured against its own statements replayed
 on the bare driver (bench.append's `replayed_*`), the store spent most of an append in Python.
 
-A statement marked `prepared` (module constants of the write path) is compiled once per dialect
+A statement marked `constant` (store.read_path: module constants) is compiled once per dialect
 and column set. Its parameters go through the bind processors SQLAlchemy would apply (UUIDs,
 JSON), expanding IN lists are expanded as SQLAlchemy expands them, rows come back through the
 same result processors as light named tuples, and driver errors are raised as SQLAlchemy's
@@ -18,28 +18,14 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-S = TypeVar("S", bound=ClauseElement)
 Processor = Callable[[Any], Any]
-
-# id -> statement; the statement itself is held, so its id is never reused while it is here.
-_PREPARED: dict[int, ClauseElement] = {}
-
-
-def prepared(statement: S) -> S:
-    """Mark a statement built once (a module constant) for the driver path; returns it."""
-    _PREPARED[id(statement)] = statement
-    return statement
-
-
-def is_prepared(statement: object) -> bool:
-    return id(statement) in _PREPARED
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +49,7 @@ def _plan(statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) 
         compiled = statement.compile(dialect=dialect, **options)
         assert isinstance(compiled, SQLCompiler)
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "postfetch", None):
-            raise ValueError("a prepared statement may not rely on column defaults")
+            raise ValueError("a statement on the driver path may not rely on column defaults")
         entries = compiled._result_columns  # SQLAlchemy's own map of the result's columns
         row = _row_type(tuple(e.keyname for e in entries)) if entries else None
         results = tuple(e.type._cached_result_processor(dialect, None) for e in entries)
@@ -111,7 +97,7 @@ def execute(
     statement: ClauseElement,
     parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
 ) -> DriverResult:
-    """Run a prepared statement on the connection's driver connection (inside whatever
+    """Run a `constant` statement on the connection's driver connection (inside whatever
     transaction the Connection has begun); one parameter set, or many (executemany)."""
     dialect = conn.dialect
     many = isinstance(parameters, Sequence) and not isinstance(parameters, Mapping)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.valid_time import to_micros
-from store.driver import prepared
+from store.read_path import constant
 from store.tables import RateWindowRow
 
 windows = RateWindowRow.__table__  # type: ignore[attr-defined]
@@ -66,8 +66,8 @@ def _upsert(insert: Any) -> Any:
 
 
 # Built once: an append runs one of these in its transaction.
-_COUNT = {"sqlite": prepared(_upsert(sqlite_insert)), "postgresql": prepared(_upsert(pg_insert))}
-_SWEEP = prepared(
+_COUNT = {"sqlite": constant(_upsert(sqlite_insert)), "postgresql": constant(_upsert(pg_insert))}
+_SWEEP = constant(
     delete(windows).where(
         windows.c.key_id == bindparam("key_id"), windows.c.window_start < bindparam("start")
     )

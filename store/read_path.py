@@ -72,6 +72,11 @@ def constant(statement: T) -> T:
     return statement
 
 
+def is_constant(statement: object) -> bool:
+    """Whether a statement was marked `constant` (the writer's driver path runs those too)."""
+    return _CONSTANTS.get(id(statement)) is statement
+
+
 class Rows(list[Any]):
     """A read's rows, fetched whole: iterated, or `first()` as SQLAlchemy's results are."""
 

@@ -25,7 +25,6 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
-from store.driver import prepared
 from store.errors import DatabaseUnavailable, RateLimited, StoreError
 from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
 from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments_of
@@ -60,20 +59,20 @@ refs = EventRefRow.__table__  # type: ignore[attr-defined]
 BeforeCommit = Callable[[Sequence[RecordedEvent]], Awaitable[None]]
 
 # The write path's statements, built once: building one and its cache key anew on every call
-# cost more than SQLite spends running it; `prepared`, they go straight to the driver's cursor.
-_BY_IDS = prepared(select(events).where(events.c.id.in_(bindparam("ids", expanding=True))))
-_STREAM_VERSIONS = prepared(
+# cost more than SQLite spends running it; as `constant`s they go straight to the driver's cursor.
+_BY_IDS = constant(select(events).where(events.c.id.in_(bindparam("ids", expanding=True))))
+_STREAM_VERSIONS = constant(
     select(events.c.stream, func.max(events.c.stream_version))
     .where(events.c.stream.in_(bindparam("streams", expanding=True)))
     .group_by(events.c.stream)
 )
-_HEAD = prepared(
+_HEAD = constant(
     select(events.c.position, events.c.recorded_at, events.c.hash)
     .order_by(events.c.position.desc())
     .limit(1)
 )
-_INSERT_EVENTS = prepared(insert(events))
-_INSERT_REFS = prepared(insert(refs))
+_INSERT_EVENTS = constant(insert(events))
+_INSERT_REFS = constant(insert(refs))
 
 # The reads' statements, built once for the same reason: their plans are then found by the
 # cache key SQLAlchemy memoizes on each (see store.read_path).

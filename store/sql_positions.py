@@ -15,9 +15,9 @@ from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
 from domain.references import PAIR, TARGET, pair_reference
-from store.driver import prepared
 from store.projection import FOREVER, Row, logged
 from store.read_models.catalog import NAMES
+from store.read_path import constant
 from store.rows import recorded_event
 from store.tables import CheckpointRow, EventRefRow, EventRow, Json, PositionRow
 
@@ -28,12 +28,12 @@ checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 
 
 # The projector's statements on the write path, built once (see store.sql).
-_SAVE_CHECKPOINT = prepared(
+_SAVE_CHECKPOINT = constant(
     update(checkpoints)
     .where(checkpoints.c.name.in_(NAMES))
     .values(position=bindparam("b_position"))
 )
-_REFERRING = prepared(
+_REFERRING = constant(
     select(refs.c.ref, *events.columns)
     .join(events, events.c.position == refs.c.position)
     .where(
@@ -43,13 +43,13 @@ _REFERRING = prepared(
     )
     .order_by(refs.c.position)
 )
-_OPEN_ROWS = prepared(
+_OPEN_ROWS = constant(
     select(positions).where(
         tuple_(positions.c.actor, positions.c.proposal).in_(bindparam("pairs", expanding=True)),
         positions.c.recorded_to == FOREVER,
     )
 )
-_CLOSE_ROW = prepared(
+_CLOSE_ROW = constant(
     update(positions)
     .where(
         positions.c.actor == bindparam("b_actor"),
@@ -59,8 +59,8 @@ _CLOSE_ROW = prepared(
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_INSERT_ROWS = prepared(insert(positions))
-_BY_ID = prepared(select(events).where(events.c.id.in_(bindparam("ids", expanding=True))))
+_INSERT_ROWS = constant(insert(positions))
+_BY_ID = constant(select(events).where(events.c.id.in_(bindparam("ids", expanding=True))))
 
 
 # A proposal's parties, one index seek each (a loose index scan: the rows of a proposal are

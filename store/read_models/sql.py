@@ -12,7 +12,6 @@ from sqlalchemy import and_, bindparam, func, insert, select, true, tuple_, upda
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.references import CITES
-from store.driver import prepared
 from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
@@ -37,17 +36,17 @@ _VERSION_COLUMNS = [c.label(f"v_{c.name}") for c in effective.columns]
 _LONGEST = select(func.max(effective.c.valid_latest - effective.c.valid_earliest)).where(
     effective.c.kind == "world"
 )
-_OPEN_VERSION = prepared(
+_OPEN_VERSION = constant(
     select(effective).where(
         effective.c.position == bindparam("position"), effective.c.recorded_to == FOREVER
     )
 )
-_OPEN_OF_SUBJECT = prepared(
+_OPEN_OF_SUBJECT = constant(
     select(effective).where(
         effective.c.subject == bindparam("subject"), effective.c.recorded_to == FOREVER
     )
 )
-_CLOSE_VERSION = prepared(
+_CLOSE_VERSION = constant(
     update(effective)
     .where(
         effective.c.position == bindparam("b_position"),
@@ -55,7 +54,7 @@ _CLOSE_VERSION = prepared(
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_CLOSE_LANES = prepared(
+_CLOSE_LANES = constant(
     update(lanes)
     .where(
         lanes.c.position == bindparam("b_position"),
@@ -63,14 +62,14 @@ _CLOSE_LANES = prepared(
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_OPEN_ENTRIES = prepared(
+_OPEN_ENTRIES = constant(
     select(registry).where(
         registry.c.kind == bindparam("kind"),
         registry.c.subject == bindparam("subject"),
         registry.c.recorded_to == FOREVER,
     )
 )
-_CLOSE_ENTRY = prepared(
+_CLOSE_ENTRY = constant(
     update(registry)
     .where(
         registry.c.kind == bindparam("b_kind"),
@@ -80,9 +79,9 @@ _CLOSE_ENTRY = prepared(
     )
     .values(recorded_to=bindparam("b_recorded_to"))
 )
-_INSERT_VERSIONS = prepared(insert(effective))
-_INSERT_LANES = prepared(insert(lanes))
-_INSERT_ENTRIES = prepared(insert(registry))
+_INSERT_VERSIONS = constant(insert(effective))
+_INSERT_LANES = constant(insert(lanes))
+_INSERT_ENTRIES = constant(insert(registry))
 
 
 def version_of_row(row: Any, prefix: str = "") -> Version:

@@ -1,4 +1,4 @@
-"""The write path's prepared statements, sent straight to the driver (store.driver), answer
+"""The write path's constant statements, sent straight to the driver (store.driver), answer
 exactly as SQLAlchemy's execution of the same statements does, and fail as it fails."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _rows(result: Any) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     return [(tuple(r), dict(r._mapping)) for r in result]
 
 
-async def test_prepared_reads_answer_as_sqlalchemy_does(
+async def test_constant_reads_answer_as_sqlalchemy_does(
     database_url: DatabaseUrl, clock: FrozenClock
 ) -> None:
     store = open_store(database_url, clock)
