@@ -61,6 +61,9 @@ class MemoryLogIndex:
 class MemoryPositionRows:
     """Bitemporal rows per pair: every row in `rows`, the open ones also by valid time."""
 
+    # `open_rows` hands a pair's rows over sorted by valid_from (the projector need not sort).
+    open_rows_in_valid_time_order = True
+
     def __init__(self) -> None:
         self.rows: dict[Pair, list[Row]] = {}
         # Per pair: the open rows in valid-time order, and where each sits in `rows`.

@@ -111,7 +111,8 @@ async def project(event: LoggedEvent, index: LogIndex, rows: RowStore) -> None:
                 )
             else:
                 fold.replace(await pair_events(pair, index, event.position))
-            current, wanted = fold.refold(current, at)
+            ordered = getattr(rows, "open_rows_in_valid_time_order", False)
+            current, wanted = fold.refold(current, at, ordered=ordered)
         closing, inserting = _unmatched(current, wanted), _unmatched(wanted, current)
         if closing or inserting:
             await rows.revise(closing, at, inserting)
@@ -202,27 +203,24 @@ class PairFold:
     def _changed(self, start: int) -> None:
         self.since = start if self.since is None else min(self.since, start)
 
-    def refold(self, current: Sequence[Row], at: int) -> tuple[list[Row], list[Row]]:
-        """The open rows that may change, and the rows wanted in their place at time `at`."""
+    def refold(
+        self, current: Sequence[Row], at: int, *, ordered: bool = False
+    ) -> tuple[list[Row], list[Row]]:
+        """The open rows that may change, and the rows wanted in their place at time `at`;
+        `ordered` when `current` comes in valid-time order."""
         since, self.since = self.since, None
         if since is None:
             return [], []
         events, keys = self.events, self.keys
         first = bisect_left(keys, (since, 0))
-        # The open rows in valid-time order: row stores usually hand them over so, and a pair
-        # holds a row per change of its history (~100 at a million events), so check (in C)
-        # before sorting with a key function per row.
-        starts = [r.valid_from for r in current]
-        if starts == sorted(starts):
-            ordered = list(current)
-        else:
-            ordered = sorted(current, key=_valid_from)
-            starts = [r.valid_from for r in ordered]
+        # A pair holds an open row per change of its history (~100 at a million events, spread
+        # over a heap of gigabytes): rows already in order are only bisected, not all visited.
+        rows = current if ordered else sorted(current, key=_valid_from)
         # Open rows that begin before `since` stay as they are, but the last may end elsewhere.
-        keep = bisect_left(starts, since)
+        keep = bisect_left(rows, since, key=_valid_from)
         segments = [
             Segment(valid_from=r.valid_from, valid_to=None, state=r.state)
-            for r in ordered[max(keep - 1, 0) : keep]
+            for r in rows[max(keep - 1, 0) : keep]
         ]
         position = self._position_before(first)
         del self.marks[first // STRIDE + 1 :]
@@ -242,7 +240,7 @@ class PairFold:
                 segments[-1] = Segment(valid_from=end.valid_from, valid_to=begin, state=end.state)
             segments.append(Segment(valid_from=begin, valid_to=None, state=state))
         self.last, self.folded = position, len(events)
-        return ordered[max(keep - 1, 0) :], [_row(self.pair, s, at) for s in segments]
+        return list(rows[max(keep - 1, 0) :]), [_row(self.pair, s, at) for s in segments]
 
     def _position_before(self, index: int) -> Position:
         if index == self.folded and self.last is not None:
