@@ -95,6 +95,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, fd: int | None) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from api.settings import Settings
     from store.database import configured_url
@@ -114,14 +115,18 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
         "timeout_graceful_shutdown": 5,
         "log_level": "info",
     }
-    if fd is not None and workers == 1:
+    if fd is not None:
         # uvicorn's own --fd takes every inherited socket for a Unix one, and asyncio then
         # leaves Nagle's algorithm on for TCP connections: each keep-alive response waited
-        # ~40 ms for the client's delayed ACK. The socket as it is keeps TCP_NODELAY on.
-        server = uvicorn.Server(uvicorn.Config("api.app:app_factory", **options))
-        server.run(sockets=[inherited_socket(fd)])
+        # ~40 ms for the client's delayed ACK. The socket as it is keeps TCP_NODELAY on, in one
+        # process or in each of several workers.
+        config = uvicorn.Config("api.app:app_factory", **options)
+        if workers == 1:
+            uvicorn.Server(config).run(sockets=[inherited_socket(fd)])
+        else:
+            Multiprocess(config, sockets=[inherited_socket(fd)]).run()
         return
-    uvicorn.run("api.app:app_factory", host=host, port=port, fd=fd, **options)
+    uvicorn.run("api.app:app_factory", host=host, port=port, **options)
 
 
 def inherited_socket(fd: int) -> socket.socket:

@@ -137,6 +137,44 @@ def test_an_inherited_listening_socket_keeps_its_own_family() -> None:
             inherited.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_hands_an_inherited_socket_over_as_it_is(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one worker or several: uvicorn's own `fd=` would take it for a Unix socket (Nagle
+    left on: ~40 ms a keep-alive response, as the benchmark's two-worker runs showed)."""
+    import uvicorn
+    import uvicorn.supervisors
+
+    served: list[socket.socket] = []
+
+    class Server:
+        def __init__(self, config: object) -> None:
+            pass
+
+        def run(self, sockets: list[socket.socket]) -> None:
+            served.extend(sockets)
+
+    class Multiprocess(Server):
+        def __init__(self, config: object, sockets: list[socket.socket]) -> None:
+            served.extend(sockets)
+
+        def run(self) -> None:  # type: ignore[override]
+            pass
+
+    monkeypatch.setattr(uvicorn, "Server", Server)
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Multiprocess)
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", "postgresql://u@127.0.0.1:9/none")
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        fd = os.dup(listening.fileno())
+        code, _, said = run("serve", "--fd", str(fd), "--workers", str(workers))
+        assert code == 0, said
+        [handed] = served
+        assert (handed.family, handed.type) == (socket.AF_INET, socket.SOCK_STREAM)
+        assert handed.getsockname() == listening.getsockname()
+        handed.close()
+
+
 def test_serve_binds_the_host_and_port_it_is_given(
     sqlite_databases: SqliteDatabases, tmp_path: Path
 ) -> None:
