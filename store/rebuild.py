@@ -48,7 +48,7 @@ from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 from domain.drafts import Citation
 from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES
-from domain.valid_time import Precision, ValidTime, from_micros
+from domain.valid_time import from_micros
 from store.database import create_blocking_engine
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
 from store.projection import FOREVER, Row, project
@@ -64,6 +64,7 @@ from store.read_models.sql import (
     registry,
     version_values,
 )
+from store.rows import valid_time_of
 from store.sql import SqlEventStore
 from store.sql_positions import checkpoints, events, positions, values_of
 
@@ -242,21 +243,12 @@ async def _fetch(engine: Any, after: int, limit: int) -> list[Any]:
 def _logged(row: Any) -> LoggedEvent:
     """A row of the events table as the fold reads it: `store.projection.logged` of
     `store.rows.recorded_event`, without the draft and the recorded event between them."""
-    qualifiers = row.occurred_qualifiers
     return LoggedEvent(
         id=row.id,
         position=row.position,
         recorded_at=from_micros(row.recorded_at),
         type=row.type,
-        valid_time=ValidTime(
-            expression=row.occurred_at,
-            timezone=row.occurred_timezone,
-            earliest=from_micros(row.occurred_earliest),
-            latest=from_micros(row.occurred_latest),
-            precision=Precision(row.occurred_precision),
-            uncertain="uncertain" in qualifiers,
-            approximate="approximate" in qualifiers,
-        ),
+        valid_time=valid_time_of(row),
         payload=EVENT_TYPES[row.type].upcast(row.schema_version, row.payload),
         sources=tuple(Citation(source=s["source"], quote=s.get("quote")) for s in row.sources),
     )

@@ -95,10 +95,10 @@ def ref_rows(position: int, draft: EventDraft) -> list[dict[str, Any]]:
     return [{"kind": kind, "ref": ref, "position": position} for kind, ref in references(draft)]
 
 
-def recorded_event(row: Any) -> RecordedEvent:
-    """A recorded event from a row of the events table."""
-    qualifiers = set(row.occurred_qualifiers)
-    valid_time = ValidTime(
+def valid_time_of(row: Any) -> ValidTime:
+    """The valid time stored in a row of the events table."""
+    qualifiers = row.occurred_qualifiers
+    return ValidTime(
         expression=row.occurred_at,
         timezone=row.occurred_timezone,
         earliest=from_micros(row.occurred_earliest),
@@ -107,6 +107,11 @@ def recorded_event(row: Any) -> RecordedEvent:
         uncertain="uncertain" in qualifiers,
         approximate="approximate" in qualifiers,
     )
+
+
+def recorded_event(row: Any) -> RecordedEvent:
+    """A recorded event from a row of the events table."""
+    valid_time = valid_time_of(row)
     draft = EventDraft(
         id=row.id,
         type=row.type,
