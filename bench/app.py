@@ -38,6 +38,7 @@ def app_factory() -> Litestar:
 
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from api.cli import inherited_socket
 
@@ -50,10 +51,12 @@ def main(argv: list[str] | None = None) -> None:
         "log_level": "warning",
         "timeout_graceful_shutdown": 5,
     }
+    # As `timeline serve --fd`: the socket as it is (TCP_NODELAY), in one process or several.
+    config = uvicorn.Config(FACTORY, workers=args.workers, **options)
     if args.workers == 1:
-        uvicorn.Server(uvicorn.Config(FACTORY, **options)).run(sockets=[inherited_socket(args.fd)])
-    else:  # uvicorn's workers each take the socket from --fd (Nagle on, as `timeline serve`)
-        uvicorn.run(FACTORY, fd=args.fd, workers=args.workers, **options)
+        uvicorn.Server(config).run(sockets=[inherited_socket(args.fd)])
+    else:
+        Multiprocess(config, sockets=[inherited_socket(args.fd)]).run()
 
 
 if __name__ == "__main__":
