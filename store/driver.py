@@ -15,7 +15,6 @@ Everything else still goes through SQLAlchemy.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from store.read_path import _decoder, _row_maker
 
 Processor = Callable[[Any], Any]
 
@@ -34,8 +35,7 @@ class _Plan:
 
     compiled: SQLCompiler
     positional: bool
-    row: type | None  # the named tuple of its result rows; None when it returns none
-    results: tuple[Processor | None, ...]
+    row: Callable[[Any], Any] | None  # makes a result row; None when it returns none
 
 
 _PLANS: dict[tuple[int, str, tuple[str, ...]], _Plan] = {}
@@ -51,20 +51,10 @@ def _plan(statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) 
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "postfetch", None):
             raise ValueError("a statement on the driver path may not rely on column defaults")
         entries = compiled._result_columns  # SQLAlchemy's own map of the result's columns
-        row = _row_type(tuple(e.keyname for e in entries)) if entries else None
-        results = tuple(e.type._cached_result_processor(dialect, None) for e in entries)
-        plan = _PLANS[key] = _Plan(compiled, dialect.paramstyle == "qmark", row, results)
+        decoders = [_decoder(e.type.dialect_impl(dialect), dialect) for e in entries]
+        row = _row_maker([e.keyname for e in entries], decoders) if entries else None
+        plan = _PLANS[key] = _Plan(compiled, dialect.paramstyle == "qmark", row)
     return plan
-
-
-def _row_type(keys: tuple[str, ...]) -> type:
-    """A named tuple of these columns that also answers `_mapping`, as SQLAlchemy's Row."""
-    base = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
-
-    def mapping(row: tuple[Any, ...]) -> dict[str, Any]:
-        return dict(zip(keys, row, strict=True))
-
-    return type("Row", (base,), {"__slots__": (), "_mapping": property(mapping)})
 
 
 class DriverResult:
@@ -141,11 +131,7 @@ def execute(
         cursor.close()
     if plan.row is None:
         return DriverResult([], rowcount)
-    make, results = plan.row._make, plan.results  # type: ignore[attr-defined]
-    processed = [
-        make([v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in fetched
-    ]
-    return DriverResult(processed, rowcount)
+    return DriverResult(list(map(plan.row, fetched)), rowcount)
 
 
 def _is_insert(statement: ClauseElement) -> bool:
