@@ -270,6 +270,11 @@ class Plans:
         return (plan, *plan.bind(parameters, key))
 
 
+# How many SQLite virtual-machine steps a read in a worker thread runs between looks at whether
+# it was abandoned (a look costs a call into Python: ~0.1 µs a step at this interval).
+PROGRESS_STEPS = 10_000
+
+
 class SqliteReadPath:
     """SQLite's reads on the sqlite3 module's own connections, run where they are asked."""
 
@@ -318,13 +323,14 @@ class _SqliteReads:
     """A read block on one sqlite3 connection: entered, its statements, left. (A class of its
     own, not a generator-based context manager: that cost more than the read it wraps.)"""
 
-    __slots__ = ("_conn", "_inline", "_path", "_plans")
+    __slots__ = ("_abandoned", "_conn", "_inline", "_path", "_plans")
 
     def __init__(self, path: SqliteReadPath, inline: bool) -> None:
         self._path = path
         self._plans = path._plans
         self._inline = inline
         self._conn: sqlite3.Connection | None = None
+        self._abandoned = False
 
     async def __aenter__(self) -> _SqliteReads:
         try:
@@ -336,7 +342,8 @@ class _SqliteReads:
     async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         assert self._conn is not None
         conn, self._conn = self._conn, None
-        self._path._checkin(conn, broken=isinstance(error, sqlite3.Error))
+        broken = self._abandoned or isinstance(error, sqlite3.Error)
+        self._path._checkin(conn, broken=broken)
         if isinstance(error, sqlite3.OperationalError):
             raise DatabaseUnavailable(str(error)) from error
 
@@ -348,11 +355,45 @@ class _SqliteReads:
     async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Rows:
         if self._inline:
             return self._run(statement, parameters)
-        return await asyncio.to_thread(self._run, statement, parameters)
+        running = asyncio.ensure_future(
+            asyncio.to_thread(self._run_abandonable, statement, parameters)
+        )
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # Cancelling the await does not stop the thread: until it returns, the connection is
+            # still in use there, and checked in (or closed) under it, it would be shared by two
+            # threads. Have the statement stop, wait for the thread to let go, discard the
+            # connection.
+            self._abandoned = True
+            await _finished(running)
+            raise
+
+    def _run_abandonable(self, statement: Any, parameters: Mapping[str, Any] | None) -> Rows:
+        """`_run`, stopped within a few thousand virtual-machine steps once abandoned.
+        (A progress handler, not `Connection.interrupt`: that is lost when it comes before the
+        statement has started.)"""
+        assert self._conn is not None, "a statement outside its read block"
+        self._conn.set_progress_handler(lambda: self._abandoned, PROGRESS_STEPS)
+        try:
+            return self._run(statement, parameters)
+        finally:
+            self._conn.set_progress_handler(None, 0)
 
     async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
         first = (await self.execute(statement, parameters)).first()
         return None if first is None else first[0]
+
+
+async def _finished(work: asyncio.Future[Any]) -> None:
+    """Wait for a future's end, whatever it ends with, through further cancellations."""
+    while not work.done():
+        try:
+            await asyncio.shield(work)
+        except BaseException:  # its outcome is not ours to handle, only its end
+            continue
+    if not work.cancelled():
+        work.exception()  # retrieved: not "never retrieved" at garbage collection
 
 
 class PostgresReadPath:

@@ -4,11 +4,15 @@ DatabaseUnavailable (a 503), never a driver error (a 500)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
+from typing import Any
 from uuid import uuid4
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import store.read_path
@@ -122,3 +126,43 @@ async def test_a_page_read_off_the_event_loop_answers_as_one_read_on_it(
     assert (await store.reads.timeline(TimelineQuery(known_at=known, limit=INLINE_ROWS + 1)))[
         :3
     ] == first
+
+
+async def test_a_cancelled_read_off_the_loop_lets_go_of_its_connection_before_it_ends(
+    sqlite_databases: SqliteDatabases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cancelled (a client gone, a server stopping) during a read in a worker thread:
+    its statement is interrupted and the thread has finished with the connection by the time
+    the cancellation is done. (Before, the thread ran on, on a connection checked back in and
+    handed to the next read, and a shutdown waited for it: a test run hung there once.)"""
+    entered, left = threading.Event(), threading.Event()
+    run = store.read_path._SqliteReads._run
+
+    def watched(self: Any, statement: Any, parameters: Any) -> Any:
+        entered.set()
+        try:
+            return run(self, statement, parameters)
+        finally:
+            left.set()
+
+    monkeypatch.setattr(store.read_path._SqliteReads, "_run", watched)
+    sql_store = open_store(sqlite_databases.fresh(), clock)
+    endless = text(  # seconds of counting, unless interrupted
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2e7) "
+        "SELECT count(*) FROM n"
+    )
+
+    async def long_read() -> Any:
+        async with sql_store._reading(inline=False) as conn:
+            return await conn.execute(endless)
+
+    try:
+        reading = asyncio.create_task(long_read())
+        await asyncio.to_thread(entered.wait)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert left.is_set()
+        assert await sql_store.head() == 0  # the next read finds a usable connection
+    finally:
+        await sql_store.close()
