@@ -154,13 +154,12 @@ def db_upgrade() -> None:
 def _rebuild_stale_models() -> None:
     """Rebuild the read models whose code version moved on (after an upgrade, say)."""
     from api.progress_bars import events
-    from api.services import system_clock
     from store.database import configured_url
     from store.factory import open_store
     from store.rebuild import rebuild, stale_models
 
     async def work() -> RebuildReport | None:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             stale = await stale_models(store)
             if not stale:
@@ -188,7 +187,7 @@ def seed_command() -> None:
     streams = load_dataset()
 
     async def work() -> SeedReport:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             with steps(err(), "seeding", len(streams)) as step:
                 return await seed(store, system_clock, streams, lambda _stream: step())
@@ -294,7 +293,6 @@ def projections_rebuild(names: tuple[str, ...], batch: int) -> None:
     """Replay the whole log into new tables for the named read models (every one when none is
     named) and swap them in; appends and reads go on meanwhile."""
     from api.progress_bars import events
-    from api.services import system_clock
     from store.database import configured_url
     from store.factory import open_store
     from store.read_models.catalog import BY_NAME, NAMES
@@ -308,7 +306,7 @@ def projections_rebuild(names: tuple[str, ...], batch: int) -> None:
         )
 
     async def work() -> RebuildReport:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             await store.head()  # a missing or unmigrated database fails here, before any bar
             with events(err(), "replaying the log") as advance:
@@ -334,13 +332,12 @@ def projections_status() -> None:
     """Each read model's version (stored and in this code), checkpoint and lag behind the log."""
     from rich.table import Table
 
-    from api.services import system_clock
     from store.database import configured_url
     from store.factory import open_store
     from store.rebuild import ModelStatus, model_status
 
     async def work() -> list[ModelStatus]:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             return await model_status(store)
         finally:
@@ -372,13 +369,12 @@ def verify_command(batch: int) -> None:
     """Recompute the log's hash chain: exit 0 when intact, 1 when broken (naming the first
     broken position), 2 when the log could not be read."""
     from api.progress_bars import events
-    from api.services import system_clock
     from store.database import configured_url
     from store.errors import StoreError
     from store.factory import open_store
 
     async def work() -> ChainReport:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             await store.chain_head()  # an unreachable or unmigrated database fails before any bar
             with events(err(), "verifying the hash chain") as advance:
@@ -434,7 +430,7 @@ def export_command(output: Path, batch: int) -> None:
     to_stdout = str(output) == "-"
 
     async def work(sink: BinaryIO) -> BackupReport:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             with phases(err(), not to_stdout) as progress:
                 return await export_log(
@@ -480,13 +476,12 @@ def import_command(path: Path, batch: int) -> None:
     """Restore a `timeline export` file into an empty, migrated database: all of it or,
     if any line is wrong, nothing (the error names the line)."""
     from api.progress_bars import phases
-    from api.services import system_clock
     from store.backup import import_log
     from store.database import configured_url
     from store.factory import open_store
 
     async def work() -> BackupReport:
-        store = open_store(configured_url(), system_clock)
+        store = open_store(configured_url())
         try:
             with phases(err(), True) as progress:
                 return await import_log(store, path, progress=progress, batch=batch)

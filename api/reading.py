@@ -34,6 +34,9 @@ class ReadTime:
     known_at: datetime
     settled: bool
     everything: bool = False
+    # known_at was given and the log has moved past it (see api.log_horizon): what was known
+    # then can never change. `settled` adds an as_of in the past.
+    known_settled: bool = False
 
     @property
     def as_of_micros(self) -> int:
@@ -72,8 +75,11 @@ def moment(value: str, tz: str, field: str, *, day_start: bool = False) -> datet
         raise invalid(field, str(error)) from None
 
 
-def read_time(services: Services, as_of: str | None, known_at: str | None, tz: str) -> ReadTime:
-    """as_of and known_at from the query, defaulting to now; settled when both are in the past."""
+async def read_time(
+    services: Services, as_of: str | None, known_at: str | None, tz: str
+) -> ReadTime:
+    """as_of and known_at from the query, defaulting to now; settled when both are in the past,
+    known_at by the log's clock (which may run ahead of this process's: then its "now")."""
     try:
         if tz != "UTC":  # the default needs no look-up
             validate_timezone(tz)
@@ -82,9 +88,17 @@ def read_time(services: Services, as_of: str | None, known_at: str | None, tz: s
     now = services.clock()
     valid = moment(as_of, tz, "as_of") if as_of is not None else now
     known = moment(known_at, tz, "known_at") if known_at is not None else now
-    settled = as_of is not None and known_at is not None and valid < now and known < now
+    # Asked before the handler reads: a log that moves on meanwhile only adds to what is later.
+    known_settled = known_at is not None and await services.horizon.passed(known)
+    last = services.horizon.seen
+    if last is not None and last > now:
+        now = last
     return ReadTime(
-        as_of=valid, known_at=min(known, now), settled=settled, everything=known_at is None
+        as_of=valid,
+        known_at=min(known, now),
+        settled=known_settled and as_of is not None and valid < now,
+        everything=known_at is None,
+        known_settled=known_settled,
     )
 
 

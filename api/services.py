@@ -3,9 +3,10 @@ subscriptions and the clock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from api.log_horizon import LogHorizon
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.ports import Clock, EventStore
@@ -28,3 +29,7 @@ class Services:
     subscriptions: SubscriptionStore
     rate_limiter: RateLimiter | None = None
     clock: Clock = system_clock
+    horizon: LogHorizon = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "horizon", LogHorizon(self.store))

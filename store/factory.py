@@ -5,11 +5,11 @@ from __future__ import annotations
 from store.database import DatabaseUrl, create_engine
 from store.ports import Clock
 from store.postgres import PostgresEventStore
-from store.sql import SqlEventStore, _system_clock
+from store.sql import SqlEventStore
 from store.sqlite import SqliteEventStore
 
 
-def open_store(url: DatabaseUrl, clock: Clock = _system_clock) -> SqlEventStore:
+def open_store(url: DatabaseUrl, clock: Clock | None = None) -> SqlEventStore:
     """The store for this URL's backend, on a fresh engine."""
     engine = create_engine(url)
     if url.backend == "postgresql":

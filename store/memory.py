@@ -164,6 +164,10 @@ class InMemoryEventStore:
         """The stream's current version."""
         return self._versions.get(stream, 0)
 
+    async def last_recorded_at(self) -> int:
+        """The last event's recorded_at in UTC microseconds (0 when the log is empty)."""
+        return to_micros(self._log[-1].recorded_at) if self._log else 0
+
     async def chain_head(self) -> tuple[int, str | None]:
         """The last position and its hash ((0, None) when the log is empty)."""
         return len(self._log), (self._hashes[-1] if self._hashes else None)

@@ -123,6 +123,12 @@ class EventStore(Protocol):
         """The last position and its hash, read together ((0, None) when the log is empty)."""
         ...
 
+    async def last_recorded_at(self) -> int:
+        """The last event's recorded_at in UTC microseconds (0 when the log is empty). Every
+        later append is stamped after it, by any process: what was known at an earlier moment
+        is settled."""
+        ...
+
     async def verify_chain(
         self, progress: Progress | None = None, batch: int = 5000
     ) -> ChainReport:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.ports import AppendResult
+from store.read_path import constant
 from store.sql import AppendArguments, SqlEventStore, landed
 
 # Listeners in every API process are woken on this channel; the payload is the new head.
@@ -15,6 +16,11 @@ NOTIFY_CHANNEL = "timeline_events"
 
 # Any constant works; it only has to be the same for every writer of this log.
 APPEND_LOCK_KEY = 0x7431_6D65_6C69_6E65 & 0x7FFF_FFFF_FFFF_FFFF
+
+# clock_timestamp(), not now(): the time at this statement, under the lock, not at BEGIN.
+_DATABASE_NOW = constant(
+    select(cast(func.extract("epoch", func.clock_timestamp()) * 1_000_000, BigInteger))
+)
 
 
 class PostgresEventStore(SqlEventStore):
@@ -26,10 +32,17 @@ class PostgresEventStore(SqlEventStore):
         """Take the append lock, held until this transaction commits or rolls back."""
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
+    async def transaction_time(self, conn: AsyncConnection) -> int:
+        """The database's clock, read under the append lock: every API process on this database
+        stamps from one clock, whatever its own says (an injected clock, in tests, aside)."""
+        if self._clock is not None:
+            return await super().transaction_time(conn)
+        return int((await conn.execute(_DATABASE_NOW)).scalar_one())
+
     async def _append_all(
-        self, conn: AsyncConnection, appends: Sequence[AppendArguments]
+        self, conn: AsyncConnection, appends: Sequence[AppendArguments], now: int
     ) -> list[AppendResult | Exception]:
-        outcomes = await super()._append_all(conn, appends)
+        outcomes = await super()._append_all(conn, appends, now)
         written = landed(outcomes)
         if written:
             # Sent inside the transaction, so PostgreSQL delivers it at commit and never before.

@@ -143,7 +143,7 @@ class SqlEventStore:
     def __init__(
         self,
         engine: AsyncEngine,
-        clock: Clock = _system_clock,
+        clock: Clock | None = None,
         *,
         before_commit: BeforeCommit | None = None,
     ) -> None:
@@ -172,6 +172,11 @@ class SqlEventStore:
 
     async def serialize(self, conn: AsyncConnection) -> None:
         """Make concurrent appends take positions in commit order."""
+
+    async def transaction_time(self, conn: AsyncConnection) -> int:
+        """Now, in UTC microseconds, for the stamps of the appends serialised in this
+        transaction: the injected clock's (tests), else the database's (see the subclasses)."""
+        return to_micros((self._clock or _system_clock)())
 
     async def next_positions(self, conn: AsyncConnection, head: int, count: int) -> list[int]:
         """The positions of the next `count` events: the ones after the head, under `serialize`."""
@@ -250,32 +255,33 @@ class SqlEventStore:
         """One transaction, one commit: each append's outcome, in order."""
         async with conn.begin():
             await self.serialize(conn)
+            now = await self.transaction_time(conn)
             if len(group) == 1:  # a refusal writes nothing (but its charge): no savepoint needed
                 outcomes: list[AppendResult | Exception] = await self._append_all(
-                    conn, [group[0].arguments]
+                    conn, [group[0].arguments], now
                 )
             else:
-                outcomes = await self._append_together(conn, group)
+                outcomes = await self._append_together(conn, group, now)
             written = landed(outcomes)
             if written:  # the read model has projected up to here, in the same transaction
                 await save_checkpoint(conn, written[-1].events[-1].position)
             return outcomes
 
     async def _append_together(
-        self, conn: AsyncConnection, group: list[_Request]
+        self, conn: AsyncConnection, group: list[_Request], now: int
     ) -> list[AppendResult | Exception]:
         """The group's appends written as one batch; if the database refuses that (a constraint
         the checks cannot see), one by one, each in its own savepoint, so it fails alone."""
         try:
             async with conn.begin_nested():
-                return await self._append_all(conn, [r.arguments for r in group])
+                return await self._append_all(conn, [r.arguments for r in group], now)
         except DBAPIError as error:
             if connection_failed(error):
                 raise
-        return [await self._in_savepoint(conn, r) for r in group]
+        return [await self._in_savepoint(conn, r, now) for r in group]
 
     async def _in_savepoint(
-        self, conn: AsyncConnection, request: _Request
+        self, conn: AsyncConnection, request: _Request, now: int
     ) -> AppendResult | Exception:
         """One append of a group; its own failure is rolled back to its savepoint and returned.
 
@@ -283,7 +289,10 @@ class SqlEventStore:
         """
         try:
             async with conn.begin_nested():
-                return await self._append(conn, *request.arguments)
+                [outcome] = await self._append_all(conn, [request.arguments], now)
+                if isinstance(outcome, Exception):
+                    raise outcome  # rolled back to the savepoint
+                return outcome
         except DBAPIError as error:
             if connection_failed(error):
                 raise
@@ -291,25 +300,8 @@ class SqlEventStore:
         except Exception as error:
             return error
 
-    async def _append(
-        self,
-        conn: AsyncConnection,
-        stream: str,
-        drafts: Sequence[EventDraft],
-        expected_version: int | None,
-        metadata: JsonObject | None,
-        charge: WriteCharge | None,
-    ) -> AppendResult:
-        """One append; its refusal raised."""
-        [outcome] = await self._append_all(
-            conn, [(stream, drafts, expected_version, metadata, charge)]
-        )
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
     async def _append_all(
-        self, conn: AsyncConnection, appends: Sequence[AppendArguments]
+        self, conn: AsyncConnection, appends: Sequence[AppendArguments], now: int
     ) -> list[AppendResult | Exception]:
         """Appends in order, checked against the log and each other, then written set-wise.
 
@@ -338,7 +330,7 @@ class SqlEventStore:
             if replay is not None:
                 outcomes.append(replay)
                 continue
-            stamps = recorded_stamps(to_micros(self._clock()), last_recorded, len(drafts))
+            stamps = recorded_stamps(now, last_recorded, len(drafts))
             positions = await self.next_positions(conn, head, len(drafts))
             version = versions.get(stream, 0)
             batch = [
@@ -477,6 +469,12 @@ class SqlEventStore:
         """The last position in the log."""
         async with self._reading() as conn:
             return int(await conn.scalar(_LAST_POSITION) or 0)
+
+    async def last_recorded_at(self) -> int:
+        """The last event's recorded_at in UTC microseconds (0 when the log is empty)."""
+        async with self._reading() as conn:
+            last = (await conn.execute(_HEAD)).first()
+        return int(last.recorded_at) if last else 0
 
     async def chain_head(self) -> tuple[int, str | None]:
         """The last position and its hash, read together ((0, None) when the log is empty)."""

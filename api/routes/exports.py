@@ -265,7 +265,7 @@ async def _view(
 
     The export reads the log as it stood at its head when the request came: appends made
     while it streams are not in it, so the head names its bytes."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     if proposal is not None:
         await _proposal_exists(services, proposal)
     head = await services.store.head()
@@ -281,9 +281,7 @@ async def _view(
     return ExportView(
         query=TimelineQuery(known_at=horizon, limit=EXPORT_PAGE, proposal=proposal, end=valid),
         registry=await _registry(services.store, horizon, valid),
-        settled=known_at is not None
-        and when.known_at < now
-        and (as_of is None or when.as_of < now),
+        settled=when.known_settled and (as_of is None or when.as_of < now),
         etag='"' + hashlib.sha256(fingerprint).hexdigest()[:32] + '"',
     )
 

@@ -33,7 +33,7 @@ static_files = create_static_files_router(
 
 
 async def _proposals(services: AppServices) -> list[dict[str, Any]]:
-    now = read_time(services, None, None, "UTC")
+    now = await read_time(services, None, None, "UTC")
     found = await services.store.reads.registry("proposal", now.as_of_micros, now.known_at_micros)
     return sorted(found, key=lambda p: (str(p.get("tabled_at") or ""), p["id"]))
 

@@ -45,7 +45,7 @@ async def list_proposals(
     tz: Tz = "UTC",
 ) -> Response[ProposalPage]:
     """Every proposal with its current terms."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     proposals = await _proposals(services, when)
     items = [ProposalSummary(**p) for p in proposals.values()]
     body = ProposalPage(items=items, next=None, **when.echo())
@@ -68,7 +68,7 @@ async def get_proposal(
     tz: Tz = "UTC",
 ) -> Response[ProposalOut]:
     """The proposal, its terms, and each party's position (unstated ones included)."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     await _exists(services, f"proposal:{proposal}")
     found = (await _proposals(services, when, proposal)).get(proposal) or _untabled(proposal)
     states = await services.store.proposal_positions(
@@ -100,7 +100,7 @@ async def get_position(
     tz: Tz = "UTC",
 ) -> Response[PositionOut]:
     """Stance, speaker, since, conditions, sources, voices; `unstated` when nothing is known."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     pair = await _pair(services, actor, proposal)
     state = await services.store.position(pair, when.as_of_micros, when.known_at_micros)
     body = {**(state or unstated(pair)), **when.echo()}
@@ -123,10 +123,10 @@ async def get_position_history(
     tz: Tz = "UTC",
 ) -> Response[HistoryOut]:
     """Each segment of valid time over which the position held."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     pair = await _pair(services, actor, proposal)
     body = await _history(services, pair, when)
-    return cached(request, body, known_at is not None and when.known_at < services.clock())
+    return cached(request, body, when.known_settled)
 
 
 @get(
@@ -155,7 +155,7 @@ async def get_proposal_histories(
     ] = None,
 ) -> Response[HistoriesOut]:
     """Each party's segments of valid time, a page of parties at a time."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     await _exists(services, f"proposal:{proposal}")
     parties = sorted(await services.store.parties(proposal, when.known_at_micros))
     chosen = [actor for actor in parties if after is None or actor > after]
@@ -172,7 +172,7 @@ async def get_proposal_histories(
         "items": items,
         "next": next_url,
     }
-    return cached(request, body, known_at is not None and when.known_at < services.clock())
+    return cached(request, body, when.known_settled)
 
 
 async def _history(services: AppServices, pair: Pair, when: ReadTime) -> dict[str, Any]:
@@ -211,7 +211,7 @@ async def get_position_diff(
     tz: Tz = "UTC",
 ) -> Response[DiffOut]:
     """Stance, speaker, conditions and voices that differ between `from` and `to`."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     # Either order is a diff: from a later time back to an earlier one reads it in reverse.
     start, end = moment(from_, tz, "from"), moment(to, tz, "to")
     pair = await _pair(services, actor, proposal)
@@ -225,7 +225,7 @@ async def get_position_diff(
         known_at=format_instant(when.known_at),
         **{"from": format_instant(start), "to": format_instant(end)},
     )
-    settled = known_at is not None and when.known_at < services.clock() and end < services.clock()
+    settled = when.known_settled and end < services.clock()
     return cached(request, body, settled)
 
 

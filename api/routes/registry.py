@@ -44,7 +44,7 @@ async def list_actors(
     tz: Tz = "UTC",
 ) -> Response[ActorPage]:
     """Every actor as of as_of."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     actors = await services.store.reads.registry("actor", when.as_of_micros, when.known_at_micros)
     items = [ActorOut(**a) for a in actors]
     return cached(request, ActorPage(items=items, next=None, **when.echo()), when.settled)
@@ -66,7 +66,7 @@ async def get_actor(
     tz: Tz = "UTC",
 ) -> Response[ActorDetailOut]:
     """The actor's name, kind, affiliation, role and authority at as_of."""
-    when = read_time(services, as_of, known_at, tz)
+    when = await read_time(services, as_of, known_at, tz)
     found = await services.store.reads.registry(
         "actor", when.as_of_micros, when.known_at_micros, actor
     )
@@ -87,11 +87,11 @@ async def list_sources(
     request: Request[Any, Any, Any], services: AppServices, known_at: KnownAt = None, tz: Tz = "UTC"
 ) -> Response[SourcePage]:
     """Every registered source."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     registrations = await services.store.reads.sources(when.known_at_micros)
     items = [_source(v) for v in registrations]
     body = SourcePage(items=items, next=None, known_at=format_instant(when.known_at))
-    return cached(request, body, known_at is not None and when.known_at < services.clock())
+    return cached(request, body, when.known_settled)
 
 
 @get(
@@ -116,7 +116,7 @@ async def get_source(
     ] = 0,
 ) -> Response[SourceDetailOut]:
     """The source's details and the events citing it, in log order, a page at a time."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     registered = await services.store.reads.sources(when.known_at_micros, source)
     if not registered:
         raise NotFoundException(f"no source {source!r} registered by known_at")
@@ -137,7 +137,7 @@ async def get_source(
         next=next_url,
         known_at=format_instant(when.known_at),
     )
-    return cached(request, body, known_at is not None and when.known_at < services.clock())
+    return cached(request, body, when.known_settled)
 
 
 def _source(version: Version) -> SourceOut:

@@ -62,7 +62,7 @@ async def timeline(
     ] = None,
 ) -> Response[TimelinePage]:
     """World events that overlap [from, to], as known at known_at, one page at a time."""
-    when = read_time(services, None, known_at, tz)
+    when = await read_time(services, None, known_at, tz)
     # A bare date starts a range at the start of its day; `from` after `to` is an empty range.
     start = moment(from_, tz, "from", day_start=True) if from_ is not None else None
     end = moment(to, tz, "to") if to is not None else None
@@ -94,7 +94,7 @@ async def timeline(
         next=next_url,
         known_at=format_instant(when.known_at),
     )
-    settled = known_at is not None and when.known_at < services.clock()
+    settled = when.known_settled
     return cached(request, body, settled)
 
 

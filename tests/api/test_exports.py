@@ -20,7 +20,7 @@ import pytest_asyncio
 from domain.exports.spreadsheet import EVENT_COLUMNS, TEMPLATE_COLUMNS
 from tests.builders import raw_editorial
 from tests.clock import FrozenClock
-from tests.support.api import Api, problem, serving
+from tests.support.api import Api, log_moves_on, problem, serving
 from tests.support.backends import SQL_BACKENDS
 
 PROPOSAL = "us-30-day-ceasefire-2025"
@@ -328,7 +328,7 @@ async def test_a_retracted_event_leaves_every_export(seeded: Api) -> None:
 
 @pytest.mark.parametrize("url", [TIMELINEJS, CSV_URL, f"{CSV_URL}&layout=timelinejs", PLOVER])
 async def test_a_settled_export_is_immutable_and_answers_304(seeded: Api, url: str) -> None:
-    seeded.services.clock.advance(hours=1)  # type: ignore[attr-defined]
+    await log_moves_on(seeded, hours=1)
     settled = f"{url}&as_of=2025-03-14T00:00:00Z&known_at={quote('2026-01-01T12:30:00Z')}"
     first = await seeded.client.get(settled)
     assert first.status_code == 200, first.text

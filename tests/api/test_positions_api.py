@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.builders import raw_editorial
-from tests.support.api import Api
+from tests.support.api import Api, log_moves_on
 
 PROPOSAL = "us-30-day-ceasefire-2025"
 BASE = f"/v1/proposals/{PROPOSAL}"
@@ -117,7 +117,7 @@ async def test_a_timeline_range_starts_at_the_start_of_its_first_day(seeded: Api
 
 async def test_a_settled_read_is_immutable_and_answers_304_to_its_etag(seeded: Api) -> None:
     url = f"{BASE}/positions/russia?as_of=2025-03-13T12:00%2B03:00&known_at=2026-01-01T12:30:00Z"
-    seeded.services.clock.advance(hours=1)  # type: ignore[attr-defined]
+    await log_moves_on(seeded, hours=1)
     first = await seeded.client.get(url)
     assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
     etag = first.headers["etag"]

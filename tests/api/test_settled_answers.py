@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from api.settled_answers import Answer, SettledAnswers
-from tests.support.api import Api
+from tests.builders import draft, raw_position, raw_source
+from tests.clock import FrozenClock
+from tests.support.api import Api, log_moves_on
 
 URL = (
     "/v1/proposals/us-30-day-ceasefire-2025/positions/russia"
@@ -26,7 +29,7 @@ def _no_database(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_settled_read_is_answered_again_without_the_store(
     seeded: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seeded.services.clock.advance(hours=1)  # type: ignore[attr-defined]
+    await log_moves_on(seeded, hours=1)
     first = await seeded.client.get(URL)
     assert first.status_code == 200
     _no_database(seeded, monkeypatch)
@@ -98,3 +101,32 @@ def test_the_host_is_part_of_the_key() -> None:
     answers = SettledAnswers()
     answers.put(_Request("/a", host=b"one"), Answer(etag='"1"', body=b"1"))  # type: ignore[arg-type]
     assert answers.get(_Request("/a", host=b"two")) is None  # type: ignore[arg-type]
+
+
+async def test_a_moment_past_for_this_process_but_not_for_the_log_is_never_settled(
+    seeded: Api,
+) -> None:
+    """This process's clock has passed 12:30, the log's last stamp has not: another writer (a
+    process whose clock lags, or an append in flight) may still stamp an event before 12:30, so
+    the answer must not be promised for a year. (Before, this process's clock decided, and the
+    first answer below was served immutable, then contradicted.)"""
+    store = seeded.services.store
+    seeded.services.clock.advance(hours=1)  # type: ignore[attr-defined]
+    first = await seeded.client.get(URL)
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "no-cache"
+
+    lagging = type(store)(store.engine, FrozenClock(datetime(2026, 1, 1, 12, 20, tzinfo=UTC)))  # type: ignore[call-arg, attr-defined]
+    try:
+        late = raw_position(stance="accepted", occurred_at="2025-03-13T08:00:00Z", timezone=None)
+        await lagging.append("lagging", [draft(raw_source()), draft(late)])
+    finally:
+        await lagging.close()
+    later = await seeded.client.get(URL)
+    assert later.json()["stance"] == "accepted" != first.json()["stance"]
+    assert later.headers["cache-control"] == "no-cache"
+
+    await log_moves_on(seeded, minutes=1)  # now the log has passed 12:30: settled from here on
+    settled = await seeded.client.get(URL)
+    assert settled.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert settled.content == later.content

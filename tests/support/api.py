@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from litestar.testing import AsyncTestClient
 
@@ -18,6 +19,7 @@ from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.subscriptions import SubscriptionStore
+from tests.builders import draft, raw_source
 from tests.clock import FrozenClock
 
 
@@ -77,3 +79,11 @@ async def serving(
             yield Api(client, services, bearer(writer), bearer(subscriber), bearer(revoked))
     finally:
         await store.close()
+
+
+async def log_moves_on(api: Api, **delta: float) -> None:
+    """Move the clock on and append an unrelated event then: every moment before it is now
+    settled (the log has passed it; see api.log_horizon)."""
+    clock: FrozenClock = api.services.clock  # type: ignore[assignment]
+    clock.advance(**delta)
+    await api.services.store.append("later", [draft(raw_source(f"later-{uuid4().hex[:8]}"))])
