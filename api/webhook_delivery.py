@@ -20,6 +20,7 @@ import httpx
 import msgspec
 from standardwebhooks import Webhook
 
+from api.callback_transport import PinnedTransport, pinned
 from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter, read_after
 from api.notifier import Notifier
@@ -90,11 +91,7 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Serve due subscriptions, up to `concurrency` at once, until the process shuts down."""
-        async with httpx.AsyncClient(
-            timeout=self._settings.timeout,
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        ) as client:
+        async with delivery_client(self._settings) as client:
             serving: set[asyncio.Task[None]] = set()
             try:
                 loop = asyncio.get_running_loop()
@@ -243,18 +240,34 @@ class DeliveryWorker:
 
         try:
             # Checked again at delivery: the name may resolve elsewhere than when subscribed.
-            await check_callback(held.url, allow_private=self._settings.allow_private)
+            # The connection goes to the addresses checked here, not to a second resolution.
+            destination = await check_callback(held.url, allow_private=self._settings.allow_private)
         except CallbackRefused as refused:
             return answer(None, f"refused: {refused}", None)
         body = webhook_body(event)
         headers = _signed_headers(held.secret, str(event.id), self._clock(), body)
         try:
-            async with client.stream("POST", held.url, content=body, headers=headers) as response:
-                return answer(response.status_code, None, response.headers.get("retry-after"))
+            with pinned(destination):
+                async with client.stream(
+                    "POST", held.url, content=body, headers=headers
+                ) as response:
+                    return answer(response.status_code, None, response.headers.get("retry-after"))
         except httpx.TimeoutException:
             return answer(None, f"no answer within {self._settings.timeout:g} s", None)
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             return answer(None, f"{type(error).__name__}: {error}"[:500], None)
+
+
+def delivery_client(settings: WebhookSettings) -> httpx.AsyncClient:
+    """The HTTP client deliveries are made with: it connects only to checked addresses."""
+    return httpx.AsyncClient(
+        transport=PinnedTransport(),
+        timeout=settings.timeout,
+        follow_redirects=False,
+        # No proxy from the environment: a proxy would resolve the name again itself.
+        trust_env=False,
+        headers={"user-agent": USER_AGENT},
+    )
 
 
 def _signed_headers(secret: str, message_id: str, now: datetime, body: bytes) -> dict[str, str]:
