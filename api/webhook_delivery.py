@@ -27,7 +27,7 @@ from api.notifier import Notifier
 from api.presenters import event_out
 from api.settings import WebhookSettings
 from domain.valid_time import format_instant
-from domain.webhooks import Verdict, decide, parse_retry_after
+from domain.webhooks import Verdict, decide, parse_retry_after, signing_secrets
 from store.ports import Clock, EventStore
 from store.records import RecordedEvent
 from store.subscriptions import (
@@ -245,7 +245,11 @@ class DeliveryWorker:
         except CallbackRefused as refused:
             return answer(None, f"refused: {refused}", None)
         body = webhook_body(event)
-        headers = _signed_headers(held.secret, str(event.id), self._clock(), body)
+        now = self._clock()
+        secrets = signing_secrets(
+            held.secret, held.previous_secret, held.previous_secret_until, now
+        )
+        headers = signed_headers(secrets, str(event.id), now, body)
         try:
             with pinned(destination):
                 async with client.stream(
@@ -270,10 +274,16 @@ def delivery_client(settings: WebhookSettings) -> httpx.AsyncClient:
     )
 
 
-def _signed_headers(secret: str, message_id: str, now: datetime, body: bytes) -> dict[str, str]:
+def signed_headers(
+    secrets: tuple[str, ...], message_id: str, now: datetime, body: bytes
+) -> dict[str, str]:
+    """The Standard Webhooks headers, with one signature per secret, space-separated."""
+    text = body.decode()
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body.decode()),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(message_id, now, text) for secret in secrets
+        ),
     }

@@ -4,13 +4,19 @@ retention in bounded batches — never those at an event a subscription has stil
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import httpx
 import pytest
+from standardwebhooks import Webhook
 
+from api.notifier import Notifier
+from api.settings import WebhookSettings
+from api.webhook_delivery import DeliveryWorker
+from domain.webhooks import RetrySchedule
 from store.database import DatabaseUrl
 from store.factory import open_store
 from store.sql import SqlEventStore
@@ -103,6 +109,53 @@ async def test_a_deleted_or_unknown_subscription_is_not_rotated(
     assert await outbox.delete(made.id, clock())
     assert await outbox.rotate_secret(made.id, now=clock(), overlap=DAY) is None
     assert await outbox.rotate_secret("sub_" + "0" * 24, now=clock(), overlap=DAY) is None
+
+
+async def test_deliveries_in_the_overlap_carry_both_signatures_and_after_it_only_the_new(
+    store: SqlEventStore, outbox: SubscriptionStore, clock: FrozenClock
+) -> None:
+    made = await subscribe(outbox, clock)
+    rotated = await outbox.rotate_secret(made.id, now=clock(), overlap=DAY)
+    assert rotated is not None
+    requests: list[httpx.Request] = []
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(204)
+
+    worker = DeliveryWorker(
+        store=store,
+        subscriptions=outbox,
+        notifier=Notifier(),
+        settings=WebhookSettings(
+            retry_schedule=RetrySchedule.parse("0"), allow_private=True, timeout=5
+        ),
+        clock=clock,
+    )
+
+    async def deliver_one() -> tuple[list[str], Callable[[str], str]]:
+        await append(store, 1)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(accept)) as client:
+            while await worker.step(client):
+                pass
+        request = requests[-1]
+        stamp = datetime.fromtimestamp(int(request.headers["webhook-timestamp"]), UTC)
+
+        def signed_by(secret: str) -> str:
+            return Webhook(secret).sign(
+                request.headers["webhook-id"], stamp, request.content.decode()
+            )
+
+        return request.headers["webhook-signature"].split(" "), signed_by
+
+    clock.advance(hours=23, minutes=59)
+    sent, signed_by = await deliver_one()
+    assert sent == [signed_by(rotated.secret), signed_by(made.secret)], "new first, then old"
+
+    clock.advance(minutes=1)  # the overlap is over
+    sent, signed_by = await deliver_one()
+    assert sent == [signed_by(rotated.secret)]
+    assert len(requests) == 2
 
 
 # Retention of delivery attempts
