@@ -43,6 +43,8 @@ BATCH = 100
 IDLE_POLL_SECONDS = 1.0  # how often an idle worker looks for retries come due
 COALESCE_SECONDS = 0.05  # the least time between two looks that appends wake
 SHUTDOWN_GRACE_SECONDS = 3.0
+PRUNE_EVERY = timedelta(hours=1)  # how often old delivery attempts are looked for
+PRUNE_BATCH = 500  # attempts deleted per transaction: the SQLite write lock is held that long
 USER_AGENT = "DiplomaticTimeline-Webhooks/1"
 
 
@@ -88,15 +90,20 @@ class DeliveryWorker:
         self._draw = draw
         # Long enough for one attempt and its settlement; then another worker may take over.
         self._lease = timedelta(seconds=2 * settings.timeout + 5)
+        self._next_prune: datetime | None = None  # None: at the first look
 
     async def run(self) -> None:
         """Serve due subscriptions, up to `concurrency` at once, until the process shuts down."""
         async with delivery_client(self._settings) as client:
             serving: set[asyncio.Task[None]] = set()
+            pruning: asyncio.Task[None] | None = None
             try:
                 loop = asyncio.get_running_loop()
                 while not self._notifier.closing:
                     seen = self._notifier.head
+                    if (pruning is None or pruning.done()) and self._prune_due():
+                        # Beside the deliveries, not in their way: its batches are short writes.
+                        pruning = asyncio.create_task(self._prune_logged())
                     idle = await self._dispatch(client, serving)
                     looked = loop.time()
                     woken = asyncio.ensure_future(self._notifier.wait(idle, seen))
@@ -114,7 +121,10 @@ class DeliveryWorker:
                     await asyncio.wait(serving, timeout=SHUTDOWN_GRACE_SECONDS)
                 for task in serving:
                     task.cancel()
-                await asyncio.gather(*serving, return_exceptions=True)
+                others = set(serving) if pruning is None else {*serving, pruning}
+                if pruning is not None:
+                    pruning.cancel()
+                await asyncio.gather(*others, return_exceptions=True)
 
     async def _dispatch(self, client: httpx.AsyncClient, serving: set[asyncio.Task[None]]) -> float:
         """Start serving due subscriptions while slots are free; seconds until one may be due."""
@@ -138,6 +148,37 @@ class DeliveryWorker:
             return False
         await self._serve(client, held)
         return True
+
+    async def prune(self) -> int:
+        """Delete the delivery attempts older than the retention, a bounded batch per
+        transaction, until none is left; how many went. Never an attempt at an event its
+        subscription has still to get past (store/subscriptions.py, `prune_attempts`)."""
+        retention = self._settings.delivery_retention
+        if not retention:
+            return 0
+        before = self._clock() - timedelta(seconds=retention)
+        total = 0
+        while True:
+            pruned = await self._subscriptions.prune_attempts(before=before, limit=PRUNE_BATCH)
+            total += pruned
+            if pruned < PRUNE_BATCH:
+                return total
+
+    def _prune_due(self) -> bool:
+        now = self._clock()
+        if self._next_prune is not None and now < self._next_prune:
+            return False
+        self._next_prune = now + PRUNE_EVERY
+        return True
+
+    async def _prune_logged(self) -> None:
+        try:
+            pruned = await self.prune()
+        except Exception:  # the next prune comes within PRUNE_EVERY; nothing is lost meanwhile
+            log.exception("pruning old webhook delivery attempts failed")
+            return
+        if pruned:
+            log.info("pruned %d webhook delivery attempts past their retention", pruned)
 
     async def _claim_due(self) -> tuple[float, Subscription | None]:
         """A due subscription, leased; or None and the seconds until one may be due."""

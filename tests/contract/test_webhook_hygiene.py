@@ -4,6 +4,7 @@ retention in bounded batches — never those at an event a subscription has stil
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+import api.webhook_delivery as delivery
 from api.notifier import Notifier
 from api.settings import WebhookSettings
 from api.webhook_delivery import DeliveryWorker
@@ -233,4 +235,87 @@ async def test_nothing_younger_than_the_cut_off_goes(
 ) -> None:
     delivered = await with_attempts(outbox, clock, [1, 2], cursor=2)
     assert await outbox.prune_attempts(before=clock(), limit=100) == 0
+    assert await positions(outbox, delivered) == [1, 2]
+
+
+class Observed(SubscriptionStore):
+    """The real outbox; every prune batch is also put on a queue the test awaits."""
+
+    def __init__(self, inner: SubscriptionStore) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.batches: asyncio.Queue[tuple[datetime, int]] = asyncio.Queue()
+
+    async def prune_attempts(self, *, before: datetime, limit: int) -> int:
+        pruned = await super().prune_attempts(before=before, limit=limit)
+        self.batches.put_nowait((before, pruned))
+        return pruned
+
+
+async def one_prune(observed: Observed) -> list[int]:
+    """The sizes of the batches of the next prune, which ends with a short one."""
+    sizes: list[int] = []
+    while not sizes or sizes[-1] == delivery.PRUNE_BATCH:
+        _, pruned = await asyncio.wait_for(observed.batches.get(), timeout=30)
+        sizes.append(pruned)
+    return sizes
+
+
+async def test_the_delivery_worker_prunes_in_the_background_and_again_an_interval_later(
+    store: SqlEventStore,
+    outbox: SubscriptionStore,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(delivery, "PRUNE_BATCH", 2)
+    await append(store, HEAD)
+    # Neither is due (one is at the head, one is disabled): the worker has nothing to deliver.
+    delivered = await with_attempts(outbox, clock, [1, 2, 3], cursor=HEAD)
+    stopped = await with_attempts(outbox, clock, [1], cursor=0, disable=True)
+    clock.advance(days=30, seconds=1)
+    observed = Observed(outbox)
+    notifier = Notifier()
+    worker = DeliveryWorker(
+        store=store,
+        subscriptions=observed,
+        notifier=notifier,
+        settings=WebhookSettings(
+            retry_schedule=RetrySchedule.parse("0"),
+            allow_private=False,
+            timeout=5,
+            concurrency=1,
+            delivery_retention=RETENTION.total_seconds(),
+        ),
+        clock=clock,
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        assert await one_prune(observed) == [2, 1]
+        assert await positions(outbox, delivered) == []
+        assert await positions(outbox, stopped) == [1]
+        assert observed.batches.empty(), "one prune, not one per look"
+
+        clock.advance(hours=1)  # the next prune is due; an append's wake-up finds it
+        notifier.notify(HEAD)
+        before, pruned = await asyncio.wait_for(observed.batches.get(), timeout=30)
+        assert (before, pruned) == (clock() - RETENTION, 0)
+    finally:
+        notifier.close()
+        await running
+
+
+async def test_a_retention_of_zero_keeps_every_attempt(
+    store: SqlEventStore, outbox: SubscriptionStore, clock: FrozenClock
+) -> None:
+    delivered = await with_attempts(outbox, clock, [1, 2], cursor=2)
+    clock.advance(days=3650)
+    worker = DeliveryWorker(
+        store=store,
+        subscriptions=outbox,
+        notifier=Notifier(),
+        settings=WebhookSettings(
+            retry_schedule=RetrySchedule.parse("0"), timeout=5, delivery_retention=0
+        ),
+        clock=clock,
+    )
+    assert await worker.prune() == 0
     assert await positions(outbox, delivered) == [1, 2]
