@@ -43,7 +43,7 @@ async def check_callback(
         raise CallbackRefused("the URL may not contain spaces or control characters")
     try:
         parts = urlsplit(url)
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError as error:
         raise CallbackRefused(f"not a valid URL: {error}") from None
     if parts.scheme not in DEFAULT_PORTS:
@@ -53,9 +53,11 @@ async def check_callback(
     if parts.fragment:
         raise CallbackRefused("the URL may not have a #fragment")
     try:
-        # The name exactly as the HTTP client will connect to it: that is what gets resolved,
-        # checked and pinned.
-        host = httpx.URL(url).raw_host.decode("ascii")
+        # The host and port exactly as the HTTP client will dial them: that is what gets
+        # resolved, checked and pinned.
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+        port = target.port or DEFAULT_PORTS[parts.scheme]
     except (httpx.InvalidURL, UnicodeError) as error:
         raise CallbackRefused(f"not a valid URL: {error}") from None
     if allow_private:
