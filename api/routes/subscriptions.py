@@ -190,6 +190,10 @@ async def rotate_subscription_secret(
     "/subscriptions/{subscription_id:str}/deliveries",
     operation_id="listDeliveries",
     summary="Every delivery attempt for a subscription, newest first",
+    description=(
+        "Attempts are kept for TIMELINE_DELIVERY_RETENTION seconds (30 days by default); those "
+        "at the event the subscription has still to get past are kept until it does."
+    ),
     responses=problem_specs(400, 401, 403, 404, 503),
     **GUARDED,
 )
