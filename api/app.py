@@ -44,6 +44,7 @@ from api.routes.subscriptions import (
     list_deliveries,
     list_subscriptions,
     reactivate_subscription,
+    rotate_subscription_secret,
 )
 from api.routes.timeline import timeline
 from api.services import Services, system_clock
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_subscription,
             delete_subscription,
             reactivate_subscription,
+            rotate_subscription_secret,
             list_deliveries,
         ],
     )

@@ -249,6 +249,7 @@ _BROWSING_LINKS: list[tuple[str, str, dict[str, Any], str]] = [
             "getSubscription",
             "listDeliveries",
             "reactivateSubscription",
+            "rotateSubscriptionSecret",
             "deleteSubscription",
         )
     ),

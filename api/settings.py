@@ -9,6 +9,7 @@ from domain.webhooks import DEFAULT_RETRY_SCHEDULE, RetrySchedule
 from store.database import DatabaseUrl, configured_url
 
 MAX_BODY_BYTES = 1024 * 1024
+DAY_SECONDS = 86_400
 
 
 def _number(name: str, default: str, *, low: float, high: float) -> float:
@@ -45,6 +46,18 @@ class WebhookSettings:
     )
     concurrency: int = field(
         default_factory=lambda: int(_number("TIMELINE_WEBHOOK_CONCURRENCY", "4", low=0, high=64))
+    )
+    # Seconds the secret a rotation replaces goes on signing beside the new one (0: not at all).
+    secret_overlap: float = field(
+        default_factory=lambda: _number(
+            "TIMELINE_WEBHOOK_SECRET_OVERLAP", str(DAY_SECONDS), low=0, high=30 * DAY_SECONDS
+        )
+    )
+    # Seconds delivery attempts are kept before the worker prunes them (0: kept for ever).
+    delivery_retention: float = field(
+        default_factory=lambda: _number(
+            "TIMELINE_DELIVERY_RETENTION", str(30 * DAY_SECONDS), low=0, high=3650 * DAY_SECONDS
+        )
     )
 
 

@@ -65,10 +65,25 @@ class SubscriptionOut(msgspec.Struct, kw_only=True):
     cursor: int
     failed_attempts: int
     next_attempt_at: str
+    previous_secret_expires_at: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Until when the secret replaced by the last rotation still signs deliveries "
+                "beside the current one; null when only the current one signs."
+            )
+        ),
+    ]
 
 
 class SubscriptionCreatedOut(SubscriptionOut, kw_only=True):
     """A new subscription with its signing secret, which is shown only this once."""
+
+    secret: str
+
+
+class SubscriptionSecretOut(SubscriptionOut, kw_only=True):
+    """A subscription with the new signing secret a rotation gave it, shown only this once."""
 
     secret: str
 

@@ -20,13 +20,14 @@ import httpx
 import msgspec
 from standardwebhooks import Webhook
 
+from api.callback_transport import PinnedTransport, pinned
 from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter, read_after
 from api.notifier import Notifier
 from api.presenters import event_out
 from api.settings import WebhookSettings
 from domain.valid_time import format_instant
-from domain.webhooks import Verdict, decide, parse_retry_after
+from domain.webhooks import Verdict, decide, parse_retry_after, signing_secrets
 from store.ports import Clock, EventStore
 from store.records import RecordedEvent
 from store.subscriptions import (
@@ -42,6 +43,8 @@ BATCH = 100
 IDLE_POLL_SECONDS = 1.0  # how often an idle worker looks for retries come due
 COALESCE_SECONDS = 0.05  # the least time between two looks that appends wake
 SHUTDOWN_GRACE_SECONDS = 3.0
+PRUNE_EVERY = timedelta(hours=1)  # how often old delivery attempts are looked for
+PRUNE_BATCH = 500  # attempts deleted per transaction: the SQLite write lock is held that long
 USER_AGENT = "DiplomaticTimeline-Webhooks/1"
 
 
@@ -87,19 +90,20 @@ class DeliveryWorker:
         self._draw = draw
         # Long enough for one attempt and its settlement; then another worker may take over.
         self._lease = timedelta(seconds=2 * settings.timeout + 5)
+        self._next_prune: datetime | None = None  # None: at the first look
 
     async def run(self) -> None:
         """Serve due subscriptions, up to `concurrency` at once, until the process shuts down."""
-        async with httpx.AsyncClient(
-            timeout=self._settings.timeout,
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        ) as client:
+        async with delivery_client(self._settings) as client:
             serving: set[asyncio.Task[None]] = set()
+            pruning: asyncio.Task[None] | None = None
             try:
                 loop = asyncio.get_running_loop()
                 while not self._notifier.closing:
                     seen = self._notifier.head
+                    if (pruning is None or pruning.done()) and self._prune_due():
+                        # Beside the deliveries, not in their way: its batches are short writes.
+                        pruning = asyncio.create_task(self._prune_logged())
                     idle = await self._dispatch(client, serving)
                     looked = loop.time()
                     woken = asyncio.ensure_future(self._notifier.wait(idle, seen))
@@ -117,7 +121,10 @@ class DeliveryWorker:
                     await asyncio.wait(serving, timeout=SHUTDOWN_GRACE_SECONDS)
                 for task in serving:
                     task.cancel()
-                await asyncio.gather(*serving, return_exceptions=True)
+                others = set(serving) if pruning is None else {*serving, pruning}
+                if pruning is not None:
+                    pruning.cancel()
+                await asyncio.gather(*others, return_exceptions=True)
 
     async def _dispatch(self, client: httpx.AsyncClient, serving: set[asyncio.Task[None]]) -> float:
         """Start serving due subscriptions while slots are free; seconds until one may be due."""
@@ -141,6 +148,37 @@ class DeliveryWorker:
             return False
         await self._serve(client, held)
         return True
+
+    async def prune(self) -> int:
+        """Delete the delivery attempts older than the retention, a bounded batch per
+        transaction, until none is left; how many went. Never an attempt at an event its
+        subscription has still to get past (store/subscriptions.py, `prune_attempts`)."""
+        retention = self._settings.delivery_retention
+        if not retention:
+            return 0
+        before = self._clock() - timedelta(seconds=retention)
+        total = 0
+        while True:
+            pruned = await self._subscriptions.prune_attempts(before=before, limit=PRUNE_BATCH)
+            total += pruned
+            if pruned < PRUNE_BATCH:
+                return total
+
+    def _prune_due(self) -> bool:
+        now = self._clock()
+        if self._next_prune is not None and now < self._next_prune:
+            return False
+        self._next_prune = now + PRUNE_EVERY
+        return True
+
+    async def _prune_logged(self) -> None:
+        try:
+            pruned = await self.prune()
+        except Exception:  # the next prune comes within PRUNE_EVERY; nothing is lost meanwhile
+            log.exception("pruning old webhook delivery attempts failed")
+            return
+        if pruned:
+            log.info("pruned %d webhook delivery attempts past their retention", pruned)
 
     async def _claim_due(self) -> tuple[float, Subscription | None]:
         """A due subscription, leased; or None and the seconds until one may be due."""
@@ -243,24 +281,50 @@ class DeliveryWorker:
 
         try:
             # Checked again at delivery: the name may resolve elsewhere than when subscribed.
-            await check_callback(held.url, allow_private=self._settings.allow_private)
+            # The connection goes to the addresses checked here, not to a second resolution.
+            destination = await check_callback(held.url, allow_private=self._settings.allow_private)
         except CallbackRefused as refused:
             return answer(None, f"refused: {refused}", None)
         body = webhook_body(event)
-        headers = _signed_headers(held.secret, str(event.id), self._clock(), body)
+        now = self._clock()
+        secrets = signing_secrets(
+            held.secret, held.previous_secret, held.previous_secret_until, now
+        )
+        headers = signed_headers(secrets, str(event.id), now, body)
         try:
-            async with client.stream("POST", held.url, content=body, headers=headers) as response:
-                return answer(response.status_code, None, response.headers.get("retry-after"))
+            with pinned(destination):
+                async with client.stream(
+                    "POST", held.url, content=body, headers=headers
+                ) as response:
+                    return answer(response.status_code, None, response.headers.get("retry-after"))
         except httpx.TimeoutException:
             return answer(None, f"no answer within {self._settings.timeout:g} s", None)
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             return answer(None, f"{type(error).__name__}: {error}"[:500], None)
 
 
-def _signed_headers(secret: str, message_id: str, now: datetime, body: bytes) -> dict[str, str]:
+def delivery_client(settings: WebhookSettings) -> httpx.AsyncClient:
+    """The HTTP client deliveries are made with: it connects only to checked addresses."""
+    return httpx.AsyncClient(
+        transport=PinnedTransport(),
+        timeout=settings.timeout,
+        follow_redirects=False,
+        # No proxy from the environment: a proxy would resolve the name again itself.
+        trust_env=False,
+        headers={"user-agent": USER_AGENT},
+    )
+
+
+def signed_headers(
+    secrets: tuple[str, ...], message_id: str, now: datetime, body: bytes
+) -> dict[str, str]:
+    """The Standard Webhooks headers, with one signature per secret, space-separated."""
+    text = body.decode()
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body.decode()),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(message_id, now, text) for secret in secrets
+        ),
     }

@@ -1,5 +1,6 @@
 """Webhook delivery rules: the retry schedule, what an attempt's answer means, which callback
-addresses are refused. Pure: the clock, the randomness and the network are the caller's."""
+addresses are refused, which secrets sign. Pure: the clock, the randomness and the network are
+the caller's."""
 
 from __future__ import annotations
 
@@ -86,6 +87,26 @@ def decide(
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return Decision(Verdict.RETRY, delay=delay, reason=failure)
+
+
+def overlap_end(
+    previous: str | None, previous_until: datetime | None, now: datetime
+) -> datetime | None:
+    """When the secret a rotation replaced stops signing, if it still signs at `now`."""
+    if previous is not None and previous_until is not None and now < previous_until:
+        return previous_until
+    return None
+
+
+def signing_secrets(
+    current: str, previous: str | None, previous_until: datetime | None, now: datetime
+) -> tuple[str, ...]:
+    """The secrets a delivery made at `now` is signed with: the current one first, and the one a
+    rotation replaced while its overlap lasts (Standard Webhooks lets `webhook-signature` carry
+    several), so a receiver can switch to the new secret at any moment of the overlap."""
+    if previous is not None and overlap_end(previous, previous_until, now) is not None:
+        return (current, previous)
+    return (current,)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

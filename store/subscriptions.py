@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -48,6 +48,9 @@ class Subscription:
     attempts: int
     next_attempt_at: datetime
     lease_token: str | None = None
+    # The secret the last rotation replaced, and until when it still signs beside `secret`.
+    previous_secret: str | None = None
+    previous_secret_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +134,8 @@ class SubscriptionStore:
             "next_attempt_at": to_micros(now),
             "leased_until": 0,
             "lease_token": None,
+            "previous_secret": None,
+            "previous_secret_until": None,
         }
         async with self._write() as conn:
             await conn.execute(insert(subscriptions).values(**row))
@@ -185,6 +190,61 @@ class SubscriptionStore:
                 )
             )
             return bool(result.rowcount)
+
+    async def rotate_secret(
+        self, subscription_id: str, *, now: datetime, overlap: timedelta
+    ) -> Subscription | None:
+        """Give a live subscription a new signing secret; the one it replaces goes on signing
+        beside it until `now + overlap` (with no overlap, not at all). None if there is none.
+
+        Only the secret just replaced overlaps: rotating again within the overlap ends the one
+        before it at once."""
+        overlapping = overlap > timedelta(0)
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.status != DELETED)
+                .values(
+                    # SET reads the row as it was: the old secret moves aside as the new comes in.
+                    previous_secret=subscriptions.c.secret if overlapping else None,
+                    previous_secret_until=to_micros(now + overlap) if overlapping else None,
+                    secret=new_secret(),
+                    changed_at=to_micros(now),
+                )
+            )
+            if not changed.rowcount:
+                return None
+            row = (
+                await conn.execute(
+                    select(subscriptions).where(subscriptions.c.id == subscription_id)
+                )
+            ).one()
+        return _subscription(row._mapping)
+
+    async def prune_attempts(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` attempts made before `before`, oldest first; how many went.
+
+        Attempts at an event the subscription has not got past yet (its retries, or the event a
+        disabled one stopped on) stay, however old: they say why it stands where it stands. Those
+        of a deleted subscription go. The subscription itself, its cursor, is never touched."""
+        settled = (
+            select(deliveries.c.id)
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .where(
+                deliveries.c.attempted_at < to_micros(before),
+                or_(
+                    deliveries.c.position <= subscriptions.c.cursor,
+                    subscriptions.c.status == DELETED,
+                ),
+            )
+            .order_by(deliveries.c.attempted_at)
+            .limit(limit)
+            # Two processes pruning at once skip each other's rows instead of queueing on them.
+            .with_for_update(of=deliveries, skip_locked=True)
+        )
+        async with self._write() as conn:
+            result = await conn.execute(delete(deliveries).where(deliveries.c.id.in_(settled)))
+            return int(result.rowcount)
 
     async def attempts(
         self, subscription_id: str, *, before: int | None, limit: int
@@ -315,6 +375,7 @@ class _Transaction:
 
 
 def _subscription(row: Any) -> Subscription:
+    until = row["previous_secret_until"]
     return Subscription(
         id=row["id"],
         owner=row["owner"],
@@ -330,6 +391,8 @@ def _subscription(row: Any) -> Subscription:
         attempts=row["attempts"],
         next_attempt_at=from_micros(row["next_attempt_at"]),
         lease_token=row["lease_token"],
+        previous_secret=row["previous_secret"],
+        previous_secret_until=None if until is None else from_micros(until),
     )
 
 

@@ -203,7 +203,8 @@ class SubscriptionRow(SQLModel, table=True):
     """A webhook subscription, with its delivery cursor and retry state (an outbox per receiver).
 
     `cursor` is the last log position handled (delivered or filtered out); `attempts` counts the
-    failed attempts at the event after it; a worker holds `lease_token` until `leased_until`."""
+    failed attempts at the event after it; a worker holds `lease_token` until `leased_until`.
+    After a rotation, `previous_secret` signs beside `secret` until `previous_secret_until`."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_due", "status", "next_attempt_at"),)
@@ -223,13 +224,19 @@ class SubscriptionRow(SQLModel, table=True):
     next_attempt_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
     leased_until: int = Field(sa_column=Column(BigInteger(), nullable=False))
     lease_token: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    previous_secret: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    previous_secret_until: int | None = Field(default=None, sa_column=Column(BigInteger()))
 
 
 class DeliveryRow(SQLModel, table=True):
     """One attempt to deliver one event to one subscription."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_subscription", "subscription_id", "id"),)
+    __table_args__ = (
+        Index("ix_deliveries_subscription", "subscription_id", "id"),
+        # The retention prune walks attempts oldest first.
+        Index("ix_deliveries_attempted_at", "attempted_at"),
+    )
 
     id: int = Field(sa_column=Column(BigInt, primary_key=True, autoincrement=True))
     subscription_id: str = Field(

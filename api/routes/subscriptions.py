@@ -1,8 +1,10 @@
-"""Webhook subscriptions: add one (its secret shown once), read, list, delete, reactivate, and
-every delivery attempt made for it. A key sees its own subscriptions; an admin key sees all."""
+"""Webhook subscriptions: add one (its secret shown once), read, list, delete, reactivate, rotate
+its secret (the new one shown once), and every delivery attempt made for it. A key sees its own
+subscriptions; an admin key sees all."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
@@ -24,9 +26,11 @@ from api.subscription_schemas import (
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPage,
+    SubscriptionSecretOut,
 )
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant
+from domain.webhooks import overlap_end
 from store.keys import ApiKey
 from store.subscriptions import DeliveryAttempt, Subscription
 
@@ -76,7 +80,7 @@ async def create_subscription(
     )
     request.app.state.notifier.notify(head)
     return Response(
-        SubscriptionCreatedOut(secret=made.secret, **_fields(made)),
+        SubscriptionCreatedOut(secret=made.secret, **_fields(made, services.clock())),
         status_code=201,
         headers={"Location": f"/v1/subscriptions/{made.id}"},
     )
@@ -96,7 +100,8 @@ async def list_subscriptions(
     key: ApiKey = request.state[KEY_STATE]
     owner = None if "admin" in key.scopes else key.id
     found = await services.subscriptions.live(owner)
-    return SubscriptionPage(items=[subscription_out(s) for s in found])
+    now = services.clock()
+    return SubscriptionPage(items=[subscription_out(s, now) for s in found])
 
 
 @get(
@@ -110,7 +115,7 @@ async def get_subscription(
     request: Request[Any, Any, Any], services: AppServices, subscription_id: SubscriptionId
 ) -> SubscriptionOut:
     """A subscription, without its secret."""
-    return subscription_out(await _owned(request, services, subscription_id))
+    return subscription_out(await _owned(request, services, subscription_id), services.clock())
 
 
 @delete(
@@ -146,13 +151,49 @@ async def reactivate_subscription(
     await _owned(request, services, subscription_id)
     await services.subscriptions.reactivate(subscription_id, services.clock())
     request.app.state.notifier.notify(await services.store.head())
-    return subscription_out(await _owned(request, services, subscription_id))
+    return subscription_out(await _owned(request, services, subscription_id), services.clock())
+
+
+@post(
+    "/subscriptions/{subscription_id:str}/rotate-secret",
+    operation_id="rotateSubscriptionSecret",
+    summary="Give a subscription a new signing secret",
+    description=(
+        "The new secret is in this response only. The secret it replaces goes on signing "
+        "deliveries beside it — `webhook-signature` then carries both signatures, the new one "
+        "first — until `previous_secret_expires_at` (TIMELINE_WEBHOOK_SECRET_OVERLAP seconds "
+        "later, a day by default), so the receiver can switch to the new secret at any moment "
+        "in between; after that only the new one signs. Rotating again within the overlap "
+        "ends the older secret at once."
+    ),
+    status_code=200,
+    responses=problem_specs(400, 401, 403, 404, 429, 503),
+    **GUARDED,
+)
+async def rotate_subscription_secret(
+    request: Request[Any, Any, Any], services: AppServices, subscription_id: SubscriptionId
+) -> SubscriptionSecretOut:
+    """Replace the signing secret; the old one overlaps for the configured time."""
+    await _owned(request, services, subscription_id)
+    now = services.clock()
+    rotated = await services.subscriptions.rotate_secret(
+        subscription_id,
+        now=now,
+        overlap=timedelta(seconds=request.app.state.webhooks.secret_overlap),
+    )
+    if rotated is None:  # deleted since it was looked up
+        raise NotFoundException(f"no subscription {subscription_id!r}")
+    return SubscriptionSecretOut(secret=rotated.secret, **_fields(rotated, now))
 
 
 @get(
     "/subscriptions/{subscription_id:str}/deliveries",
     operation_id="listDeliveries",
     summary="Every delivery attempt for a subscription, newest first",
+    description=(
+        "Attempts are kept for TIMELINE_DELIVERY_RETENTION seconds (30 days by default); those "
+        "at the event the subscription has still to get past are kept until it does."
+    ),
     responses=problem_specs(400, 401, 403, 404, 503),
     **GUARDED,
 )
@@ -176,9 +217,9 @@ async def list_deliveries(
     return DeliveryPage(items=[delivery_out(a) for a in found], next=older)
 
 
-def subscription_out(subscription: Subscription) -> SubscriptionOut:
-    """The wire form of a subscription, without its secret."""
-    return SubscriptionOut(**_fields(subscription))
+def subscription_out(subscription: Subscription, now: datetime) -> SubscriptionOut:
+    """The wire form of a subscription as it stands at `now`, without its secret."""
+    return SubscriptionOut(**_fields(subscription, now))
 
 
 def delivery_out(attempt: DeliveryAttempt) -> DeliveryOut:
@@ -199,7 +240,8 @@ def delivery_out(attempt: DeliveryAttempt) -> DeliveryOut:
     )
 
 
-def _fields(subscription: Subscription) -> dict[str, Any]:
+def _fields(subscription: Subscription, now: datetime) -> dict[str, Any]:
+    ends = overlap_end(subscription.previous_secret, subscription.previous_secret_until, now)
     return {
         "id": subscription.id,
         "url": subscription.url,
@@ -212,6 +254,7 @@ def _fields(subscription: Subscription) -> dict[str, Any]:
         "cursor": subscription.cursor,
         "failed_attempts": subscription.attempts,
         "next_attempt_at": format_instant(subscription.next_attempt_at),
+        "previous_secret_expires_at": None if ends is None else format_instant(ends),
     }
 
 

@@ -18,6 +18,12 @@ def test_zero_webhook_concurrency_turns_the_worker_off(monkeypatch: pytest.Monke
         ("TIMELINE_WEBHOOK_CONCURRENCY", "-1"),
         ("TIMELINE_WEBHOOK_TIMEOUT", "soon"),
         ("TIMELINE_WEBHOOK_RETRY_SCHEDULE", "0,five"),
+        ("TIMELINE_WEBHOOK_SECRET_OVERLAP", "a day"),
+        ("TIMELINE_WEBHOOK_SECRET_OVERLAP", "-1"),
+        ("TIMELINE_WEBHOOK_SECRET_OVERLAP", "2592001"),
+        ("TIMELINE_DELIVERY_RETENTION", "30d"),
+        ("TIMELINE_DELIVERY_RETENTION", "-86400"),
+        ("TIMELINE_DELIVERY_RETENTION", "nan"),
         ("TIMELINE_WRITE_RATE_LIMIT", "many"),
     ],
 )
@@ -27,6 +33,25 @@ def test_a_bad_value_is_refused_with_its_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         Settings()
+
+
+def test_the_secret_overlap_is_a_day_and_the_retention_thirty_days_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TIMELINE_WEBHOOK_SECRET_OVERLAP", raising=False)
+    monkeypatch.delenv("TIMELINE_DELIVERY_RETENTION", raising=False)
+    settings = WebhookSettings()
+    assert settings.secret_overlap == 86_400
+    assert settings.delivery_retention == 30 * 86_400
+
+
+def test_the_secret_overlap_and_the_retention_are_read_in_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMELINE_WEBHOOK_SECRET_OVERLAP", "3600")
+    monkeypatch.setenv("TIMELINE_DELIVERY_RETENTION", "0")
+    settings = WebhookSettings()
+    assert (settings.secret_overlap, settings.delivery_retention) == (3600, 0)
 
 
 def test_the_write_rate_limit_is_read_as_writes_per_seconds(

@@ -17,7 +17,9 @@ from domain.valid_time import format_instant
 from domain.webhooks import RetrySchedule
 from store.ports import EventQuery
 from store.subscriptions import DeliveryAttempt, Settlement
-from tests.support.api import Api, bearer, problem
+from tests.clock import FrozenClock
+from tests.databases import SqliteDatabases
+from tests.support.api import Api, bearer, problem, serving
 
 URL = "https://93.184.216.34/hook"
 LEASE = timedelta(seconds=30)
@@ -162,6 +164,107 @@ async def test_reactivating_an_unknown_subscription_is_a_404(api: Api) -> None:
     problem(response, 404, "not-found")
 
 
+# Rotating the signing secret
+
+
+async def rotate(api: Api, sid: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return await api.client.post(
+        f"/v1/subscriptions/{sid}/rotate-secret",
+        headers=api.subscriber if headers is None else headers,
+    )
+
+
+async def test_rotating_shows_the_new_secret_once_and_the_old_one_signs_a_day_more(
+    api: Api, clock: FrozenClock
+) -> None:
+    created = await subscribed(api)
+    assert created["previous_secret_expires_at"] is None
+    clock.advance(hours=1)
+    response = await rotate(api, created["id"])
+    assert response.status_code == 200, response.text
+    rotated = response.json()
+    assert rotated["secret"].startswith("whsec_")
+    assert rotated["secret"] != created["secret"]
+    assert rotated["previous_secret_expires_at"] == format_instant(clock() + timedelta(days=1))
+    assert rotated["changed_at"] == format_instant(clock())
+    unchanged = ("id", "url", "filter", "status", "cursor", "failed_attempts", "created_at")
+    assert {k: rotated[k] for k in unchanged} == {k: created[k] for k in unchanged}
+    shown = await subscribed_state(api, created["id"])
+    assert shown == {k: v for k, v in rotated.items() if k != "secret"}, "shown only once"
+    stored = await api.services.subscriptions.get(created["id"])
+    assert stored is not None
+    assert (stored.secret, stored.previous_secret) == (rotated["secret"], created["secret"])
+
+    clock.advance(days=1)
+    assert (await subscribed_state(api, created["id"]))["previous_secret_expires_at"] is None
+
+
+async def test_with_no_overlap_configured_the_old_secret_stops_at_once(
+    sqlite_databases: SqliteDatabases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMELINE_WEBHOOK_SECRET_OVERLAP", "0")
+    async with serving(sqlite_databases.fresh(), clock) as api:
+        created = await subscribed(api)
+        response = await rotate(api, created["id"])
+        assert response.status_code == 200, response.text
+        assert response.json()["previous_secret_expires_at"] is None
+        stored = await api.services.subscriptions.get(created["id"])
+        assert stored is not None and stored.previous_secret is None
+
+
+async def test_a_disabled_subscription_can_rotate_its_secret(api: Api) -> None:
+    sid = (await subscribed(api))["id"]
+    outbox, now = api.services.subscriptions, api.services.clock()
+    held = await outbox.claim(head=1, now=now, lease=LEASE)
+    assert held is not None
+    stop = Settlement(cursor=0, attempts=1, next_attempt_at=now, status="disabled")
+    assert await outbox.settle(held, stop, now=now, lease=None)
+    response = await rotate(api, sid)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "disabled"
+
+
+async def test_rotating_someone_elses_a_deleted_or_an_unknown_subscription_is_a_404(
+    api: Api,
+) -> None:
+    created = await subscribed(api)
+    sid = created["id"]
+    problem(await rotate(api, sid, await other_key(api)), 404, "not-found")
+    problem(await rotate(api, "sub_" + "0" * 24), 404, "not-found")
+    stored = await api.services.subscriptions.get(sid)
+    assert stored is not None
+    assert (stored.secret, stored.previous_secret) == (created["secret"], None), "untouched"
+    assert (await api.client.delete(f"/v1/subscriptions/{sid}", headers=api.subscriber)).is_success
+    problem(await rotate(api, sid), 404, "not-found")
+
+
+async def test_an_admin_key_may_rotate_any_subscription(api: Api) -> None:
+    sid = (await subscribed(api))["id"]
+    response = await rotate(api, sid, await other_key(api, "admin"))
+    assert response.status_code == 200, response.text
+
+
+async def test_a_malformed_subscription_id_is_a_400(api: Api) -> None:
+    body = problem(await rotate(api, "sub_NOT-AN-ID"), 400, "invalid-parameter")
+    assert fields(body) == ["subscription_id"]
+
+
+async def test_the_contract_documents_the_rotation(api: Api) -> None:
+    document = (await api.client.get("/v1/openapi.json")).json()
+    operation = document["paths"]["/v1/subscriptions/{subscription_id}/rotate-secret"]["post"]
+    assert operation["operationId"] == "rotateSubscriptionSecret"
+    assert operation["security"] == [{"bearer": []}]
+    assert {"200", "400", "401", "403", "404", "429", "503"} <= set(operation["responses"])
+    for status in ("400", "401", "403", "404"):
+        assert set(operation["responses"][status]["content"]) == {"application/problem+json"}
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][answer.rsplit("/", 1)[1]]
+    assert {"secret", "previous_secret_expires_at"} <= set(schema["required"])
+    shown = document["components"]["schemas"]["SubscriptionOut"]
+    assert "secret" not in shown["properties"]
+    assert "previous_secret_expires_at" in shown["required"]
+
+
 # Authentication
 
 
@@ -173,6 +276,7 @@ async def test_reactivating_an_unknown_subscription_is_a_404(api: Api) -> None:
         ("GET", "/v1/subscriptions/sub_x"),
         ("DELETE", "/v1/subscriptions/sub_x"),
         ("POST", "/v1/subscriptions/sub_x/reactivate"),
+        ("POST", "/v1/subscriptions/sub_x/rotate-secret"),
         ("GET", "/v1/subscriptions/sub_x/deliveries"),
     ],
 )

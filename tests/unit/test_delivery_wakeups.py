@@ -28,6 +28,9 @@ class Looks:
     async def next_due(self, head: int) -> None:
         return None
 
+    async def prune_attempts(self, *, before: object, limit: int) -> int:
+        return 0
+
 
 async def test_a_burst_of_appends_wakes_one_look_not_one_each(
     monkeypatch: pytest.MonkeyPatch, clock: FrozenClock

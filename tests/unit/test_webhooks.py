@@ -18,7 +18,9 @@ from domain.webhooks import (
     Verdict,
     address_refusal,
     decide,
+    overlap_end,
     parse_retry_after,
+    signing_secrets,
 )
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -250,3 +252,27 @@ def test_an_ipv4_address_is_allowed_exactly_when_it_is_global_unicast(
 @given(st.ip_addresses(v=4))
 def test_an_ipv4_mapped_address_is_judged_as_its_ipv4_address(ip: ipaddress.IPv4Address) -> None:
     assert (address_refusal(f"::ffff:{ip}") is None) == (address_refusal(str(ip)) is None)
+
+
+# Which secrets sign: the current one, and the one a rotation replaced until its overlap ends
+
+instants = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(instants, st.one_of(st.none(), instants), st.booleans())
+def test_the_replaced_secret_signs_beside_the_current_one_exactly_until_its_overlap_ends(
+    now: datetime, until: datetime | None, rotated: bool
+) -> None:
+    previous = "whsec_old" if rotated else None
+    secrets = signing_secrets("whsec_new", previous, until, now)
+    overlapping = rotated and until is not None and now < until
+    assert secrets == (("whsec_new", "whsec_old") if overlapping else ("whsec_new",))
+    assert overlap_end(previous, until, now) == (until if overlapping else None)
+
+
+def test_at_the_end_of_the_overlap_only_the_current_secret_signs() -> None:
+    assert signing_secrets("whsec_new", "whsec_old", NOW, NOW) == ("whsec_new",)
+    earlier = NOW - timedelta(microseconds=1)
+    assert signing_secrets("whsec_new", "whsec_old", NOW, earlier) == ("whsec_new", "whsec_old")
