@@ -14,6 +14,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.dependencies import services_provider
+from api.drill_faults import CrashAfterCommit
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
 from api.notifier import Notifier
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or services_for(settings)
         app.state.notifier = notifier = Notifier()
         app.state.webhooks = settings.webhooks
+        app.state.crash_after_commit = CrashAfterCommit(
+            settings.crash_after_commit, settings.drill_seed
+        )
         running: Services = app.state.services
         app.state.feed_tail = FeedTail(running.store)
         app.state.settled_answers = SettledAnswers()

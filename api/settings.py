@@ -84,3 +84,10 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     write_rate_limit: tuple[int, int] | None = field(default_factory=_write_rate_limit)
+    # Reliability drills only (api/drill_faults.py): die after this share of idempotent appends.
+    crash_after_commit: float = field(
+        default_factory=lambda: _number("TIMELINE_DRILL_CRASH_AFTER_COMMIT", "0", low=0, high=1)
+    )
+    drill_seed: int = field(
+        default_factory=lambda: int(_number("TIMELINE_DRILL_SEED", "0", low=0, high=2**31))
+    )

@@ -66,3 +66,7 @@ class RateLimited(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database could not be reached or answered with an operational error."""
+
+
+class ReservationLost(StoreError):
+    """Another request took over this Idempotency-Key's reservation: it, not this one, runs."""

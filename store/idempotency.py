@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.valid_time import to_micros
+from store.errors import ReservationLost
+from store.ports import AppendResult, IdempotentAnswer
+from store.read_path import constant
 from store.tables import IdempotencyRow
 
 records = IdempotencyRow.__table__  # type: ignore[attr-defined]
@@ -34,6 +37,38 @@ class Recorded:
     def pending(self) -> bool:
         """Whether the first request is still running."""
         return self.status_code == PENDING
+
+
+_RECORD_ANSWER = constant(
+    update(records)
+    .where(
+        records.c.api_key_id == bindparam("b_api_key_id"),
+        records.c.key == bindparam("b_key"),
+        records.c.status_code == PENDING,
+        records.c.created_at == bindparam("b_reserved_at"),
+    )
+    .values(status_code=bindparam("b_status"), response=bindparam("b_response"))
+)
+
+
+async def record_answer(
+    conn: AsyncConnection, answer: IdempotentAnswer, result: AppendResult
+) -> None:
+    """Record the append's answer in the caller's transaction; ReservationLost when the
+    reservation is no longer this request's (then the caller must not append)."""
+    status, body = answer.respond(result)
+    recorded = await conn.execute(
+        _RECORD_ANSWER,
+        {
+            "b_api_key_id": answer.api_key_id,
+            "b_key": answer.key,
+            "b_reserved_at": answer.reserved_at,
+            "b_status": status,
+            "b_response": body,
+        },
+    )
+    if recorded.rowcount != 1:
+        raise ReservationLost(answer.key)
 
 
 class IdempotencyStore:
@@ -90,19 +125,35 @@ class IdempotencyStore:
         return taken.rowcount == 1
 
     async def complete(
-        self, api_key_id: str, key: str, status_code: int, response: dict[str, Any]
+        self,
+        api_key_id: str,
+        key: str,
+        reserved_at: datetime,
+        status_code: int,
+        response: dict[str, Any],
     ) -> None:
-        """Record the response the key will replay."""
+        """Record the response the key will replay (a refusal: an append that wrote events
+        records its answer in its own transaction, see `IdempotentAnswer`). Only the holder of
+        the reservation made at `reserved_at` may."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(records)
-                .where(records.c.api_key_id == api_key_id, records.c.key == key)
+                .where(*_held(api_key_id, key, reserved_at))
                 .values(status_code=status_code, response=response)
             )
 
-    async def release(self, api_key_id: str, key: str) -> None:
-        """Forget a reservation whose request failed on our side, so a retry may run."""
+    async def release(self, api_key_id: str, key: str, reserved_at: datetime) -> None:
+        """Forget a reservation whose request failed on our side, so a retry may run; not one
+        taken over meanwhile by another request."""
         async with self._engine.begin() as conn:
-            await conn.execute(
-                delete(records).where(records.c.api_key_id == api_key_id, records.c.key == key)
-            )
+            await conn.execute(delete(records).where(*_held(api_key_id, key, reserved_at)))
+
+
+def _held(api_key_id: str, key: str, reserved_at: datetime) -> list[Any]:
+    """The reservation made at `reserved_at`, still pending."""
+    return [
+        records.c.api_key_id == api_key_id,
+        records.c.key == key,
+        records.c.status_code == PENDING,
+        records.c.created_at == to_micros(reserved_at),
+    ]

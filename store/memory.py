@@ -17,7 +17,7 @@ from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.errors import RateLimited
 from store.memory_positions import MemoryLogIndex, MemoryPositionRows
-from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
+from store.ports import AppendResult, ChainReport, Clock, EventQuery, IdempotentAnswer, Progress
 from store.projection import Row, project, segments_of
 from store.rate_limits import WriteCharge
 from store.read_models.effective import project_effective
@@ -61,8 +61,12 @@ class InMemoryEventStore:
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
+        answer: IdempotentAnswer | None = None,
     ) -> AppendResult:
-        """Append a batch atomically; idempotent by event id."""
+        """Append a batch atomically; idempotent by event id. (No Idempotency-Key records in
+        memory: the API runs on SQL stores, so `answer` is refused.)"""
+        if answer is not None:
+            raise NotImplementedError("the in-memory store keeps no Idempotency-Key records")
         async with self._lock:
             if charge is not None:
                 self._count_write(charge)

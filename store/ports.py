@@ -31,6 +31,21 @@ class AppendResult:
     duplicate: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotentAnswer:
+    """The answer an append under an Idempotency-Key gives, recorded by the append's own
+    transaction: a committed append and its recorded answer are one fact, so a retry after a
+    crash between the commit and the response replays the answer instead of appending again.
+
+    `reserved_at` names the reservation (its `created_at`): only the request holding it may
+    record the answer; one whose reservation was taken over meanwhile appends nothing."""
+
+    api_key_id: str
+    key: str
+    reserved_at: int
+    respond: Callable[[AppendResult], tuple[int, dict[str, Any]]]  # status and body
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChainReport:
     """What verifying the log's hash chain found: `first_broken` is None when it is intact."""
@@ -83,12 +98,15 @@ class EventStore(Protocol):
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
+        answer: IdempotentAnswer | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id.
 
         With `charge`, the write is counted against its key's allowance in the append's own
         transaction, first: over the allowance the append raises RateLimited and writes
-        nothing else (the count stays, as every attempt counts)."""
+        nothing else (the count stays, as every attempt counts). With `answer`, its response
+        is recorded under its Idempotency-Key in the same transaction (SQL stores; the API runs
+        on no other), or ReservationLost raised and nothing written."""
         ...
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:

@@ -25,8 +25,16 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.database import create_blocking_engine
-from store.errors import DatabaseUnavailable, RateLimited, StoreError
-from store.ports import AppendResult, ChainReport, Clock, EventQuery, Progress
+from store.errors import DatabaseUnavailable, RateLimited, ReservationLost, StoreError
+from store.idempotency import record_answer
+from store.ports import (
+    AppendResult,
+    ChainReport,
+    Clock,
+    EventQuery,
+    IdempotentAnswer,
+    Progress,
+)
 from store.projection import CHECKPOINT, Row, logged, pair_of, project, segments_of
 from store.rate_limits import WriteCharge, count_write
 from store.read_models.effective import project_effective
@@ -190,6 +198,7 @@ class SqlEventStore:
         expected_version: int | None = None,
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
+        answer: IdempotentAnswer | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id.
 
@@ -197,7 +206,7 @@ class SqlEventStore:
         each is checked and written in its own savepoint, in arrival order, so one refused
         append (a stale expected_version, say) leaves the others whole.
         """
-        request = _Request(stream, drafts, expected_version, metadata, charge)
+        request = _Request(stream, drafts, expected_version, metadata, charge, answer)
         self._queue.append(request)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
@@ -316,7 +325,7 @@ class SqlEventStore:
         outcomes: list[AppendResult | Exception] = []
         rows: list[dict[str, Any]] = []
         written: list[RecordedEvent] = []
-        for stream, drafts, expected_version, metadata, charge in appends:
+        for stream, drafts, expected_version, metadata, charge, answer in appends:
             try:
                 if charge is not None:
                     await self._count_write(conn, charge)
@@ -324,6 +333,8 @@ class SqlEventStore:
                 replay = replay_of_earlier_append(stream, drafts, mine)
                 if replay is None:
                     check_expected_version(stream, expected_version, versions.get(stream, 0))
+                elif answer is not None:
+                    await record_answer(conn, answer, replay)
             except StoreError as refused:
                 outcomes.append(refused)
                 continue
@@ -346,16 +357,23 @@ class SqlEventStore:
                     zip(positions, drafts, stamps, strict=True)
                 )
             ]
-            prev_hash = chain(batch, prev_hash)
             appended = tuple(recorded_event(_Row(row)) for row in batch)
+            result = AppendResult(
+                stream=stream, stream_version=version + len(drafts), events=appended
+            )
+            if answer is not None:
+                try:
+                    await record_answer(conn, answer, result)
+                except ReservationLost as lost:
+                    outcomes.append(lost)
+                    continue
+            prev_hash = chain(batch, prev_hash)
             rows.extend(batch)
             written.extend(appended)
             existing.update((event.id, event) for event in appended)
             head, last_recorded = max(positions), stamps[-1]
-            versions[stream] = version + len(drafts)
-            outcomes.append(
-                AppendResult(stream=stream, stream_version=versions[stream], events=appended)
-            )
+            versions[stream] = result.stream_version
+            outcomes.append(result)
         if written:
             await conn.execute(_INSERT_EVENTS, rows)
             index = [r for event in written for r in ref_rows(event.position, event.draft)]
@@ -585,7 +603,12 @@ def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:
 
 # An append's arguments: stream, drafts, expected_version, metadata, charge.
 AppendArguments = tuple[
-    str, Sequence[EventDraft], int | None, JsonObject | None, WriteCharge | None
+    str,
+    Sequence[EventDraft],
+    int | None,
+    JsonObject | None,
+    WriteCharge | None,
+    IdempotentAnswer | None,
 ]
 
 # Appends committed together at most; more wait for the next commit, so no group grows unbounded.
@@ -602,8 +625,16 @@ class _Request:
         expected_version: int | None,
         metadata: JsonObject | None,
         charge: WriteCharge | None,
+        answer: IdempotentAnswer | None,
     ) -> None:
-        self.arguments: AppendArguments = (stream, drafts, expected_version, metadata, charge)
+        self.arguments: AppendArguments = (
+            stream,
+            drafts,
+            expected_version,
+            metadata,
+            charge,
+            answer,
+        )
         self.outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
 
     def settle(self, outcome: AppendResult | Exception) -> None:

@@ -15,7 +15,7 @@ from domain.errors import DomainError, InvalidEvent, InvalidValidTime
 from domain.event_types import Kind, event_type
 from domain.valid_time import parse_valid_time
 from store.errors import FieldError, InvalidSubmission
-from store.ports import AppendResult, Clock, EventStore
+from store.ports import AppendResult, Clock, EventStore, IdempotentAnswer
 from store.rate_limits import WriteCharge
 
 MAX_BATCH = 1000
@@ -30,6 +30,7 @@ async def submit(
     expected_version: int | None = None,
     metadata: Mapping[str, Any] | None = None,
     charge: WriteCharge | None = None,
+    answer: IdempotentAnswer | None = None,
 ) -> AppendResult:
     """Check a batch of raw drafts and append it atomically, or raise and write nothing.
 
@@ -59,6 +60,7 @@ async def submit(
         expected_version=expected_version,
         metadata=dict(metadata or {}),
         charge=charge,
+        answer=answer,
     )
 
 

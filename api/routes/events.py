@@ -20,10 +20,11 @@ from api.presenters import event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from domain.canonical import canonical_bytes
-from domain.valid_time import format_instant
-from store.errors import RateLimited, StoreError
+from domain.valid_time import format_instant, to_micros
+from store.errors import RateLimited, ReservationLost, StoreError
+from store.idempotency import Recorded
 from store.keys import ApiKey
-from store.ports import AppendResult, EventQuery
+from store.ports import AppendResult, EventQuery, IdempotentAnswer
 from store.submission import submit
 
 MAX_PAGE = 1000
@@ -69,7 +70,11 @@ async def append_events(
 
 
 async def _submit(
-    services: AppServices, key: ApiKey, body: AppendIn, request: Request[Any, Any, Any]
+    services: AppServices,
+    key: ApiKey,
+    body: AppendIn,
+    request: Request[Any, Any, Any],
+    answer: IdempotentAnswer | None = None,
 ) -> AppendResult:
     limiter = services.rate_limiter
     result = await submit(
@@ -80,6 +85,7 @@ async def _submit(
         expected_version=body.expected_version,
         metadata={"recorded_by": key.name, "key_id": key.id, **_correlation(request)},
         charge=None if limiter is None else limiter.charge(key.id, services.clock()),
+        answer=answer,
     )
     request.app.state.notifier.notify(result.events[-1].position)
     return result
@@ -100,50 +106,72 @@ async def _idempotently(
     request: Request[Any, Any, Any],
 ) -> Response[Any]:
     request_hash = hashlib.sha256(canonical_bytes(data)).hexdigest()
-    seen = await services.idempotency.reserve(
-        key.id, idempotency_key, request_hash, services.clock()
-    )
+    reserved_at = services.clock()
+    seen = await services.idempotency.reserve(key.id, idempotency_key, request_hash, reserved_at)
     if seen is not None:
-        if seen.request_hash != request_hash:
-            raise ApiProblem(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-                "this Idempotency-Key was used with a different body",
-            )
-        if seen.pending:
-            raise ApiProblem(
-                409,
-                "idempotency-request-in-progress",
-                "Request in progress",
-                "the first request with this Idempotency-Key has not finished; retry shortly",
-                headers={"Retry-After": "1"},
-            )
-        return Response(
-            seen.response,
-            status_code=seen.status_code,
-            media_type=PROBLEM_JSON if seen.status_code >= 400 else MediaType.JSON,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return _seen_before(seen, request_hash)
+    # The answer is recorded by the append's own transaction: a crash after the commit leaves
+    # it recorded, and the retry replays it instead of appending the events a second time.
+    answer = IdempotentAnswer(key.id, idempotency_key, to_micros(reserved_at), _recorded)
     try:
-        response = _appended(await _submit(services, key, body, request))
+        response = _appended(await _submit(services, key, body, request, answer))
+    except ReservationLost:
+        # Ours was taken for abandoned and another request now holds the key: it runs, not we.
+        raise _in_progress() from None
     except StoreError as error:
         problem = handle_exception(request, error)
         status = problem.status_code or 500
         if status >= 500 or isinstance(error, RateLimited):  # a retry may succeed: not final
-            await services.idempotency.release(key.id, idempotency_key)
+            await services.idempotency.release(key.id, idempotency_key, reserved_at)
         else:
             await services.idempotency.complete(
-                key.id, idempotency_key, status, msgspec.to_builtins(problem.content)
+                key.id,
+                idempotency_key,
+                reserved_at,
+                status,
+                msgspec.to_builtins(problem.content),
             )
         return problem
     except BaseException:
-        await services.idempotency.release(key.id, idempotency_key)
+        await services.idempotency.release(key.id, idempotency_key, reserved_at)
         raise
-    await services.idempotency.complete(
-        key.id, idempotency_key, response.status_code or 201, msgspec.to_builtins(response.content)
-    )
+    request.app.state.crash_after_commit.maybe()  # the reliability drill's fault, else nothing
     return response
+
+
+def _seen_before(seen: Recorded, request_hash: str) -> Response[Any]:
+    """The answer to a retry of a request already made under its Idempotency-Key."""
+    if seen.request_hash != request_hash:
+        raise ApiProblem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            "this Idempotency-Key was used with a different body",
+        )
+    if seen.pending:
+        raise _in_progress()
+    return Response(
+        seen.response,
+        status_code=seen.status_code,
+        media_type=PROBLEM_JSON if seen.status_code >= 400 else MediaType.JSON,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def _in_progress() -> ApiProblem:
+    return ApiProblem(
+        409,
+        "idempotency-request-in-progress",
+        "Request in progress",
+        "the first request with this Idempotency-Key has not finished; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _recorded(result: AppendResult) -> tuple[int, dict[str, Any]]:
+    """The status and body an append answers with, as its Idempotency-Key records them."""
+    response = _appended(result)
+    return response.status_code or 201, msgspec.to_builtins(response.content)
 
 
 def _appended(result: AppendResult) -> Response[AppendOut]:
