@@ -74,7 +74,8 @@ bench-positions: install
 bench-feed: install
 	$(UV) run python -m bench.feed --quick
 
-## the reliability drills at full size (crash: 10 SIGKILLs; load: 50 clients for 60 s), printing their figures
+## the reliability drills at full size (crash: 10 SIGKILLs; load: 50 clients for 60 s; retries
+## after a crash between commit and answer: 300 appends; clock skew: 100 rounds), printing their figures
 drill: install
 	TIMELINE_DRILL=long $(UV) run pytest tests/reliability -q -s
 

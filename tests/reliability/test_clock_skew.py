@@ -14,11 +14,14 @@ import pytest
 
 from domain.valid_time import format_instant
 from tests.databases import PostgresDatabases
-from tests.support.live import TIMELINE, live_server, register_wire, statement
+from tests.reliability.drill import scaled
+from tests.support.live import TIMELINE, LiveServer, live_server, register_wire, statement
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 LAG_SECONDS = 30
+# Rounds of ask, append, ask again; the appends alternate between the processes.
+ROUNDS = int(scaled(2, 100))
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -41,22 +44,29 @@ def test_a_process_whose_clock_lags_never_changes_an_answer_another_gave(
         ) as lagging,
     ):
         register_wire(on_time.base, on_time.writer)
-        moment = format_instant(datetime.now(UTC))  # past for the on-time process from here on
-        page = f"/v1/timeline?known_at={moment}"
-        first = httpx.get(on_time.base + page)
-        assert first.status_code == 200, first.text
-        # The log has not passed the moment yet: an append may still be stamped before it.
-        assert first.headers["cache-control"] == "no-cache"
+        for round_ in range(ROUNDS):
+            writer = (lagging, on_time)[round_ % 2]
+            one_round(on_time, lagging, writer, round_)
 
-        body = {"stream": "lagging", "events": [statement(1)]}
-        appended = httpx.post(f"{lagging.base}/v1/events", json=body, headers=lagging.writer)
-        assert appended.status_code == 201, appended.text
-        [event] = appended.json()["events"]
-        assert event["recorded_at"] > moment  # the database's clock, not the process's
 
-        answers = [httpx.get(server.base + page) for server in (lagging, on_time)]
-        for answer in answers:
-            assert answer.status_code == 200, answer.text
-            assert answer.headers["cache-control"] == IMMUTABLE  # the log has passed it now
-            assert answer.content == first.content
-            assert answer.headers["etag"] == first.headers["etag"]
+def one_round(on_time: LiveServer, lagging: LiveServer, writer: LiveServer, round_: int) -> None:
+    """Ask about this moment, append (through `writer`), ask again from both processes."""
+    moment = format_instant(datetime.now(UTC))  # past for the on-time process from here on
+    page = f"/v1/timeline?known_at={moment}&limit=1000"
+    first = httpx.get(on_time.base + page)
+    assert first.status_code == 200, first.text
+    # The log has not passed the moment yet: an append may still be stamped before it.
+    assert first.headers["cache-control"] == "no-cache"
+
+    body = {"stream": "skewed", "events": [statement(round_)]}
+    appended = httpx.post(f"{writer.base}/v1/events", json=body, headers=writer.writer)
+    assert appended.status_code == 201, appended.text
+    [event] = appended.json()["events"]
+    assert event["recorded_at"] > moment  # the database's clock, not the process's
+
+    for server in (lagging, on_time):
+        answer = httpx.get(server.base + page)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"] == IMMUTABLE  # the log has passed it now
+        assert answer.content == first.content
+        assert answer.headers["etag"] == first.headers["etag"]
