@@ -8,35 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-
-from sqlalchemy.engine import make_url
 
 from api.notifier import Notifier
 from store.database import DatabaseUrl
+from store.notifications import listen_for_heads
 from store.ports import EventStore
-from store.postgres import NOTIFY_CHANNEL
 
-log = logging.getLogger("timeline.listener")
 SAFETY_POLL_SECONDS = 2.0
-RECONNECT_SECONDS = 0.5
 
 
 async def listen(url: DatabaseUrl, notifier: Notifier) -> None:
-    """LISTEN forever, reconnecting after any failure, until cancelled."""
-    import psycopg  # only PostgreSQL deployments listen: a SQLite server never imports it
-
-    dsn = make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
-    while not notifier.closing:
-        try:
-            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-                await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                async for note in conn.notifies():
-                    if note.payload.isdigit():
-                        notifier.notify(int(note.payload))
-        except (psycopg.Error, OSError) as error:
-            log.warning("feed listener lost its connection (%s); reconnecting", error)
-        await asyncio.sleep(RECONNECT_SECONDS)
+    """Wake readers whenever another process appends, until the notifier closes."""
+    await listen_for_heads(url, notifier.notify, lambda: notifier.closing)
 
 
 async def poll(store: EventStore, notifier: Notifier) -> None:

@@ -20,7 +20,6 @@ from litestar.exceptions import (
 )
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
-from sqlalchemy.exc import DBAPIError
 
 from domain.errors import DomainError, InvalidEvent
 from store.errors import (
@@ -30,7 +29,6 @@ from store.errors import (
     RateLimited,
     StaleExpectedVersion,
 )
-from store.sql import connection_failed
 
 PROBLEM_JSON = "application/problem+json"
 _MISSING = re.compile(r"Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
@@ -116,12 +114,6 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _unavailable(error: Exception) -> bool:
-    return isinstance(error, DatabaseUnavailable) or (
-        isinstance(error, DBAPIError) and connection_failed(error)
-    )
-
-
 def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """Map any exception to its problem document; unknown ones become a logged 500."""
     match error:
@@ -178,9 +170,8 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             return problem_response(
                 request, 409, "duplicate-event", "Event id already used", str(error)
             )
-        # Keys, idempotency records, rate windows and subscriptions read the database outside
-        # the event store's own mapping: a lost connection there is the same outage.
-        case DatabaseUnavailable() | DBAPIError() if _unavailable(error):
+        # Every store maps a database it cannot reach to this (store.boundary).
+        case DatabaseUnavailable():
             return problem_response(
                 request,
                 503,

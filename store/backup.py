@@ -24,10 +24,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.backup_format import BackupError, LogChecker, Summary, encode, header, trailer
+from store.boundary import connection_failed, driver_errors, reading
 from store.errors import DatabaseUnavailable, StoreError
 from store.rebuild import rebuild_within
 from store.rows import recorded_event, ref_rows
-from store.sql import SqlEventStore, connection_failed
+from store.sql import SqlEventStore
 from store.tables import EventRefRow, EventRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
@@ -112,7 +113,7 @@ async def export_log(
             .order_by(events.c.position)
             .limit(batch)
         )
-        async with store.engine.connect() as conn:
+        async with reading(store.engine) as conn:
             page = list(await conn.execute(statement))
         if not page:
             break
@@ -141,12 +142,8 @@ async def import_log(
     async with store.engine.connect() as conn:
         await _refuse_a_non_empty_log(conn)
     summary = _check_file(path, progress)
-    try:
+    with driver_errors():
         return await _write(store, path, summary, progress, batch)
-    except (DBAPIError, OSError) as error:
-        if isinstance(error, DBAPIError) and connection_failed(error):
-            raise DatabaseUnavailable(str(error.orig)) from error
-        raise
 
 
 def _check_file(path: Path, progress: BackupProgress | None) -> Summary:

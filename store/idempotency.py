@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.valid_time import to_micros
+from store.boundary import reading, writing
 from store.errors import ReservationLost
 from store.ports import AppendResult, IdempotentAnswer
 from store.read_path import constant
@@ -82,7 +83,7 @@ class IdempotencyStore:
     ) -> Recorded | None:
         """None when this key is new (and now reserved); else what was recorded under it."""
         try:
-            async with self._engine.begin() as conn:
+            async with writing(self._engine) as conn:
                 await conn.execute(
                     insert(records).values(
                         api_key_id=api_key_id,
@@ -97,7 +98,7 @@ class IdempotencyStore:
         except IntegrityError:
             if await self._take_over_abandoned(api_key_id, key, request_hash, now):
                 return None
-            async with self._engine.connect() as conn:
+            async with reading(self._engine) as conn:
                 row = (
                     await conn.execute(
                         select(records).where(
@@ -111,7 +112,7 @@ class IdempotencyStore:
         self, api_key_id: str, key: str, request_hash: str, now: datetime
     ) -> bool:
         """Reserve the key again if its reservation was abandoned; one retry alone wins."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             taken = await conn.execute(
                 update(records)
                 .where(
@@ -135,7 +136,7 @@ class IdempotencyStore:
         """Record the response the key will replay (a refusal: an append that wrote events
         records its answer in its own transaction, see `IdempotentAnswer`). Only the holder of
         the reservation made at `reserved_at` may."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(
                 update(records)
                 .where(*_held(api_key_id, key, reserved_at))
@@ -145,7 +146,7 @@ class IdempotencyStore:
     async def release(self, api_key_id: str, key: str, reserved_at: datetime) -> None:
         """Forget a reservation whose request failed on our side, so a retry may run; not one
         taken over meanwhile by another request."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(delete(records).where(*_held(api_key_id, key, reserved_at)))
 
 

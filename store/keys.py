@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.valid_time import from_micros, to_micros
+from store.boundary import reading, writing
 from store.read_path import EngineReadPath, ReadPath, constant
 from store.scopes import SCOPES
 from store.tables import ApiKeyRow
@@ -68,7 +69,7 @@ class KeyStore:
             raise ValueError(f"scopes must be among {', '.join(SCOPES)}")
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         key = ApiKey(id=key_id, name=name, scopes=scopes, created_at=now)
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(
                 insert(api_keys).values(
                     id=key_id,
@@ -95,13 +96,13 @@ class KeyStore:
 
     async def list(self) -> list[ApiKey]:
         """Every key, oldest first."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(api_keys).order_by(api_keys.c.created_at))
             return [_key(row) for row in rows]
 
     async def revoke(self, key_id: str, now: datetime) -> bool:
         """Revoke a key; False when there is no such live key."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             result = await conn.execute(
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.valid_time import to_micros
+from store.boundary import writing
 from store.read_path import constant
 from store.tables import RateWindowRow
 
@@ -98,8 +99,5 @@ class RateLimiter:
 
     async def spend(self, key_id: str, now: datetime) -> Allowance:
         """Count one write for the key in a transaction of its own."""
-        options = {"sqlite_begin": "IMMEDIATE"} if self._backend == "sqlite" else {}
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(**options)
-            async with conn.begin():
-                return await count_write(conn, self._backend, self.charge(key_id, now))
+        async with writing(self._engine) as conn:
+            return await count_write(conn, self._backend, self.charge(key_id, now))

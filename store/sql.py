@@ -12,7 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.chain import GENESIS
@@ -24,8 +24,9 @@ from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, pair_key
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
+from store.boundary import connection_failed, driver_errors, unavailable
 from store.database import create_blocking_engine
-from store.errors import DatabaseUnavailable, RateLimited, ReservationLost, StoreError
+from store.errors import RateLimited, ReservationLost, StoreError
 from store.idempotency import record_answer
 from store.ports import (
     AppendResult,
@@ -231,15 +232,8 @@ class SqlEventStore:
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(**self.write_options)
                     outcomes = await self._write_group(conn, group)
-        except (OperationalError, DBAPIError) as error:
-            if connection_failed(error):
-                unavailable = DatabaseUnavailable(str(error.orig))
-                unavailable.__cause__ = error
-                outcomes = [unavailable] * len(group)
-            else:
-                outcomes = [error] * len(group)
         except Exception as error:
-            outcomes = [error] * len(group)
+            outcomes = [unavailable(error) or error] * len(group)
         except BaseException:  # cancelled (the loop is closing): its waiters must not hang
             for request in group:
                 request.outcome.cancel()
@@ -504,21 +498,13 @@ class SqlEventStore:
         self, progress: Progress | None = None, batch: int = 5000
     ) -> ChainReport:
         """Recompute the hash chain over the whole log, streamed in position order."""
-        try:
+        with driver_errors():
             return await verify_log(self.engine, progress, batch)
-        except (OperationalError, DBAPIError) as error:
-            if connection_failed(error):
-                raise DatabaseUnavailable(str(error.orig)) from error
-            raise
 
     async def verify_chain_since_checkpoint(self) -> ChainReport:
         """Recompute the chain after the last position found intact; move that on."""
-        try:
+        with driver_errors():
             return await verify_since_checkpoint(self.engine, self.write_options)
-        except (OperationalError, DBAPIError) as error:
-            if connection_failed(error):
-                raise DatabaseUnavailable(str(error.orig)) from error
-            raise
 
     async def stream_version(self, stream: str) -> int:
         """The stream's current version."""
@@ -589,11 +575,6 @@ class SqlEventStore:
         """One read (one snapshot on SQLite); `inline=False` for one that may return many rows.
         Operational failures surface as DatabaseUnavailable."""
         return self._read_path.reading(inline=inline)  # type: ignore[no-any-return]
-
-
-def connection_failed(error: DBAPIError) -> bool:
-    """The database went away (not a refusal of this statement): every write in flight fails."""
-    return isinstance(error, OperationalError) or error.connection_invalidated
 
 
 def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:

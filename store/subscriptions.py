@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import base64
 import secrets
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.event_types import JsonObject
 from domain.valid_time import from_micros, to_micros
-from store.errors import DatabaseUnavailable
+from store.boundary import reading, writing
 from store.read_path import EngineReadPath, ReadPath, constant
 from store.tables import DeliveryRow, SubscriptionRow
 
@@ -333,45 +333,11 @@ class SubscriptionStore:
             )
             return bool(result.rowcount)
 
-    def _read(self) -> _Transaction:
-        return _Transaction(self._engine, {})
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return reading(self._engine)
 
-    def _write(self) -> _Transaction:
-        options = {"sqlite_begin": "IMMEDIATE"} if self._backend == "sqlite" else {}
-        return _Transaction(self._engine, options)
-
-
-class _Transaction:
-    """A connection in a transaction; database outages surface as DatabaseUnavailable."""
-
-    def __init__(self, engine: AsyncEngine, options: dict[str, Any]) -> None:
-        self._engine = engine
-        self._options = options
-        self._conn: AsyncConnection | None = None
-
-    async def __aenter__(self) -> AsyncConnection:
-        try:
-            conn = await self._engine.connect()
-            self._conn = await conn.execution_options(**self._options)
-            await self._conn.begin()
-        except (OperationalError, DBAPIError) as error:
-            raise DatabaseUnavailable(str(error.orig)) from error
-        return self._conn
-
-    async def __aexit__(self, kind: type[BaseException] | None, error: Any, _tb: Any) -> None:
-        assert self._conn is not None
-        try:
-            if kind is None:
-                await self._conn.commit()
-            else:
-                await self._conn.rollback()
-        except (OperationalError, DBAPIError) as failure:
-            if kind is None:
-                raise DatabaseUnavailable(str(failure.orig)) from failure
-        finally:
-            await self._conn.close()
-        if isinstance(error, OperationalError):
-            raise DatabaseUnavailable(str(error.orig)) from error
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return writing(self._engine)
 
 
 def _subscription(row: Any) -> Subscription:
