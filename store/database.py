@@ -10,25 +10,57 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite:///var/timeline.db"
+URL_VARIABLE = "TIMELINE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+USAGE = "use sqlite:///PATH or postgresql://[USER[:PASSWORD]@]HOST[:PORT]/NAME"
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseUrl:
-    """A database URL as configured, with the driver-specific forms each caller needs."""
+    """A database URL as configured, with the driver-specific forms each caller needs.
+
+    Checked when made: a URL that does not parse, names another database, or gives a SQLite
+    file a host is refused here, before any engine reads it its own way."""
 
     raw: str
+
+    def __post_init__(self) -> None:
+        try:
+            url = make_url(self.raw)
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            # The URL is not quoted back: one that does not parse may still hold a password.
+            raise ValueError(f"not a database URL: {USAGE}") from None
+        name = url.get_backend_name()
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {name!r}: {USAGE}")
+        if name == "sqlite" and (url.host or url.username or url.port):
+            # sqlite://var/timeline.db would be timeline.db in the working folder, silently.
+            raise ValueError(
+                "a SQLite URL has three slashes and no host: sqlite:///relative/path.db "
+                "or sqlite:////absolute/path.db"
+            )
 
     @property
     def backend(self) -> str:
         """`sqlite` or `postgresql`."""
-        name = make_url(self.raw).get_backend_name()
-        if name not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database {name!r}: use sqlite:/// or postgresql://")
-        return name
+        return make_url(self.raw).get_backend_name()
+
+    @property
+    def shown(self) -> str:
+        """The URL as messages show it: the password masked."""
+        return make_url(self.raw).render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file of a SQLite database; None for PostgreSQL or an in-memory database."""
+        database = make_url(self.raw).database
+        if self.backend != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
 
     @property
     def async_url(self) -> str:
@@ -44,16 +76,31 @@ class DatabaseUrl:
         driver = "pysqlite" if self.backend == "sqlite" else "psycopg"
         return url.set(drivername=f"{self.backend}+{driver}").render_as_string(hide_password=False)
 
-    def ensure_directory(self) -> None:
-        """Create the folder of a SQLite file, so a fresh checkout needs no set-up."""
-        database = make_url(self.raw).database
-        if self.backend == "sqlite" and database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    def require_folder(self) -> None:
+        """Refuse a SQLite file whose folder does not exist: SQLite would make the file, and a
+        mistyped path would become a new, empty database instead of an error."""
+        path = self.sqlite_path
+        if path is not None and not path.absolute().parent.is_dir():
+            raise ValueError(
+                f"folder {path.absolute().parent} does not exist (for the SQLite database "
+                f"{path.name}): create it, or point {URL_VARIABLE} at a file in a folder that does"
+            )
 
 
 def configured_url() -> DatabaseUrl:
-    """The database URL from TIMELINE_DATABASE_URL, or the SQLite file under var/."""
-    return DatabaseUrl(os.environ.get("TIMELINE_DATABASE_URL") or DEFAULT_URL)
+    """The database URL from TIMELINE_DATABASE_URL, or the SQLite file under var/; a bad one is
+    a ValueError naming the variable."""
+    raw = os.environ.get(URL_VARIABLE) or DEFAULT_URL
+    try:
+        url = DatabaseUrl(raw)
+    except ValueError as error:
+        raise ValueError(f"{URL_VARIABLE}: {error}") from None
+    if url.backend == "sqlite" and url.sqlite_path is None:
+        raise ValueError(
+            f"{URL_VARIABLE}: an in-memory SQLite database vanishes with the process that "
+            f"opens it: name a file, as {DEFAULT_URL} does"
+        )
+    return url
 
 
 def configure_sqlite_connection(dbapi_connection: Any) -> None:
@@ -69,7 +116,7 @@ def configure_sqlite_connection(dbapi_connection: Any) -> None:
 
 def create_engine(url: DatabaseUrl) -> AsyncEngine:
     """An async engine; on SQLite, writers that ask for it begin with BEGIN IMMEDIATE."""
-    url.ensure_directory()
+    url.require_folder()
     if url.backend == "postgresql":
         return create_async_engine(url.async_url, pool_pre_ping=True, pool_size=10)
     # Readers do not block each other in WAL mode: a pool as large as PostgreSQL's, so a burst
