@@ -1,9 +1,13 @@
 """The `timeline` command refuses a database it cannot work on, in one line that says what to do:
-a malformed TIMELINE_DATABASE_URL, a SQLite file in a folder that does not exist. Never a
-traceback."""
+a schema not at the newest revision, a malformed TIMELINE_DATABASE_URL, a SQLite file in a folder
+that does not exist. Never a traceback."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,26 @@ from click.testing import CliRunner
 
 from api.cli import main
 from store.database import DatabaseUrl
+from store.schema import downgrade
+from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.support.live import START_BOUND, TIMELINE, server_env
+
+UPGRADE = "run `timeline db upgrade`"
+
+# Every command that needs the schema, as an operator types it (`import` gets a file that
+# exists; it is refused before the file is read).
+NEEDS_SCHEMA = [
+    ("keys", "create", "--scope", "admin", "--name", "desk"),
+    ("keys", "list"),
+    ("keys", "revoke", "0123456789abcdef"),
+    ("seed",),
+    ("export",),
+    ("import", "{backup}"),
+    ("projections", "rebuild"),
+    ("projections", "status"),
+    ("verify",),
+    ("serve",),
+]
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -27,6 +51,88 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+@pytest.fixture(scope="module")
+def outdated_template(sqlite_databases: SqliteDatabases) -> Iterator[Path]:
+    """A SQLite database one migration behind the newest, made once for the module."""
+    url = sqlite_databases.fresh()
+    downgrade(url, "-1")
+    yield Path(url.raw.removeprefix("sqlite:///"))
+    sqlite_databases.release(url)
+
+
+def _database(state: str, folder: Path, outdated_template: Path) -> Path:
+    path = folder / "timeline.db"
+    if state == "empty":
+        sqlite3.connect(path).close()  # a file, but no tables
+    elif state == "outdated":
+        shutil.copyfile(outdated_template, path)
+    return path
+
+
+@pytest.mark.parametrize("state", ["missing", "empty", "outdated"])
+@pytest.mark.parametrize("command", NEEDS_SCHEMA, ids=" ".join)
+def test_a_command_that_needs_the_schema_says_to_run_db_upgrade(
+    state: str,
+    command: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    outdated_template: Path,
+    served: list[str],
+) -> None:
+    path = _database(state, tmp_path, outdated_template)
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", f"sqlite:///{path}")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text("{}\n")
+
+    code, out, said = run(*(part.format(backup=backup) for part in command))
+
+    assert code == (2 if command == ("verify",) else 1), said
+    assert said.startswith("error:") and UPGRADE in said
+    assert len(said.strip().splitlines()) == 1, said
+    assert "Traceback" not in said + out and "[SQL" not in said
+    assert served == []
+    assert path.exists() == (state != "missing")  # a missing database is not made by asking
+
+
+def test_serve_on_a_database_without_the_schema_exits_at_once_saying_what_to_run(
+    sqlite_databases: SqliteDatabases,
+) -> None:
+    """The real process: it used to serve 503s and log a traceback every second."""
+    url = sqlite_databases.empty()
+    sqlite3.connect(url.raw.removeprefix("sqlite:///")).close()
+
+    done = subprocess.run(
+        [TIMELINE, "serve", "--port", "0"],
+        env=server_env(url.raw),
+        capture_output=True,
+        text=True,
+        timeout=START_BOUND,
+    )
+
+    assert done.returncode == 1
+    assert "has no schema yet: run `timeline db upgrade`" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_on_postgresql_too_an_empty_or_outdated_database_is_refused(
+    postgresql_databases: PostgresDatabases, monkeypatch: pytest.MonkeyPatch, served: list[str]
+) -> None:
+    empty = postgresql_databases.empty()
+    outdated = postgresql_databases.fresh()
+    try:
+        downgrade(outdated, "-1")
+        for url, why in ((empty, "has no schema yet"), (outdated, "is at schema revision")):
+            monkeypatch.setenv("TIMELINE_DATABASE_URL", url.raw)
+            for command in (("keys", "create", "--scope", "admin"), ("serve",)):
+                code, _, said = run(*command)
+                assert code == 1 and why in said and UPGRADE in said, said
+                assert "[SQL" not in said and "Traceback" not in said
+        assert served == []
+    finally:
+        postgresql_databases.release(empty)
+        postgresql_databases.release(outdated)
+
+
 def test_db_upgrade_makes_the_file_in_a_folder_that_exists(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -38,7 +144,7 @@ def test_db_upgrade_makes_the_file_in_a_folder_that_exists(
     assert run("keys", "list") == (0, "", "")
 
 
-@pytest.mark.parametrize("command", [("db", "upgrade"), ("keys", "list"), ("seed",)])
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("serve",), ("keys", "list"), ("seed",)])
 def test_a_sqlite_file_in_a_missing_folder_is_an_error_and_no_folder_is_made(
     command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[str]
 ) -> None:
