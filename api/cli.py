@@ -68,13 +68,23 @@ class FriendlyGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
         except Exception as error:
-            from store.errors import StoreError
-
-            if isinstance(error, StoreError | ValueError | OSError):
-                _print_error(str(error))
-            else:
-                _print_error(f"{type(error).__name__}: {error}")
+            _print_error(_describe(error))
             sys.exit(1)
+
+
+def _describe(error: Exception) -> str:
+    """An error as one line, never quoting SQL parameters (a key's hash, a webhook secret)."""
+    from sqlalchemy.exc import StatementError
+
+    from store.errors import StoreError, first_line
+
+    if isinstance(error, StoreError | ValueError | OSError):
+        return str(error)
+    if isinstance(error, StatementError):
+        # SQLAlchemy's own message quotes the statement and its parameters; the driver's first
+        # line says what went wrong.
+        return f"database error: {first_line(error.orig or error)}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _ready_url() -> DatabaseUrl:

@@ -35,7 +35,7 @@ def run_migrations_online() -> None:
         return
     url: DatabaseUrl = config.attributes.get("database_url") or configured_url()
     url.require_folder()  # the file is made when missing, its folder never
-    engine = create_engine(url.sync_url)
+    engine = create_engine(url.sync_url, hide_parameters=True)
     if url.backend == "sqlite":
         from sqlalchemy import event
 

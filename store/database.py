@@ -117,11 +117,15 @@ def configure_sqlite_connection(dbapi_connection: Any) -> None:
 def create_engine(url: DatabaseUrl) -> AsyncEngine:
     """An async engine; on SQLite, writers that ask for it begin with BEGIN IMMEDIATE."""
     url.require_folder()
+    # hide_parameters: a failed statement's message (logged by the server, printed by the CLI)
+    # must not carry its values: key hashes, webhook secrets.
     if url.backend == "postgresql":
-        return create_async_engine(url.async_url, pool_pre_ping=True, pool_size=10)
+        return create_async_engine(
+            url.async_url, pool_pre_ping=True, pool_size=10, hide_parameters=True
+        )
     # Readers do not block each other in WAL mode: a pool as large as PostgreSQL's, so a burst
     # of concurrent reads reuses connections instead of opening (and closing) overflow ones.
-    engine = create_async_engine(url.async_url, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url.async_url, pool_size=10, max_overflow=20, hide_parameters=True)
     _configure_sqlite(engine.sync_engine)
     return engine
 
@@ -132,9 +136,14 @@ def create_blocking_engine(engine: AsyncEngine) -> Engine:
     url = engine.url
     if url.get_backend_name() == "postgresql":
         return create_sync_engine(
-            url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=1
+            url.set(drivername="postgresql+psycopg"),
+            pool_pre_ping=True,
+            pool_size=1,
+            hide_parameters=True,
         )
-    blocking = create_sync_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1)
+    blocking = create_sync_engine(
+        url.set(drivername="sqlite+pysqlite"), pool_size=1, hide_parameters=True
+    )
     _configure_sqlite(blocking)
     return blocking
 

@@ -1,6 +1,6 @@
 """The `timeline` command refuses a database it cannot work on, in one line that says what to do:
 a schema not at the newest revision, a malformed TIMELINE_DATABASE_URL, a SQLite file in a folder
-that does not exist. Never a traceback."""
+that does not exist. Never a traceback, never a statement's parameters."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 import uvicorn
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli import _describe, main
 from store.database import DatabaseUrl
 from store.schema import downgrade
 from tests.databases import PostgresDatabases, SqliteDatabases
@@ -185,6 +186,40 @@ def test_a_malformed_database_url_is_an_error_that_names_the_variable(
     assert said.startswith("error: TIMELINE_DATABASE_URL: "), said
     assert "s3cret" not in said and "Traceback" not in said
     assert served == []
+
+
+def test_a_database_error_is_one_line_without_the_statement_or_its_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged database (its schema at the newest revision, a table gone): `keys create`
+    printed the INSERT with its parameters, the new key's hash among them."""
+    path = tmp_path / "timeline.db"
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", f"sqlite:///{path}")
+    assert run("db", "upgrade")[0] == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE api_keys")
+
+    code, out, said = run("keys", "create", "--scope", "admin")
+
+    assert (code, out) == (1, "")
+    assert said.strip() == "error: database error: no such table: api_keys"
+
+
+def test_a_driver_message_is_cut_before_the_lines_that_quote_values() -> None:
+    """PostgreSQL's DETAIL line quotes the row at fault."""
+    orig = Exception(
+        'duplicate key value violates unique constraint "api_keys_secret_hash_key"\n'
+        "DETAIL:  Key (secret_hash)=(3e017fa6a283) already exists."
+    )
+    error = sqlalchemy.exc.IntegrityError(
+        "INSERT INTO api_keys (secret_hash) VALUES (%(secret_hash)s)",
+        {"secret_hash": "3e017fa6a283"},
+        orig,
+    )
+    described = _describe(error)
+    assert described == (
+        'database error: duplicate key value violates unique constraint "api_keys_secret_hash_key"'
+    )
 
 
 def test_database_url_refuses_what_an_engine_would_misread() -> None:
