@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite:///var/timeline.db"
 URL_VARIABLE = "TIMELINE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 10
 USAGE = "use sqlite:///PATH or postgresql://[USER[:PASSWORD]@]HOST[:PORT]/NAME"
 
 
@@ -103,6 +104,36 @@ def configured_url() -> DatabaseUrl:
     return url
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostgresOptions:
+    """The bounds of one process's PostgreSQL sessions, for its engines and its read pool.
+
+    A timeout of 0 sets nothing: the server's own setting (or the role's) applies. The API's
+    values come from its settings (TIMELINE_PG_*); the CLI's long maintenance commands (a
+    rebuild, an import) run with none."""
+
+    statement_timeout: float = 0  # seconds a statement may run
+    idle_in_transaction_timeout: float = 0  # seconds a session may sit idle inside a transaction
+    pool_size: int = POOL_SIZE  # connections kept by the engine's pool, and by the read pool
+
+    def connect_args(self, url: URL) -> dict[str, str]:
+        """The libpq `options` that set the timeouts as the session starts (no round trip of
+        their own); those the URL gives come after, so they win."""
+        settings = [
+            f"-c {name}={max(1, round(seconds * 1000))}"
+            for name, seconds in (
+                ("statement_timeout", self.statement_timeout),
+                ("idle_in_transaction_session_timeout", self.idle_in_transaction_timeout),
+            )
+            if seconds > 0
+        ]
+        if not settings:
+            return {}
+        given = url.query.get("options")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        return {"options": " ".join([*settings, given] if given else settings)}
+
+
 def configure_sqlite_connection(dbapi_connection: Any) -> None:
     """WAL, full fsync on commit, a busy timeout; transactions begun by us, not the driver."""
     dbapi_connection.isolation_level = None
@@ -114,31 +145,41 @@ def configure_sqlite_connection(dbapi_connection: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: DatabaseUrl) -> AsyncEngine:
-    """An async engine; on SQLite, writers that ask for it begin with BEGIN IMMEDIATE."""
+def create_engine(url: DatabaseUrl, postgres: PostgresOptions | None = None) -> AsyncEngine:
+    """An async engine; on SQLite, writers that ask for it begin with BEGIN IMMEDIATE; on
+    PostgreSQL, sessions bounded as `postgres` says."""
     url.require_folder()
     # hide_parameters: a failed statement's message (logged by the server, printed by the CLI)
     # must not carry its values: key hashes, webhook secrets.
     if url.backend == "postgresql":
-        return create_async_engine(
-            url.async_url, pool_pre_ping=True, pool_size=10, hide_parameters=True
+        postgres = postgres or PostgresOptions()
+        engine = create_async_engine(
+            url.async_url,
+            pool_pre_ping=True,
+            pool_size=postgres.pool_size,
+            connect_args=postgres.connect_args(make_url(url.raw)),
+            hide_parameters=True,
         )
+        return engine
     # Readers do not block each other in WAL mode: a pool as large as PostgreSQL's, so a burst
     # of concurrent reads reuses connections instead of opening (and closing) overflow ones.
-    engine = create_async_engine(url.async_url, pool_size=10, max_overflow=20, hide_parameters=True)
+    engine = create_async_engine(
+        url.async_url, pool_size=POOL_SIZE, max_overflow=20, hide_parameters=True
+    )
     _configure_sqlite(engine.sync_engine)
     return engine
 
 
-def create_blocking_engine(engine: AsyncEngine) -> Engine:
-    """A blocking engine on the same database as an async one, configured alike: the store's
-    writer thread runs whole appends over it. It needs one connection."""
+def create_blocking_engine(engine: AsyncEngine, postgres: PostgresOptions | None = None) -> Engine:
+    """A blocking engine on the same database as an async one, configured alike (pass the same
+    `postgres`): the store's writer thread runs whole appends over it. It needs one connection."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
         return create_sync_engine(
             url.set(drivername="postgresql+psycopg"),
             pool_pre_ping=True,
             pool_size=1,
+            connect_args=(postgres or PostgresOptions()).connect_args(url),
             hide_parameters=True,
         )
     blocking = create_sync_engine(
