@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import select
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite:///var/timeline.db"
@@ -155,11 +157,11 @@ def create_engine(url: DatabaseUrl, postgres: PostgresOptions | None = None) -> 
         postgres = postgres or PostgresOptions()
         engine = create_async_engine(
             url.async_url,
-            pool_pre_ping=True,
             pool_size=postgres.pool_size,
             connect_args=postgres.connect_args(make_url(url.raw)),
             hide_parameters=True,
         )
+        _configure_postgres(engine.sync_engine)
         return engine
     # Readers do not block each other in WAL mode: a pool as large as PostgreSQL's, so a burst
     # of concurrent reads reuses connections instead of opening (and closing) overflow ones.
@@ -175,18 +177,49 @@ def create_blocking_engine(engine: AsyncEngine, postgres: PostgresOptions | None
     `postgres`): the store's writer thread runs whole appends over it. It needs one connection."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
-        return create_sync_engine(
+        blocking = create_sync_engine(
             url.set(drivername="postgresql+psycopg"),
-            pool_pre_ping=True,
             pool_size=1,
             connect_args=(postgres or PostgresOptions()).connect_args(url),
             hide_parameters=True,
         )
+        _configure_postgres(blocking)
+        return blocking
     blocking = create_sync_engine(
         url.set(drivername="sqlite+pysqlite"), pool_size=1, hide_parameters=True
     )
     _configure_sqlite(blocking)
     return blocking
+
+
+def _configure_postgres(engine: Engine) -> None:
+    """No ping before each checkout (a round trip, ~150 µs, on every request): a connection the
+    server dropped while it idled in the pool is found without one, and replaced before use."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if _closed_by_server(record.driver_connection):
+            # A restart or a failover drops every idle connection at once: the pool replaces
+            # all it holds that are older than this one, and this one now (SQLAlchemy retries
+            # the checkout on a fresh connection). Anything else a server may send unasked (a
+            # parameter's new value after a reload) costs a reconnect, never an error.
+            raise InvalidatePoolError("the server closed this pooled connection")
+
+
+def _closed_by_server(connection: Any) -> bool:
+    """Whether the server has sent anything on an idle psycopg connection: outside a query it
+    says nothing but that it is going away (a FATAL error, then the end of the stream), as after
+    pg_terminate_backend, a restart or an idle timeout. One poll(2) with no wait; no round trip.
+
+    (A connection lost without a word, a cable pulled, is found on use instead: SQLAlchemy's
+    is_disconnect invalidates it and the pool, and the request gets a 503.)"""
+    try:
+        fd = connection.pgconn.socket
+    except psycopg.OperationalError:  # closed already
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -5,13 +5,17 @@ while it idled in a pool is replaced before it is used."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy import func, select, text
+from psycopg import pq, sql
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -19,8 +23,10 @@ from api.app import services_for
 from api.services import Services
 from api.settings import Settings
 from store.database import DatabaseUrl
+from store.keys import KeyStore
 from store.read_path import PostgresReadPath
 from store.sql import SqlEventStore
+from tests.builders import draft, raw_source
 from tests.databases import PostgresDatabases
 
 SETTINGS = ("statement_timeout", "idle_in_transaction_session_timeout")
@@ -124,3 +130,77 @@ async def test_a_statement_over_the_timeout_is_ended_by_the_server(
 
 def _libpq(url: DatabaseUrl) -> str:
     return make_url(url.raw).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class WireTrace:
+    """Every message each new connection of an engine sends to the server (libpq's trace)."""
+
+    def __init__(self, engine: Engine, folder: Path) -> None:
+        self._folder = folder
+        self._traced: list[tuple[Any, int, Path]] = []
+        event.listen(engine, "connect", self._on_connect)
+
+    def _on_connect(self, _dbapi_connection: Any, record: Any) -> None:
+        pgconn = record.driver_connection.pgconn
+        path = self._folder / f"wire-{id(self)}-{len(self._traced)}.trace"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq writes to it through a stream
+        pgconn.trace(fd)
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        self._traced.append((pgconn, fd, path))
+
+    def queries(self) -> list[str]:
+        """The simple-protocol queries the client sent, connection after connection."""
+        sent: list[str] = []
+        for pgconn, fd, path in self._traced:
+            pgconn.untrace()  # flushes the stream
+            os.close(fd)
+            # A statement's own line breaks break its line of the trace: its first line will do.
+            sent += QUERY.findall(path.read_text())
+        return sent
+
+
+async def test_no_round_trip_is_spent_on_a_ping_before_each_checkout(
+    api_services: Services, tmp_path: Path
+) -> None:
+    """pool_pre_ping sent an empty query (`;`) before every checkout but a connection's
+    first: a round trip on every request."""
+    store = _store(api_services)
+    engine_trace = WireTrace(store.engine.sync_engine, tmp_path)
+    writer_trace = WireTrace(store.blocking_engine, tmp_path)
+    for _ in range(3):
+        async with store.engine.connect() as conn:
+            await conn.execute(text("SELECT 42"))
+    for n in range(3):
+        await store.append("sources", [draft(raw_source(f"source-{n}"))])
+
+    assert engine_trace.queries() == ["BEGIN", "SELECT 42", "ROLLBACK"] * 3
+    writes = writer_trace.queries()
+    assert writes.count("BEGIN") == writes.count("COMMIT") == 3
+    assert not {";", "SELECT 1"} & set(writes)
+
+
+async def test_a_connection_the_server_dropped_is_replaced_before_use(
+    api_services: Services, url: DatabaseUrl
+) -> None:
+    """A restart, a failover or pg_terminate_backend drops the pools' idle connections: the next
+    append, key and read each succeed, on fresh connections, without a ping beforehand."""
+    store = _store(api_services)
+    keys = KeyStore(store.engine, store.read_path)
+    now = datetime.now(UTC)
+    await store.append("sources", [draft(raw_source("before"))])
+    await keys.create("before", frozenset({"events:write"}), now)
+    assert await store.head() == 1
+
+    with psycopg.connect(_libpq(url), autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (TERMINATION_BOUND_MS, make_url(url.raw).database),
+        ).fetchall()
+    assert len(ended) >= 3 and all(ok for (ok,) in ended)  # the engine's, writer's, read pool's
+
+    result = await store.append("sources", [draft(raw_source("after"))])
+    assert [e.position for e in result.events] == [2]
+    _, token = await keys.create("after", frozenset({"events:write"}), now)
+    assert token
+    assert await store.head() == 2
