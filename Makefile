@@ -45,7 +45,10 @@ lint: install
 install: $(UV)
 	$(UV) sync --locked --quiet --compile-bytecode
 
+# `timeline` makes no folders (a mistyped path must be an error, not a new empty database): the
+# default database's folder, git-ignored, is made here.
 migrate:
+	mkdir -p var
 	$(UV) run timeline db upgrade
 
 seed:

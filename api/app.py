@@ -63,7 +63,7 @@ from store.subscriptions import SubscriptionStore
 
 def services_for(settings: Settings) -> Services:
     """Open the store, keys and idempotency records on the configured database."""
-    store: SqlEventStore = open_store(settings.database_url)
+    store: SqlEventStore = open_store(settings.database_url, postgres=settings.postgres)
     limit = settings.write_rate_limit
     return Services(
         rate_limiter=None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from store.backup import BackupReport
+    from store.database import DatabaseUrl
     from store.keys import KeyStore
     from store.ports import ChainReport
     from store.rebuild import RebuildReport
@@ -67,13 +68,34 @@ class FriendlyGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
         except Exception as error:
-            from store.errors import StoreError
-
-            if isinstance(error, StoreError | ValueError | OSError):
-                _print_error(str(error))
-            else:
-                _print_error(f"{type(error).__name__}: {error}")
+            _print_error(_describe(error))
             sys.exit(1)
+
+
+def _describe(error: Exception) -> str:
+    """An error as one line, never quoting SQL parameters (a key's hash, a webhook secret)."""
+    from sqlalchemy.exc import StatementError
+
+    from store.errors import StoreError, first_line
+
+    if isinstance(error, StoreError | ValueError | OSError):
+        return str(error)
+    if isinstance(error, StatementError):
+        # SQLAlchemy's own message quotes the statement and its parameters; the driver's first
+        # line says what went wrong.
+        return f"database error: {first_line(error.orig or error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _ready_url() -> DatabaseUrl:
+    """The configured database, once it is known to be at the newest schema: a command that
+    needs the schema says to run `timeline db upgrade` instead of failing on a missing table."""
+    from store.database import configured_url
+    from store.schema import require_current_schema
+
+    url = configured_url()
+    require_current_schema(url)
+    return url
 
 
 @click.group(cls=FriendlyGroup)
@@ -99,6 +121,8 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
 
     from api.settings import Settings
     from store.database import configured_url
+    from store.errors import DatabaseUnavailable
+    from store.schema import require_current_schema
 
     url = configured_url()
     try:
@@ -107,6 +131,15 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
         raise click.UsageError(str(error)) from None
     if workers > 1 and url.backend == "sqlite":
         raise click.UsageError("several workers need PostgreSQL; SQLite is served by one process")
+    try:
+        # Served on an old schema, every request would be a 503 and every poll a traceback.
+        require_current_schema(url)
+    except DatabaseUnavailable as error:
+        # A PostgreSQL not up yet is an outage like any other: served, with 503s until it is.
+        err().print(
+            f"[yellow]warning:[/yellow] the schema could not be checked ({error}); serving",
+            soft_wrap=True,
+        )
     where = f"http://{host}:{port}" if fd is None else f"the socket of file descriptor {fd}"
     err().print(f"serving {url.backend} at {where}/v1 (docs at /v1/docs)")
     options: dict[str, Any] = {
@@ -181,13 +214,13 @@ def seed_command() -> None:
     from api.seeding import SeedReport, seed
     from api.services import system_clock
     from seeds.dataset import load_dataset
-    from store.database import configured_url
     from store.factory import open_store
 
+    url = _ready_url()
     streams = load_dataset()
 
     async def work() -> SeedReport:
-        store = open_store(configured_url())
+        store = open_store(url)
         try:
             with steps(err(), "seeding", len(streams)) as step:
                 return await seed(store, system_clock, streams, lambda _stream: step())
@@ -212,10 +245,10 @@ def keys() -> None:
 
 
 def _key_store() -> tuple[KeyStore, AsyncEngine]:
-    from store.database import configured_url, create_engine
+    from store.database import create_engine
     from store.keys import KeyStore
 
-    engine = create_engine(configured_url())
+    engine = create_engine(_ready_url())
     return KeyStore(engine), engine
 
 
@@ -293,7 +326,6 @@ def projections_rebuild(names: tuple[str, ...], batch: int) -> None:
     """Replay the whole log into new tables for the named read models (every one when none is
     named) and swap them in; appends and reads go on meanwhile."""
     from api.progress_bars import events
-    from store.database import configured_url
     from store.factory import open_store
     from store.read_models.catalog import BY_NAME, NAMES
     from store.rebuild import rebuild
@@ -304,11 +336,12 @@ def projections_rebuild(names: tuple[str, ...], batch: int) -> None:
             f"no read model {unknown[0]!r}; the read models are {', '.join(NAMES)}",
             param_hint="NAME",
         )
+    url = _ready_url()
 
     async def work() -> RebuildReport:
-        store = open_store(configured_url())
+        store = open_store(url)
         try:
-            await store.head()  # a missing or unmigrated database fails here, before any bar
+            await store.head()  # an unreachable database fails here, before any bar
             with events(err(), "replaying the log") as advance:
                 return await rebuild(store, names or None, advance, batch)
         finally:
@@ -332,12 +365,13 @@ def projections_status() -> None:
     """Each read model's version (stored and in this code), checkpoint and lag behind the log."""
     from rich.table import Table
 
-    from store.database import configured_url
     from store.factory import open_store
     from store.rebuild import ModelStatus, model_status
 
+    url = _ready_url()
+
     async def work() -> list[ModelStatus]:
-        store = open_store(configured_url())
+        store = open_store(url)
         try:
             return await model_status(store)
         finally:
@@ -369,21 +403,21 @@ def verify_command(batch: int) -> None:
     """Recompute the log's hash chain: exit 0 when intact, 1 when broken (naming the first
     broken position), 2 when the log could not be read."""
     from api.progress_bars import events
-    from store.database import configured_url
     from store.errors import StoreError
     from store.factory import open_store
 
-    async def work() -> ChainReport:
-        store = open_store(configured_url())
+    async def work(url: DatabaseUrl) -> ChainReport:
+        store = open_store(url)
         try:
-            await store.chain_head()  # an unreachable or unmigrated database fails before any bar
+            await store.chain_head()  # an unreachable database fails here, before any bar
             with events(err(), "verifying the hash chain") as advance:
                 return await store.verify_chain(advance, batch)
         finally:
             await store.close()
 
     try:
-        report = _run(work)
+        url = _ready_url()
+        report = _run(lambda: work(url))
     except (StoreError, ValueError, OSError) as error:
         err().print(f"[red]error:[/red] the log could not be verified: {error}", soft_wrap=True)
         sys.exit(NOT_VERIFIED)
@@ -424,13 +458,13 @@ def export_command(output: Path, batch: int) -> None:
     from api.progress_bars import phases
     from api.services import system_clock
     from store.backup import export_log
-    from store.database import configured_url
     from store.factory import open_store
 
     to_stdout = str(output) == "-"
+    url = _ready_url()
 
     async def work(sink: BinaryIO) -> BackupReport:
-        store = open_store(configured_url())
+        store = open_store(url)
         try:
             with phases(err(), not to_stdout) as progress:
                 return await export_log(
@@ -477,11 +511,12 @@ def import_command(path: Path, batch: int) -> None:
     if any line is wrong, nothing (the error names the line)."""
     from api.progress_bars import phases
     from store.backup import import_log
-    from store.database import configured_url
     from store.factory import open_store
 
+    url = _ready_url()
+
     async def work() -> BackupReport:
-        store = open_store(configured_url())
+        store = open_store(url)
         try:
             with phases(err(), True) as progress:
                 return await import_log(store, path, progress=progress, batch=batch)

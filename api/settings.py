@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from domain.webhooks import DEFAULT_RETRY_SCHEDULE, RetrySchedule
-from store.database import DatabaseUrl, configured_url
+from store.database import DatabaseUrl, PostgresOptions, configured_url
 
 MAX_BODY_BYTES = 1024 * 1024
 DAY_SECONDS = 86_400
@@ -21,6 +21,25 @@ def _number(name: str, default: str, *, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(f"{name} must be within {low:g}..{high:g}, not {text!r}")
     return value
+
+
+def _whole(name: str, default: str, *, low: int, high: int) -> int:
+    text = (os.environ.get(name) or default).strip()
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ValueError(f"{name} must be a whole number within {low}..{high}, not {text!r}")
+    return int(text)
+
+
+def _postgres_options() -> PostgresOptions:
+    """The API's PostgreSQL sessions: a runaway statement, or a transaction left open by a
+    stalled process (holding the append lock), is ended by the server, not waited for."""
+    return PostgresOptions(
+        statement_timeout=_number("TIMELINE_PG_STATEMENT_TIMEOUT", "30", low=0, high=86_400),
+        idle_in_transaction_timeout=_number(
+            "TIMELINE_PG_IDLE_IN_TRANSACTION_TIMEOUT", "60", low=0, high=86_400
+        ),
+        pool_size=_whole("TIMELINE_PG_POOL_SIZE", "10", low=1, high=1000),
+    )
 
 
 def _retry_schedule() -> RetrySchedule:
@@ -91,3 +110,4 @@ class Settings:
     drill_seed: int = field(
         default_factory=lambda: int(_number("TIMELINE_DRILL_SEED", "0", low=0, high=2**31))
     )
+    postgres: PostgresOptions = field(default_factory=_postgres_options)

@@ -34,8 +34,8 @@ def run_migrations_online() -> None:
         _run(given)
         return
     url: DatabaseUrl = config.attributes.get("database_url") or configured_url()
-    url.ensure_directory()
-    engine = create_engine(url.sync_url)
+    url.require_folder()  # the file is made when missing, its folder never
+    engine = create_engine(url.sync_url, hide_parameters=True)
     if url.backend == "sqlite":
         from sqlalchemy import event
 

@@ -5,7 +5,8 @@ StoreError
  ├── DuplicateEventConflict  an event id exists already with other content
  ├── InvalidSubmission       drafts that fail their schema or point at nothing (field errors)
  ├── RateLimited             the key has made its allowance of writes in this window
- └── DatabaseUnavailable     the database cannot be reached
+ ├── DatabaseUnavailable     the database cannot be reached
+ └── SchemaNotCurrent        the database's schema is not the one this code's migrations end at
 """
 
 from __future__ import annotations
@@ -70,3 +71,14 @@ class DatabaseUnavailable(StoreError):
 
 class ReservationLost(StoreError):
     """Another request took over this Idempotency-Key's reservation: it, not this one, runs."""
+
+
+class SchemaNotCurrent(StoreError):
+    """The database is not at the schema this code's migrations end at (or does not exist)."""
+
+
+def first_line(error: BaseException) -> str:
+    """A driver error's first line, for messages: the lines after it (PostgreSQL's DETAIL) may
+    quote the values of the row at fault, a key's hash say."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from store.database import DatabaseUrl, create_engine
+from store.database import DatabaseUrl, PostgresOptions, create_engine
 from store.ports import Clock
 from store.postgres import PostgresEventStore
 from store.sql import SqlEventStore
 from store.sqlite import SqliteEventStore
 
 
-def open_store(url: DatabaseUrl, clock: Clock | None = None) -> SqlEventStore:
-    """The store for this URL's backend, on a fresh engine."""
-    engine = create_engine(url)
+def open_store(
+    url: DatabaseUrl, clock: Clock | None = None, postgres: PostgresOptions | None = None
+) -> SqlEventStore:
+    """The store for this URL's backend, on a fresh engine; on PostgreSQL, its sessions and
+    pools bounded as `postgres` says (the server's own settings when not given)."""
+    engine = create_engine(url, postgres)
     if url.backend == "postgresql":
-        return PostgresEventStore(engine, clock)
+        return PostgresEventStore(engine, clock, postgres=postgres)
     return SqliteEventStore(engine, clock)

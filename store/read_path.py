@@ -40,7 +40,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store.database import configure_sqlite_connection
+from store.database import POOL_SIZE, PostgresOptions, configure_sqlite_connection
 from store.errors import DatabaseUnavailable
 
 Processor = Callable[[Any], Any]
@@ -51,9 +51,8 @@ T = TypeVar("T")
 MAX_PLANS = 512
 # Idle SQLite connections kept open between reads (more are opened under a burst, then closed).
 IDLE_CONNECTIONS = 8
-# PostgreSQL: connections of the read pool, and how long a read waits for one before it is
-# answered as an outage (the pool reconnects meanwhile, in the background).
-POOL_SIZE = 10
+# PostgreSQL: how long a read waits for a connection of the read pool before it is answered as
+# an outage (the pool reconnects meanwhile, in the background).
 CHECKOUT_SECONDS = 3.0
 
 
@@ -406,8 +405,17 @@ class PostgresReadPath:
     or a database that cannot be reached within CHECKOUT_SECONDS, is DatabaseUnavailable.
     """
 
-    def __init__(self, conninfo: str, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        dialect: Dialect,
+        *,
+        pool_size: int = POOL_SIZE,
+        connect_args: Mapping[str, str] | None = None,
+    ) -> None:
         self._conninfo = conninfo
+        self._pool_size = pool_size
+        self._connect_args = dict(connect_args or {})
         self._plans = Plans(dialect)
         self._pool: AsyncConnectionPool[PsycopgConnection[Any]] | None = None
 
@@ -415,9 +423,9 @@ class PostgresReadPath:
         if self._pool is None:
             pool: AsyncConnectionPool[PsycopgConnection[Any]] = AsyncConnectionPool(
                 self._conninfo,
-                kwargs={"autocommit": True},
+                kwargs={"autocommit": True, **self._connect_args},
                 min_size=1,
-                max_size=POOL_SIZE,
+                max_size=self._pool_size,
                 timeout=CHECKOUT_SECONDS,
                 name="timeline-reads",
                 open=False,
@@ -517,13 +525,20 @@ class _EngineReads:
         return await self._conn.scalar(statement, parameters)
 
 
-def read_path(engine: AsyncEngine) -> ReadPath:
+def read_path(engine: AsyncEngine, postgres: PostgresOptions | None = None) -> ReadPath:
     """The read path for an engine's database: its bare driver (the engine itself for an
-    in-memory SQLite database, which each new connection would see empty)."""
+    in-memory SQLite database, which each new connection would see empty); on PostgreSQL, its
+    sessions and pool bounded as the engine's (pass the same `postgres`)."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresReadPath(conninfo, engine.dialect)
+        postgres = postgres or PostgresOptions()
+        return PostgresReadPath(
+            conninfo,
+            engine.dialect,
+            pool_size=postgres.pool_size,
+            connect_args=postgres.connect_args(url),
+        )
     if url.database and url.database != ":memory:":
         return SqliteReadPath(url.database, engine.dialect)
     return EngineReadPath(engine)

@@ -25,7 +25,7 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.boundary import connection_failed, driver_errors, unavailable
-from store.database import create_blocking_engine
+from store.database import PostgresOptions, create_blocking_engine
 from store.errors import RateLimited, ReservationLost, StoreError
 from store.idempotency import record_answer
 from store.ports import (
@@ -155,16 +155,18 @@ class SqlEventStore:
         clock: Clock | None = None,
         *,
         before_commit: BeforeCommit | None = None,
+        postgres: PostgresOptions | None = None,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._before_commit = before_commit
+        self._postgres = postgres  # the writer's engine and the read pool are bounded alike
         self._queue: list[_Request] = []
         self._writer: asyncio.Task[None] | None = None
         self._writes: ThreadPoolExecutor | None = None
         self._registrations: set[str] = set()
         self._blocking_engine: Engine | None = None
-        self._read_path = read_path(engine)
+        self._read_path = read_path(engine, postgres)
         self.reads = SqlReadModels(self._reading)
 
     @property
@@ -176,7 +178,7 @@ class SqlEventStore:
     def blocking_engine(self) -> Engine:
         """A blocking engine on the same database, for the writer thread (made when first used)."""
         if self._blocking_engine is None:
-            self._blocking_engine = create_blocking_engine(self.engine)
+            self._blocking_engine = create_blocking_engine(self.engine, self._postgres)
         return self._blocking_engine
 
     async def serialize(self, conn: AsyncConnection) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from api.settings import Settings, WebhookSettings
+from store.database import PostgresOptions
 
 
 def test_zero_webhook_concurrency_turns_the_worker_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,6 +27,10 @@ def test_zero_webhook_concurrency_turns_the_worker_off(monkeypatch: pytest.Monke
         ("TIMELINE_DELIVERY_RETENTION", "-86400"),
         ("TIMELINE_DELIVERY_RETENTION", "nan"),
         ("TIMELINE_WRITE_RATE_LIMIT", "many"),
+        ("TIMELINE_PG_STATEMENT_TIMEOUT", "30s"),
+        ("TIMELINE_PG_IDLE_IN_TRANSACTION_TIMEOUT", "-1"),
+        ("TIMELINE_PG_POOL_SIZE", "0"),
+        ("TIMELINE_PG_POOL_SIZE", "2.5"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(
@@ -61,3 +67,25 @@ def test_the_write_rate_limit_is_read_as_writes_per_seconds(
     assert Settings().write_rate_limit == (30, 10)
     monkeypatch.setenv("TIMELINE_WRITE_RATE_LIMIT", "0")
     assert Settings().write_rate_limit is None
+
+
+def test_the_postgres_sessions_are_bounded_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().postgres == PostgresOptions(
+        statement_timeout=30, idle_in_transaction_timeout=60, pool_size=10
+    )
+    monkeypatch.setenv("TIMELINE_PG_STATEMENT_TIMEOUT", "2.5")
+    monkeypatch.setenv("TIMELINE_PG_IDLE_IN_TRANSACTION_TIMEOUT", "0")
+    monkeypatch.setenv("TIMELINE_PG_POOL_SIZE", "4")
+    assert Settings().postgres == PostgresOptions(
+        statement_timeout=2.5, idle_in_transaction_timeout=0, pool_size=4
+    )
+
+
+def test_the_timeouts_become_libpq_options_that_the_urls_own_follow() -> None:
+    bounded = PostgresOptions(statement_timeout=1.5, idle_in_transaction_timeout=60)
+    assert bounded.connect_args(make_url("postgresql://db.example/timeline")) == {
+        "options": "-c statement_timeout=1500 -c idle_in_transaction_session_timeout=60000"
+    }
+    given = make_url("postgresql://db.example/timeline?options=-c%20statement_timeout%3D5000")
+    assert bounded.connect_args(given)["options"].endswith(" -c statement_timeout=5000")
+    assert PostgresOptions().connect_args(given) == {}  # the URL's options, left as they are

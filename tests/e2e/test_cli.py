@@ -22,10 +22,14 @@ from tests.support.live import START_BOUND, TIMELINE, LiveServer, server_env
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite URL in a fresh folder, set as the CLI's database."""
+    """A SQLite URL in a fresh folder (no file yet), set as the CLI's database."""
+    (tmp_path / "nested").mkdir()
     url = f"sqlite:///{tmp_path / 'nested' / 'timeline.db'}"
     monkeypatch.setenv("TIMELINE_DATABASE_URL", url)
     return url
+
+
+UPGRADE = "run `timeline db upgrade`"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -107,7 +111,7 @@ def test_verify_says_why_when_the_log_cannot_be_read(
     database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, _, said = run("verify")  # not migrated
-    assert code == 2 and "could not be verified" in said and "no such table" in said
+    assert code == 2 and "could not be verified" in said and UPGRADE in said
     monkeypatch.setenv(
         "TIMELINE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/timeline?connect_timeout=2"
     )
@@ -227,6 +231,7 @@ def test_export_then_import_restores_the_log_into_a_new_database(
     code, piped, _ = run("export")  # to stdout: the same lines (the header's time aside)
     assert code == 0 and piped.splitlines()[1:] == backup.read_text().splitlines()[1:]
 
+    (tmp_path / "restored").mkdir()
     restored = f"sqlite:///{tmp_path / 'restored' / 'timeline.db'}"
     monkeypatch.setenv("TIMELINE_DATABASE_URL", restored)
     run("db", "upgrade")
@@ -252,6 +257,7 @@ def test_import_refuses_a_corrupted_file_naming_the_line_and_writes_nothing(
     corrupted = tmp_path / "corrupted.jsonl"
     corrupted.write_text("".join(lines))
     empty = tmp_path / "empty"
+    empty.mkdir()
     monkeypatch.setenv("TIMELINE_DATABASE_URL", f"sqlite:///{empty / 'timeline.db'}")
     run("db", "upgrade")
     code, _, said = run("import", str(corrupted))
