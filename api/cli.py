@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -20,7 +21,6 @@ from store.scopes import SCOPES
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
     from store.backup import BackupReport
     from store.database import DatabaseUrl
@@ -74,17 +74,12 @@ class FriendlyGroup(click.Group):
 
 def _describe(error: Exception) -> str:
     """An error as one line, never quoting SQL parameters (a key's hash, a webhook secret)."""
-    from sqlalchemy.exc import StatementError
-
-    from store.errors import StoreError, first_line
+    from store.boundary import described
+    from store.errors import StoreError
 
     if isinstance(error, StoreError | ValueError | OSError):
         return str(error)
-    if isinstance(error, StatementError):
-        # SQLAlchemy's own message quotes the statement and its parameters; the driver's first
-        # line says what went wrong.
-        return f"database error: {first_line(error.orig or error)}"
-    return f"{type(error).__name__}: {error}"
+    return described(error) or f"{type(error).__name__}: {error}"
 
 
 def _ready_url() -> DatabaseUrl:
@@ -244,12 +239,10 @@ def keys() -> None:
     """API keys for writes."""
 
 
-def _key_store() -> tuple[KeyStore, AsyncEngine]:
-    from store.database import create_engine
-    from store.keys import KeyStore
+def _key_store() -> AbstractAsyncContextManager[KeyStore]:
+    from store.keys import opened_key_store
 
-    engine = create_engine(_ready_url())
-    return KeyStore(engine), engine
+    return opened_key_store(_ready_url())
 
 
 @keys.command("create")
@@ -260,11 +253,8 @@ def keys_create(scopes: tuple[str, ...], name: str) -> None:
     from api.services import system_clock
 
     async def work() -> str:
-        store, engine = _key_store()
-        try:
+        async with _key_store() as store:
             key, token = await store.create(name, frozenset(scopes), system_clock())
-        finally:
-            await engine.dispose()
         err().print(f"key {key.id} ({name}) with scopes {', '.join(sorted(key.scopes))}:")
         return token
 
@@ -276,16 +266,13 @@ def keys_list() -> None:
     """List keys (never their secrets)."""
 
     async def work() -> None:
-        store, engine = _key_store()
-        try:
+        async with _key_store() as store:
             for key in await store.list():
                 state = "revoked" if key.revoked_at else "live"
                 click.echo(
                     f"{key.id}\t{key.name}\t{','.join(sorted(key.scopes))}\t{state}\t"
                     f"{key.created_at.isoformat()}"
                 )
-        finally:
-            await engine.dispose()
 
     _run(work)
 
@@ -297,11 +284,8 @@ def keys_revoke(key_id: str) -> None:
     from api.services import system_clock
 
     async def work() -> bool:
-        store, engine = _key_store()
-        try:
+        async with _key_store() as store:
             return await store.revoke(key_id, system_clock())
-        finally:
-            await engine.dispose()
 
     if not _run(work):
         raise click.ClickException(f"no live key {key_id!r}")

@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store.errors import DatabaseUnavailable
+from store.errors import DatabaseUnavailable, first_line
 
 # SQLite's BEGIN IMMEDIATE takes the write lock up front, so a transaction that writes never has
 # to upgrade a read lock (and fail with "database is locked") half-way through.
@@ -37,14 +37,23 @@ def unavailable(error: BaseException) -> DatabaseUnavailable | None:
     reached, else None (the error stands)."""
     if isinstance(error, DatabaseUnavailable):
         return error
+    # The driver's first line: PostgreSQL's DETAIL lines after it may quote a row's values.
     if isinstance(error, DBAPIError) and connection_failed(error):
-        found = DatabaseUnavailable(str(error.orig))
+        found = DatabaseUnavailable(first_line(error.orig or error))
     elif isinstance(error, sqlite3.OperationalError):  # the bare driver (store.read_path)
-        found = DatabaseUnavailable(str(error))
+        found = DatabaseUnavailable(first_line(error))
     else:
         return None
     found.__cause__ = error
     return found
+
+
+def described(error: BaseException) -> str | None:
+    """A driver error in one line for a person, never quoting the statement's parameters (a
+    key's hash, a webhook secret) as SQLAlchemy's own message does; None for other errors."""
+    if isinstance(error, StatementError):
+        return f"database error: {first_line(error.orig or error)}"
+    return None
 
 
 @contextmanager

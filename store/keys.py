@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.valid_time import from_micros, to_micros
 from store.boundary import reading, writing
+from store.database import DatabaseUrl, create_engine
 from store.read_path import EngineReadPath, ReadPath, constant
 from store.scopes import SCOPES
 from store.tables import ApiKeyRow
@@ -120,3 +123,13 @@ def _key(row: object) -> ApiKey:
         created_at=from_micros(getattr(row, "created_at")),  # noqa: B009
         revoked_at=None if revoked is None else from_micros(revoked),
     )
+
+
+@asynccontextmanager
+async def opened_key_store(url: DatabaseUrl) -> AsyncIterator[KeyStore]:
+    """A key store on its own engine (the CLI's), disposed of when the block ends."""
+    engine = create_engine(url)
+    try:
+        yield KeyStore(engine)
+    finally:
+        await engine.dispose()
