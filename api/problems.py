@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from domain.errors import DomainError, InvalidEvent
 from store.errors import (
+    AlreadyRegistered,
     DatabaseUnavailable,
     DuplicateEventConflict,
     InvalidSubmission,
@@ -126,6 +127,15 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 error.detail,
                 errors=error.errors,
                 headers=error.headers,
+            )
+        case AlreadyRegistered():
+            return problem_response(
+                request,
+                409,
+                "already-registered",
+                "Already registered",
+                "; ".join(f"{e.field}: {e.message}" for e in error.errors),
+                errors=[FieldProblem(e.field, e.message) for e in error.errors],
             )
         case InvalidSubmission():
             return problem_response(

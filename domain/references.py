@@ -53,6 +53,11 @@ def pair_reference(type_name: str, payload: dict[str, object]) -> str | None:
     return None
 
 
+def registration_of(draft: EventDraft) -> str | None:
+    """The `kind:id` a registering event registers (a source, an actor, a proposal), or None."""
+    return _registered(draft.type, draft.current_payload())
+
+
 def _registered(type_name: str, payload: dict[str, object]) -> str | None:
     if type_name == "SourceRegistered":
         return f"source:{payload['source']}"

@@ -53,6 +53,11 @@ class InvalidSubmission(StoreError):
         self.errors = errors
 
 
+class AlreadyRegistered(InvalidSubmission):
+    """Registrations of ids the log (or the batch) has registered already: a second one would
+    say two things of one source, actor or proposal; its registration is corrected instead."""
+
+
 class RateLimited(StoreError):
     """The key has used its writes for this window; nothing was written."""
 

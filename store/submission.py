@@ -13,8 +13,9 @@ from uuid import UUID, uuid4
 from domain.drafts import EventDraft, draft_from_json, validate_payload
 from domain.errors import DomainError, InvalidEvent, InvalidValidTime
 from domain.event_types import Kind, event_type
+from domain.references import registration_of
 from domain.valid_time import parse_valid_time
-from store.errors import FieldError, InvalidSubmission
+from store.errors import AlreadyRegistered, FieldError, InvalidSubmission
 from store.ports import AppendResult, Clock, EventStore, IdempotentAnswer
 from store.rate_limits import WriteCharge
 
@@ -54,6 +55,9 @@ async def submit(
         errors.extend(await _dangling_references(store, drafts))
     if errors:
         raise InvalidSubmission(errors)
+    conflicts = await _registered_before(store, drafts)
+    if conflicts:
+        raise AlreadyRegistered(conflicts)
     return await store.append(
         stream,
         drafts,
@@ -77,6 +81,31 @@ def _repeated_ids(drafts: Sequence[EventDraft]) -> list[FieldError]:
                 FieldError(f"events[{i}].id", f"id {draft.id} appears twice in the batch")
             )
         seen.add(draft.id)
+    return errors
+
+
+async def _registered_before(store: EventStore, drafts: Sequence[EventDraft]) -> list[FieldError]:
+    """Registrations of a source, actor or proposal that the log or the batch registered already.
+    A draft whose id the log holds is a replay of its append (answered as before), not another
+    registration."""
+    registering = [(i, d, ref) for i, d in enumerate(drafts) if (ref := registration_of(d))]
+    if not registering:
+        return []
+    known = await store.registered(sorted({ref for _, _, ref in registering}))
+    ids = [d.id for _, d, ref in registering if ref in known]
+    replayed = set(await store.get_many(ids)) if ids else set()
+    errors: list[FieldError] = []
+    for i, draft, ref in registering:
+        kind, name = ref.split(":", 1)
+        if ref in known and draft.id not in replayed:
+            errors.append(
+                FieldError(
+                    f"events[{i}].payload.{kind}",
+                    f"{kind} {name!r} is registered already; correct its registration "
+                    "(EventCorrected) instead of registering it again",
+                )
+            )
+        known.add(ref)
     return errors
 
 

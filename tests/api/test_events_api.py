@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.builders import raw_editorial, raw_position, raw_source
-from tests.support.api import Api
+from tests.support.api import Api, problem
 
 
 async def append(api: Api, stream: str, *events: dict[str, Any], **extra: Any) -> Any:
@@ -135,3 +135,32 @@ async def test_openapi_document_is_served_with_every_operation_named(api: Api) -
     append_op = document["paths"]["/v1/events"]["post"]
     assert append_op["security"] == [{"bearer": []}]
     assert "application/problem+json" in append_op["responses"]["422"]["content"]
+
+
+async def test_a_second_registration_of_a_source_is_a_conflict_that_writes_nothing(
+    api: Api,
+) -> None:
+    assert (await append(api, "s", raw_source("my-source"))).status_code == 201
+    head = (await api.client.get("/v1/health")).json()["head"]
+
+    again = await append(api, "s", raw_source("other"), raw_source("my-source"))
+
+    body = problem(again, 409, "already-registered")
+    assert [e["field"] for e in body["errors"]] == ["events[1].payload.source"]
+    assert "'my-source' is registered already" in body["errors"][0]["message"]
+    assert (await api.client.get("/v1/health")).json()["head"] == head
+
+
+async def test_two_registrations_of_one_id_in_a_batch_conflict_at_the_second(api: Api) -> None:
+    response = await append(api, "s", raw_source("twice"), raw_source("twice"))
+    body = problem(response, 409, "already-registered")
+    assert [e["field"] for e in body["errors"]] == ["events[1].payload.source"]
+
+
+async def test_a_registration_sent_again_with_its_id_is_a_replay_not_a_conflict(api: Api) -> None:
+    """What makes the README's example safe to repeat: the event carries its own id."""
+    registration = raw_source("my-source")
+    first = await append(api, "s", registration)
+    again = await append(api, "s", registration)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["events"] == first.json()["events"]
