@@ -6,6 +6,8 @@ ifeq ($(UV),)
 UV := $(CURDIR)/.tools/bin/uv
 endif
 export TIMELINE_DATABASE_URL ?= sqlite:///var/timeline.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
 # Bytecode is cached beside the sources (git-ignored): with PYTHONDONTWRITEBYTECODE set, as on
 # our machines, every process (each live server of the tests, each CLI call) compiled SQLAlchemy,
 # Litestar and the project from source again, about a second of CPU each.
@@ -21,10 +23,10 @@ CHECK_WORKERS ?= 2
 endif
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test check lint install serve seed migrate contract clean bench bench-quick bench-positions bench-feed drill
+.PHONY: run test check lint install serve seed migrate setup contract clean bench bench-quick bench-positions bench-feed drill
 
-## install, migrate, seed and serve on 127.0.0.1:8000 with SQLite at var/timeline.db
-run: install migrate seed serve
+## install, migrate, seed and serve on 127.0.0.1:8000 (HOST, PORT) with SQLite at var/timeline.db
+run: install setup serve
 
 ## the whole suite: lint, types, layering, then every test (PostgreSQL too when configured)
 test: install lint
@@ -54,8 +56,13 @@ migrate:
 seed:
 	$(UV) run timeline seed
 
+# migrate and seed in one process (one start-up of the CLI, not two)
+setup:
+	mkdir -p var
+	$(UV) run timeline db upgrade --seed
+
 serve:
-	$(UV) run timeline serve --host 127.0.0.1 --port 8000
+	$(UV) run timeline serve --host $(HOST) --port $(PORT)
 
 ## schemathesis' command line against a live `timeline serve` (settings: schemathesis.toml)
 contract: install

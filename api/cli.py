@@ -6,6 +6,7 @@ by the commands that use them, so that `timeline --help` and a mistyped argument
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -135,7 +136,10 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
             f"[yellow]warning:[/yellow] the schema could not be checked ({error}); serving",
             soft_wrap=True,
         )
-    where = f"http://{host}:{port}" if fd is None else f"the socket of file descriptor {fd}"
+    # Bound here, before saying where it serves: a port in use is one line that says so, and
+    # the line "serving at" is true once printed.
+    sock = inherited_socket(fd) if fd is not None else bound_socket(host, port)
+    where = f"http://{_host_in_url(host)}:{port}" if fd is None else f"file descriptor {fd}"
     err().print(f"serving {url.backend} at {where}/v1 (docs at /v1/docs)")
     options: dict[str, Any] = {
         "factory": True,
@@ -143,23 +147,37 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
         "timeout_graceful_shutdown": 5,
         "log_level": "info",
     }
-    if fd is not None:
-        # uvicorn's own --fd takes every inherited socket for a Unix one, and asyncio then
-        # leaves Nagle's algorithm on for TCP connections: each keep-alive response waited
-        # ~40 ms for the client's delayed ACK. The socket as it is keeps TCP_NODELAY on, in one
-        # process or in each of several workers.
-        config = uvicorn.Config("api.app:app_factory", **options)
-        if workers == 1:
-            uvicorn.Server(config).run(sockets=[inherited_socket(fd)])
-        else:
-            Multiprocess(config, sockets=[inherited_socket(fd)]).run()
-        return
-    uvicorn.run("api.app:app_factory", host=host, port=port, **options)
+    # The socket as it is, not uvicorn's --fd (which takes every inherited socket for a Unix
+    # one, and asyncio then leaves Nagle's algorithm on for TCP connections: each keep-alive
+    # response waited ~40 ms for the client's delayed ACK), in one process or in each worker.
+    config = uvicorn.Config("api.app:app_factory", **options)
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 def inherited_socket(fd: int) -> socket.socket:
     """The listening socket behind an inherited file descriptor, of its own family."""
     return socket.socket(fileno=fd)
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port, or a usage error that says why not."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise click.UsageError(
+                f"{host}:{port} is in use (another server?): choose another port with "
+                f"--port or TIMELINE_PORT (`PORT={port + 1} make run`)"
+            ) from None
+        raise click.UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def _host_in_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 @main.group()
@@ -168,15 +186,31 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Migrate the database to the newest schema."""
+@click.option(
+    "--seed", "and_seed", is_flag=True, help="Then load the first data set (as `timeline seed`)."
+)
+def db_upgrade(and_seed: bool) -> None:
+    """Migrate the database to the newest schema (creating it if need be)."""
     from store.database import configured_url
-    from store.schema import upgrade
+    from store.schema import schema_state, upgrade
 
     url = configured_url()
+    before = schema_state(url)
     upgrade(url)
-    err().print(f"database ({url.backend}) is at the newest schema")
+    newest = ", ".join(before.heads)
+    where = url.sqlite_path or url.shown
+    if not before.exists:
+        said = f"created the database {where} at the newest schema ({newest})"
+    elif not before.current:
+        said = f"made the schema of the empty database {where} ({newest})"
+    elif before.at_head:
+        said = f"the database {where} was already at the newest schema ({newest})"
+    else:
+        said = f"upgraded the database {where} from {', '.join(before.current)} to {newest}"
+    err().print(said, soft_wrap=True)
     _rebuild_stale_models()
+    if and_seed:
+        _seed(url)
 
 
 def _rebuild_stale_models() -> None:
@@ -205,13 +239,16 @@ def _rebuild_stale_models() -> None:
 @main.command("seed")
 def seed_command() -> None:
     """Load the first data set (the March 2025 ceasefire proposal); safe to run twice."""
+    _seed(_ready_url())
+
+
+def _seed(url: DatabaseUrl) -> None:
     from api.progress_bars import steps
     from api.seeding import SeedReport, seed
     from api.services import system_clock
     from seeds.dataset import load_dataset
     from store.factory import open_store
 
-    url = _ready_url()
     streams = load_dataset()
 
     async def work() -> SeedReport:
