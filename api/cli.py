@@ -139,7 +139,8 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
     # Bound here, before saying where it serves: a port in use is one line that says so, and
     # the line "serving at" is true once printed.
     sock = inherited_socket(fd) if fd is not None else bound_socket(host, port)
-    where = f"http://{_host_in_url(host)}:{port}" if fd is None else f"file descriptor {fd}"
+    bound_port = sock.getsockname()[1] if sock.family in (socket.AF_INET, socket.AF_INET6) else 0
+    where = f"http://{_host_in_url(host)}:{bound_port}" if fd is None else f"file descriptor {fd}"
     err().print(f"serving {url.backend} at {where}/v1 (docs at /v1/docs)")
     options: dict[str, Any] = {
         "factory": True,

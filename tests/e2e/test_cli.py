@@ -195,7 +195,9 @@ def test_serve_binds_the_host_and_port_it_is_given(
         )
     try:
         deadline = time.monotonic() + START_BOUND
-        while not (bound := re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text())):
+        while not (
+            bound := re.search(r"serving sqlite at http://127\.0\.0\.1:(\d+)/v1", log.read_text())
+        ):
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)  # uvicorn says nothing on stdout when it is ready but this line
@@ -265,3 +267,28 @@ def test_import_refuses_a_corrupted_file_naming_the_line_and_writes_nothing(
     assert "Traceback" not in said
     code, out, _ = run("verify")
     assert code == 0 and "intact: 0 events checked" in out
+
+
+def test_db_upgrade_says_what_it_did_and_seeds_in_the_same_process(database: str) -> None:
+    code, _, said = run("db", "upgrade", "--seed")
+    assert code == 0
+    assert "created the database" in said and "timeline.db at the newest schema" in said
+    assert "appended 62 seed events in 5 streams" in said
+    code, _, said = run("db", "upgrade", "--seed")
+    assert code == 0
+    assert "was already at the newest schema" in said
+    assert "nothing to add: all 62 seed events are already in the log" in said
+
+
+def test_a_port_in_use_is_one_line_that_names_it_and_another(
+    sqlite_databases: SqliteDatabases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", sqlite_databases.seeded().raw)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, _, said = run("serve", "--port", str(port))
+    assert code == 2
+    assert f"127.0.0.1:{port} is in use" in said
+    assert f"PORT={port + 1} make run" in said
+    assert "Traceback" not in said
+    assert "serving" not in said  # said only once the socket is bound
