@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from api.seeding import seed
 from domain.backup_format import BackupError, encode, event_hash
 from store.backup import export_log, import_log
+from store.database import DatabaseUrl
 from store.factory import open_store
 from store.ports import EventQuery
 from store.sql import SqlEventStore
@@ -30,18 +32,20 @@ async def open_database(
     request: pytest.FixtureRequest, clock: FrozenClock
 ) -> AsyncIterator[Callable[[str], SqlEventStore]]:
     """Opens a fresh, migrated database of a backend; closed when the test is done."""
-    opened: list[SqlEventStore] = []
+    opened: list[tuple[SqlEventStore, Any, DatabaseUrl]] = []
 
     def opening(backend: str) -> SqlEventStore:
-        url = request.getfixturevalue(f"{backend}_databases").fresh()
-        opened.append(open_store(url, clock))
-        return opened[-1]
+        databases = request.getfixturevalue(f"{backend}_databases")
+        url = databases.fresh()
+        opened.append((open_store(url, clock), databases, url))
+        return opened[-1][0]
 
     try:
         yield opening
     finally:
-        for store in opened:
+        for store, databases, url in opened:
             await store.close()
+            databases.release(url)
 
 
 async def fill(store: SqlEventStore, clock: FrozenClock) -> None:
