@@ -7,11 +7,14 @@
 An event line holds exactly what the hash chain covers (`domain.chain.content_of`) plus the hash,
 so each line's hash can be recomputed from the line and the line before it: an edited, dropped or
 reordered line breaks the chain there, and a file cut at a line boundary lacks its trailer.
+Numbers are read as json.loads reads them, the hash covers them as read, and one that is no
+finite number (`1e400`) is refused.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.chain import GENESIS, content_of, link
+from domain.json_numbers import floats_in
 from domain.valid_time import Precision
 
 FORMAT = "diplomatic-timeline-log"
@@ -105,6 +109,8 @@ EVENT_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "hash": (lambda v: isinstance(v, str) and _HEX64.fullmatch(v) is not None, "64 hex digits"),
 }
 _HEADER_FIELDS = ("format", "version", "backend", "exported_at")
+# The event fields that hold free JSON, where numbers may be.
+JSON_COLUMNS = ("payload", "sources", "codes", "metadata")
 _TRAILER_FIELDS = ("end", "events", "head", "head_hash")
 
 
@@ -183,6 +189,11 @@ def check_event_fields(line: int, value: dict[str, Any]) -> None:
     for name, (valid, expected) in EVENT_FIELDS.items():
         if not valid(value[name]):
             raise BackupError(line, f"{name} must be {expected}, not {value[name]!r}")
+    for name in JSON_COLUMNS:
+        for path, number in floats_in(value[name], name):
+            # json.loads reads 1e400 as infinity, which no database keeps as JSON.
+            if not math.isfinite(number):
+                raise BackupError(line, f"{path} is not a finite number")
 
 
 def event_hash(value: dict[str, Any], prev_hash: str) -> str:

@@ -1,17 +1,25 @@
 """Backup and restore of the whole log as JSON Lines (the format: `domain.backup_format`).
 
 Export streams the events table in position order, a page at a time, up to the head read when it
-starts (positions are taken in commit order, so nothing can land below it later).
+starts (positions are taken in commit order, so nothing can land below it later). Objects in the
+JSON columns are written with their keys sorted, so the same log exports to the same bytes from
+SQLite and from PostgreSQL (whose JSONB keeps keys in an order of its own).
 
 Import goes into an empty, migrated database only, in two passes over the file so that memory
 stays bounded by a batch: the first checks every line (JSON, fields, positions, the hash chain,
 the trailer) and writes nothing; the second, inside one transaction holding the append lock,
 checks each line again as it inserts the events and their reference rows in batches, then
-rebuilds the positions read model with the rebuild's own replay. Any refusal rolls all of it back.
+rebuilds every read model with the rebuild's own replay. Any refusal rolls all of it back.
+
+A backup moves between backends: the numbers of a log are canonical (ADR 0005), and come back
+from either database as written. Only a log written before that may hold a number PostgreSQL's
+JSONB would change under its hash (`1e20`, `-0.0` kept as doubles on SQLite): PostgreSQL refuses
+such a file up front, naming the line and the field; SQLite restores it as it is.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +31,16 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.backup_format import BackupError, LogChecker, Summary, encode, header, trailer
+from domain.backup_format import (
+    JSON_COLUMNS,
+    BackupError,
+    LogChecker,
+    Summary,
+    encode,
+    header,
+    trailer,
+)
+from domain.json_numbers import canonical_number, floats_in
 from store.boundary import connection_failed, driver_errors, reading
 from store.errors import DatabaseUnavailable, StoreError
 from store.rebuild import rebuild_within
@@ -76,12 +93,22 @@ def line_of(row: Any) -> dict[str, Any]:
         "occurred_qualifiers": row["occurred_qualifiers"],
         "recorded_at": row["recorded_at"],
         "actors": row["actors"],
-        "payload": row["payload"],
-        "sources": row["sources"],
-        "codes": row["codes"],
-        "metadata": row["metadata"],
+        "payload": keys_sorted(row["payload"]),
+        "sources": keys_sorted(row["sources"]),
+        "codes": keys_sorted(row["codes"]),
+        "metadata": keys_sorted(row["metadata"]),
         "hash": row["hash"],
     }
+
+
+def keys_sorted(value: Any) -> Any:
+    """JSON with every object's keys in sorted order: JSONB gives them back in its own order
+    (shortest first), SQLite as written, and an export should not depend on which it came from."""
+    if isinstance(value, dict):
+        return {key: keys_sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [keys_sorted(item) for item in value]
+    return value
 
 
 def row_of(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,17 +168,17 @@ async def import_log(
         raise ValueError("batch must be at least 1")
     async with store.engine.connect() as conn:
         await _refuse_a_non_empty_log(conn)
-    summary = _check_file(path, progress)
+    summary = _check_file(path, progress, store.backend)
     with driver_errors():
         return await _write(store, path, summary, progress, batch)
 
 
-def _check_file(path: Path, progress: BackupProgress | None) -> Summary:
+def _check_file(path: Path, progress: BackupProgress | None, backend: str) -> Summary:
     """The first pass: every line checked, nothing written."""
     size = path.stat().st_size
     checker = LogChecker()
     done = 0
-    for raw, _value in _checked(path, checker):
+    for raw, _value in _checked(path, checker, backend):
         done += len(raw)
         if progress is not None and checker.line % BATCH == 0:
             progress("checking", done, size)
@@ -161,7 +188,9 @@ def _check_file(path: Path, progress: BackupProgress | None) -> Summary:
     return summary
 
 
-def _checked(path: Path, checker: LogChecker) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
+def _checked(
+    path: Path, checker: LogChecker, backend: str
+) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
     """Each raw line and, for event lines, the checked event (mapped as the store maps it)."""
     with path.open("rb") as file:
         for raw in file:
@@ -171,7 +200,35 @@ def _checked(path: Path, checker: LogChecker) -> Iterator[tuple[bytes, dict[str,
                     recorded_event(SimpleNamespace(**row_of(value)))
                 except (ValueError, TypeError, KeyError) as error:
                     raise BackupError(checker.line, f"the event cannot be read: {error}") from None
+                if backend == "postgresql":
+                    _refuse_numbers_jsonb_rewrites(checker.line, value)
             yield raw, value
+
+
+def _refuse_numbers_jsonb_rewrites(line: int, value: dict[str, Any]) -> None:
+    """A number JSONB would give back otherwise than the line has it (a log written before its
+    numbers were canonical, ADR 0005): restored, its event would no longer match its hash."""
+    for column in JSON_COLUMNS:
+        for path, number in floats_in(value[column], column):
+            kept = jsonb_reading(number)
+            if kept is not None:
+                raise BackupError(
+                    line,
+                    f"{path} is {number!r}, which PostgreSQL's JSONB would give back as "
+                    f"{kept!r}, and the event's hash covers it as written: this log can be "
+                    "restored into SQLite, not PostgreSQL",
+                )
+
+
+def jsonb_reading(number: float) -> int | float | None:
+    """What PostgreSQL gives back for a double sent as Python's JSON writes it, when that is
+    not the same double: JSONB keeps a decimal, so `-0.0` loses its sign and an exponent
+    (`1e+20`) comes back as the integer's digits."""
+    if number == 0 and math.copysign(1.0, number) < 0:
+        return 0.0
+    if "e+" in repr(number):
+        return canonical_number(number)
+    return None
 
 
 async def _write(
@@ -190,7 +247,7 @@ async def _write(
             rows: list[dict[str, Any]] = []
             first_line = 0
             inserted = 0
-            for _raw, value in _checked(path, checker):
+            for _raw, value in _checked(path, checker, store.backend):
                 if value is None:
                     continue
                 if not rows:

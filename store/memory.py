@@ -11,6 +11,7 @@ from uuid import UUID
 from domain.chain import GENESIS, ChainVerifier
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
+from domain.json_numbers import canonical_json
 from domain.positions import Pair, Segment
 from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, references
 from domain.valid_time import from_micros, to_micros
@@ -24,7 +25,7 @@ from store.read_models.effective import project_effective
 from store.read_models.memory import MemoryEffectiveRows, MemoryReadModels, MemoryRegistryRows
 from store.read_models.registry import project_registry
 from store.records import RecordedEvent
-from store.rows import chain, chain_content, logged_row
+from store.rows import canonical_draft, chain, chain_content, logged_row
 
 
 def _system_clock() -> datetime:
@@ -84,8 +85,8 @@ class InMemoryEventStore:
                     stream=stream,
                     stream_version=current + i + 1,
                     recorded_at=from_micros(stamp),
-                    draft=draft,
-                    metadata=dict(metadata or {}),
+                    draft=canonical_draft(draft),
+                    metadata=canonical_json(dict(metadata or {})),
                 )
                 for i, (draft, stamp) in enumerate(zip(drafts, stamps, strict=True))
             )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from domain.canonical import codes_dict
 from domain.chain import content_of, link
 from domain.drafts import Citation, EventDraft
 from domain.event_types import Codes
+from domain.json_numbers import canonical_json
 from domain.references import references
 from domain.valid_time import Precision, ValidTime, from_micros, to_micros
 from store.records import RecordedEvent
@@ -23,7 +25,8 @@ def event_row(
     draft: EventDraft,
     metadata: dict[str, Any],
 ) -> dict[str, Any]:
-    """The column values of one event."""
+    """The column values of one event, its numbers canonical (domain.json_numbers): the hash
+    covers what every backend gives back."""
     valid_time = draft.valid_time
     return {
         "position": position,
@@ -40,11 +43,17 @@ def event_row(
         "occurred_qualifiers": list(valid_time.qualifiers()),
         "recorded_at": recorded_at,
         "actors": list(draft.actors()),
-        "payload": draft.payload,
+        "payload": canonical_json(draft.payload),
         "sources": [c.to_json() for c in draft.sources],
         "codes": None if draft.codes is None else codes_dict(draft.codes),
-        "metadata": metadata,
+        "metadata": canonical_json(metadata),
     }
+
+
+def canonical_draft(draft: EventDraft) -> EventDraft:
+    """The draft as a store keeps it: its payload's numbers canonical (itself when they are)."""
+    payload = canonical_json(draft.payload)
+    return draft if payload is draft.payload else replace(draft, payload=payload)
 
 
 def logged_row(event: RecordedEvent) -> dict[str, Any]:

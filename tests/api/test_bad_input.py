@@ -225,3 +225,33 @@ async def test_an_idempotent_failure_is_replayed_too(registered: Api) -> None:
     assert first.status_code == again.status_code == 422
     assert again.json() == first.json()
     assert again.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "number", ["2.0", "1E+0", "1e20", "-0.0", "2.0000000000000000001", "9007199254740993", "1e400"]
+)
+async def test_a_number_the_schema_does_not_take_as_written_is_a_422_naming_it(
+    registered: Api, number: str
+) -> None:
+    """Every payload number has a type in its schema and is read strictly (ADR 0005): an integer
+    field takes no float, however it is spelled, and nothing is rounded or rewritten to fit."""
+    source = raw_source("graded", reliability={"source": "A", "information": 0})
+    text = json.dumps(batch(source)).replace('"information": 0', f'"information": {number}')
+    assert number in text
+    response = await post(registered, text.encode())
+    if number == "1e400":  # beyond a double: not a number any JSON reader here can hold
+        problem(response, 400, "malformed-json")
+    else:
+        body = problem(response, 422, "invalid-request")
+        assert fields(body) == ["events[0].payload.reliability.information"]
+    assert await head(registered) == 1
+
+
+async def test_a_correction_is_held_to_its_targets_number_types(registered: Api) -> None:
+    target = raw_source("graded-later")
+    assert (await post(registered, batch(target))).status_code == 201
+    replacement = {**target["payload"], "reliability": {"source": "B", "information": 2.0}}
+    correction = raw_editorial("EventCorrected", target["id"], payload=replacement)
+    body = problem(await post(registered, batch(correction)), 422, "invalid-request")
+    assert fields(body) == ["events[0].payload.payload.reliability.information"]
+    assert await head(registered) == 2

@@ -4,6 +4,7 @@ event line, a cut, a reorder or a wrong trailer is refused at the line where it 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -135,3 +136,34 @@ def test_any_change_to_one_field_of_an_event_line_is_refused_at_that_line(
         changed[field] = value
     body[1] = changed
     assert refused_at(file_of(body))[0] == 3
+
+
+def rehashed(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    prev = GENESIS
+    for event in body:
+        event["hash"] = prev = event_hash(event, prev)
+    return body
+
+
+@pytest.mark.parametrize(("text", "infinity"), [("1e400", math.inf), ("-1e999", -math.inf)])
+def test_a_number_that_is_not_finite_is_refused_naming_its_field(
+    text: str, infinity: float
+) -> None:
+    """json.loads reads these as infinities, which no database keeps as JSON, and which the hash
+    takes for null: a forger can make the chain hold, and the file is refused all the same."""
+    body = events(3)
+    body[1]["metadata"]["figures"] = [1, infinity]
+    lines = file_of(rehashed(body))
+    lines[2] = lines[2].replace(b"Infinity", text.encode()).replace(b"--", b"-")
+    assert text.encode() in lines[2]
+    assert refused_at(lines) == (3, "metadata.figures[1] is not a finite number")
+
+
+def test_numbers_are_hashed_as_read() -> None:
+    """`1E+2`, `1.0` and `-0.0` read as the doubles they spell; a line's hash covers those."""
+    body = events(2)
+    body[1]["payload"]["figures"] = {"a": 100.0, "b": 1.0, "c": -0.0, "d": 2**70}
+    lines = file_of(rehashed(body))
+    lines[2] = lines[2].replace(b'"a":100.0', b'"a":1E+2')
+    assert b'"a":1E+2' in lines[2] and b'"c":-0.0' in lines[2]
+    assert check(lines) == 2
