@@ -345,6 +345,26 @@ def test_datetimes_outside_rfc_3339_are_refused_with_the_expected_form(expressio
     rejects(expression, "is not an RFC 3339 datetime", "followed by Z or ±HH:MM")
 
 
+# ISO 8601 forms pendulum's reader accepts and RFC 3339 does not: the pattern in front of it keeps
+# them out (and offsets of a day or more, which pendulum also reads).
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("2025-03-13T10:00:00,5Z", "is not an RFC 3339 datetime"),
+        ("2025-03-13T10:00+03", "is not an RFC 3339 datetime"),
+        ("2025-072T10:00Z", "is not an RFC 3339 datetime"),
+        ("2025-03-13T10:00+03:60", "is not a valid datetime: offset +03:60"),
+        ("2025-03-13T10:00-99:00", "is not a valid datetime: offset -99:00"),
+        ("20250313T10Z", "is not an EDTF level 0/1 date: unexpected character 'T'"),
+        ("2025-W11-4", "is not an EDTF level 0/1 date: unexpected character 'W'"),
+    ],
+)
+def test_iso_8601_forms_outside_rfc_3339_are_refused(expression: str, fragment: str) -> None:
+    rejects(expression, fragment)
+    with pytest.raises(InvalidValidTime):
+        parse_instant(expression)
+
+
 def test_qualified_datetime_is_refused() -> None:
     rejects("2025-03-13T10:00Z?", "qualifiers ('?', '~', '%') apply to dates only")
 
