@@ -59,8 +59,9 @@ class ReadTime:
 
 
 # The form clients send most, and the one the API echoes: UTC with "Z", whole seconds or six
-# digits of them. datetime.fromisoformat reads that in C, in a tenth of the full parser's time
-# (measured: a position read parses two instants per request).
+# digits of them. datetime.fromisoformat reads that in C, in a quarter of parse_instant's time
+# even with pendulum reading the datetime there (bench/valid_time.py: 1.2 against 4.4 µs; a
+# position read parses two instants per request).
 _PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import datetime as _dt
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +12,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from edtf import Date, Season, Unspecified
+from pendulum.parsing import parse_iso8601
 
 from domain.errors import InvalidValidTime
 
@@ -226,26 +226,40 @@ def _parse_datetime(text: str, *, clamp: bool = False) -> _Window:
     minute, second, fraction, offset = match.groups()[4:]
     if offset is None:
         raise InvalidValidTime(f"datetime {text!r} has no UTC offset; add Z or ±HH:MM")
-    y, mo, d, h, mi, s = (int(part or 0) for part in match.groups()[:6])
-    problem = _calendar_problem(y, mo, d) or _clock_problem(h, mi, s, offset)
-    if problem:
-        raise InvalidValidTime(f"{text!r} is not a valid datetime: {problem}")
-    if offset.upper() == "Z":
-        zone: _dt.tzinfo = UTC
-    else:
-        shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-        zone = _dt.timezone(-shift if offset[0] == "-" else shift)
-    # Digits past the sixth are below datetime's resolution; truncation keeps earliest a bound.
-    micros = int((fraction or "").ljust(6, "0")[:6])
-    local = datetime(y, mo, d, h, mi, s, micros, tzinfo=zone)
+    local = _read_datetime(text, match)
     precision = Precision.SECOND if second else Precision.MINUTE if minute else Precision.HOUR
     span = timedelta(0) if fraction else timedelta(seconds=_SECONDS_IN[precision]) - _ONE_MICRO
     # The window stays inside its local hour, so only the shift to UTC can leave years 1..9999.
     try:
         end = local + span
     except OverflowError:
-        end = datetime.max.replace(tzinfo=zone)
+        end = datetime.max.replace(tzinfo=local.tzinfo)
     return _Window(_to_utc(local, text, clamp), _to_utc(end, text, clamp), precision)
+
+
+def _read_datetime(text: str, match: re.Match[str]) -> datetime:
+    """The aware local datetime of a text `_DATETIME` matched, or why it names no moment."""
+    offset = match[8]
+    # pendulum reads offsets of a day or more (+24:00) and carries minutes past 59 (+03:60 is
+    # +04:00); RFC 3339 has neither.
+    offset_ok = offset.upper() == "Z" or (offset[1:3] <= "23" and offset[4:6] <= "59")
+    reason = f"offset {offset}"
+    if offset_ok:
+        try:
+            # pendulum's ISO 8601 reader checks the calendar and the clock (leap years, no second
+            # 60) and truncates digits past the microsecond, which keeps earliest a lower bound.
+            # It reads 'T' and 'Z' in capitals only; the match has made the rest ISO 8601.
+            parsed = parse_iso8601(text.upper())
+        except ValueError as error:
+            reason = str(error)
+        else:
+            if isinstance(parsed, datetime):  # a date and a time of day always read as one
+                return parsed
+            reason = f"read as a {type(parsed).__name__}"
+    # Refused: say which field is wrong, in the API's words rather than pendulum's.
+    y, mo, d, h, mi, s = (int(part or 0) for part in match.groups()[:6])
+    problem = _calendar_problem(y, mo, d) or _clock_problem(h, mi, s, offset) or reason
+    raise InvalidValidTime(f"{text!r} is not a valid datetime: {problem}")
 
 
 def _clock_problem(hour: int, minute: int, second: int, offset: str) -> str | None:
@@ -354,7 +368,10 @@ def _edtf_shape(end: str, *, in_interval: bool) -> _Shape | str:
 
 def _day_start(day: date, zone: ZoneInfo, text: str, clamp: bool = False) -> datetime:
     """The first instant of the local calendar day `day` in `zone`, in UTC."""
-    # fold=0 maps a local midnight skipped by DST to the transition, the day's true first instant.
+    # fold=0 maps a local midnight skipped by DST to the transition, the day's true first instant,
+    # and a repeated midnight to its first pass. Not pendulum: its rule for a repeated time is the
+    # later pass (a Havana day starting an hour late), and end_of("day") runs past a day the zone
+    # skipped (Apia's 2011-12-30), which must be refused.
     return _to_utc(datetime(day.year, day.month, day.day, tzinfo=zone), text, clamp)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import calendar
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidValidTime
@@ -342,6 +343,26 @@ def test_impossible_datetimes_say_which_field_is_wrong(expression: str, fragment
 )
 def test_datetimes_outside_rfc_3339_are_refused_with_the_expected_form(expression: str) -> None:
     rejects(expression, "is not an RFC 3339 datetime", "followed by Z or ±HH:MM")
+
+
+# ISO 8601 forms pendulum's reader accepts and RFC 3339 does not: the pattern in front of it keeps
+# them out (and offsets of a day or more, which pendulum also reads).
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("2025-03-13T10:00:00,5Z", "is not an RFC 3339 datetime"),
+        ("2025-03-13T10:00+03", "is not an RFC 3339 datetime"),
+        ("2025-072T10:00Z", "is not an RFC 3339 datetime"),
+        ("2025-03-13T10:00+03:60", "is not a valid datetime: offset +03:60"),
+        ("2025-03-13T10:00-99:00", "is not a valid datetime: offset -99:00"),
+        ("20250313T10Z", "is not an EDTF level 0/1 date: unexpected character 'T'"),
+        ("2025-W11-4", "is not an EDTF level 0/1 date: unexpected character 'W'"),
+    ],
+)
+def test_iso_8601_forms_outside_rfc_3339_are_refused(expression: str, fragment: str) -> None:
+    rejects(expression, fragment)
+    with pytest.raises(InvalidValidTime):
+        parse_instant(expression)
 
 
 def test_qualified_datetime_is_refused() -> None:
@@ -689,3 +710,257 @@ def test_any_full_date_is_an_instant_in_its_day_or_clamped(day: date, tz: str) -
     if start > FIRST_INSTANT and end < LAST_INSTANT:
         local_start = start.astimezone(ZoneInfo(tz))
         assert local_start.date() == day and end.astimezone(ZoneInfo(tz)).date() == day
+
+
+# Oracles: the parser against an independent reading. A datetime's instant is what
+# datetime.fromisoformat and plain offset arithmetic say; whether a field is in range is what the
+# Gregorian rules below say; a local day is the instants zoneinfo puts on it.
+
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def leap(year: int) -> bool:
+    """The Gregorian rule, written out: every fourth year, but not centuries unless by 400."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def days_in(year: int, month: int) -> int:
+    """How many days `month` of `year` has."""
+    return 29 if month == 2 and leap(year) else MONTH_DAYS[month - 1]
+
+
+def offset_text(offset: timedelta) -> str:
+    """±HH:MM for a whole-minute offset."""
+    minutes = offset // timedelta(minutes=1)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def oracle_window(text: str) -> tuple[datetime, datetime] | None:
+    """The first and last instants of an RFC 3339 datetime (with its optional parts), from
+    datetime.fromisoformat; None when they fall outside years 1..9999 in UTC."""
+    upper = text.upper()
+    local = datetime.fromisoformat(upper.replace("Z", "+00:00"))
+    clock = upper.split("T")[1]
+    if "." in clock:
+        span = timedelta(0)
+    else:
+        written = clock[: -1 if clock.endswith("Z") else -6].count(":")  # 0: hour, 1: min, 2: s
+        span = timedelta(seconds=(3600, 60, 1)[written]) - ONE_MICRO
+    try:
+        return local.astimezone(UTC), (local + span).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+# Years reach both ends of 1..9999 (where a shift to UTC overflows) and the century leap rules.
+oracle_years = st.sampled_from([1, 2, 4, 100, 400, 1900, 2000, 2024, 2025, 2100, 9996, 9999])
+any_offset = st.sampled_from(["Z", "z", "+00:00", "-00:00"]) | st.integers(
+    -(23 * 60 + 59), 23 * 60 + 59
+).map(lambda minutes: offset_text(timedelta(minutes=minutes)))
+fractions = st.sampled_from(["", ".0", ".5", ".25", ".123456", ".1234567", ".999999999"])
+
+
+@st.composite
+def rfc3339_texts(draw: st.DrawFn) -> str:
+    """An RFC 3339 datetime in any form the API accepts: to the hour, minute, second or a
+    fraction, 'T' or 't', 'Z', 'z' or any offset within a day, years 1..9999."""
+    year, month = draw(oracle_years | st.integers(1, 9999)), draw(st.integers(1, 12))
+    day = draw(st.integers(1, days_in(year, month)))
+    hour, minute, second = (
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
+    )
+    clock = draw(
+        st.sampled_from(
+            [f"{hour:02d}", f"{hour:02d}:{minute:02d}", f"{hour:02d}:{minute:02d}:{second:02d}"]
+        )
+    )
+    if clock.count(":") == 2:
+        clock += draw(fractions)
+    return f"{year:04d}-{month:02d}-{day:02d}{draw(st.sampled_from('Tt'))}{clock}{draw(any_offset)}"
+
+
+@given(rfc3339_texts())
+def test_a_datetime_denotes_the_window_fromisoformat_reads(text: str) -> None:
+    expected = oracle_window(text)
+    if expected is None:
+        rejects(text, f"{text!r} falls outside years 1..9999 in UTC")
+        return
+    value = parse_valid_time(text)
+    assert (value.earliest, value.latest) == expected
+    assert value.earliest.tzinfo is UTC and value.latest.tzinfo is UTC
+
+
+@given(rfc3339_texts())
+def test_a_datetime_is_the_instant_fromisoformat_reads_or_clamped(text: str) -> None:
+    local = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    try:
+        expected = local.astimezone(UTC)
+    except OverflowError:
+        expected = FIRST_INSTANT if local.year == 1 else LAST_INSTANT
+    moment = parse_instant(text)
+    assert moment == expected and moment.tzinfo is UTC
+
+
+def expected_problem(fields: tuple[int, ...], offset: str) -> str | None:
+    """What the parser must say is wrong with these datetime fields (the first wrong one,
+    calendar before clock before offset), or None when they name a real moment."""
+    year, month, day, hour, minute, second = fields
+    if year == 0:
+        return "year 0 is outside 1..9999"
+    if not 1 <= month <= 12:
+        return f"month {month}"
+    if not 1 <= day <= days_in(year, month):
+        return f"day {day} ({year:04d}-{month:02d} has {days_in(year, month)} days)"
+    for name, value, top in (("hour", hour, 23), ("minute", minute, 59)):
+        if value > top:
+            return f"{name} {value}"
+    if second == 60:
+        return "second 60 (leap seconds are not supported)"
+    if second > 59:
+        return f"second {second}"
+    if offset != "Z" and (int(offset[1:3]) > 23 or int(offset[4:6]) > 59):
+        return f"offset {offset}"
+    return None
+
+
+near_range = st.sampled_from([0, 1, 23, 24, 28, 29, 30, 31, 32, 59, 60, 61, 99])
+
+
+@given(
+    fields=st.tuples(
+        oracle_years | st.sampled_from([0, 1000, 1600, 1700]),
+        st.sampled_from([0, 1, 2, 4, 12, 13, 99]) | st.integers(1, 12),
+        near_range | st.integers(1, 28),
+        near_range | st.integers(0, 23),
+        near_range | st.integers(0, 59),
+        near_range | st.integers(0, 59),
+    ),
+    offset=st.just("Z")
+    | st.builds(
+        lambda sign, hours, minutes: f"{sign}{hours:02d}:{minutes:02d}",
+        st.sampled_from("+-"),
+        near_range | st.integers(0, 23),
+        near_range | st.integers(0, 59),
+    ),
+)
+def test_a_datetime_field_out_of_range_is_named_and_any_other_is_read(
+    fields: tuple[int, ...], offset: str
+) -> None:
+    year, month, day, hour, minute, second = fields
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
+    problem = expected_problem(fields, offset)
+    if problem is not None:
+        assert rejects(text) == f"{text!r} is not a valid datetime: {problem}"
+        with pytest.raises(InvalidValidTime, match="is not a valid datetime"):
+            parse_instant(text)
+        return
+    expected = oracle_window(text)
+    if expected is None:
+        rejects(text, "falls outside years 1..9999 in UTC")
+    else:
+        assert parse_valid_time(text).earliest == expected[0]
+
+
+@given(year=st.integers(1, 9999) | oracle_years, form=st.integers(0, 2))
+def test_february_29_exists_exactly_in_leap_years(year: int, form: int) -> None:
+    text = [f"{year:04d}-02-29", f"{year:04d}-02-29T12:00Z", f"{year:04d}-02-29~"][form]
+    if leap(year):
+        value = parse_valid_time(text)
+        assert value.earliest == utc(year, 2, 29, 12 if form == 1 else 0)
+        assert parse_valid_time(f"{year:04d}-02").latest == utc(year, 2, 29, 23, 59, 59, 999_999)
+    else:
+        rejects(text, f"day 29 ({year:04d}-02 has 28 days)")
+        assert parse_valid_time(f"{year:04d}-02").latest == utc(year, 2, 28, 23, 59, 59, 999_999)
+    if form == 0 and leap(year):
+        assert parse_instant(text) == utc(year, 2, 29, 23, 59, 59, 999_999)
+    elif form == 0:
+        with pytest.raises(InvalidValidTime, match=r"day 29 \(\d{4}-02 has 28 days\)"):
+            parse_instant(text)
+
+
+# Zones whose clocks change around midnight or by half an hour, where local days are not 24 hours.
+# Havana falls back from 01:00 to 00:00, so its midnight comes twice: the day starts at the first.
+EDGE_ZONES = [
+    *DST_ZONES,
+    "America/Havana",
+    "America/Sao_Paulo",
+    "America/Santiago",
+    "Australia/Lord_Howe",
+    "Asia/Beirut",
+]
+
+
+@cache
+def offset_changes(zone: str, year: int) -> tuple[datetime, ...]:
+    """The UTC instants in `year` at which `zone` changes its offset (to the minute)."""
+    local = ZoneInfo(zone)
+    found: list[datetime] = []
+    moment = utc(year, 1, 1)
+    while moment.year == year:
+        after = moment + HOUR
+        if moment.astimezone(local).utcoffset() != after.astimezone(local).utcoffset():
+            low, high = moment, after  # the offset changes in (low, high]
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                same = middle.astimezone(local).utcoffset() == low.astimezone(local).utcoffset()
+                low, high = (middle, high) if same else (low, middle)
+            found.append(high)
+        moment = after
+    return tuple(found)
+
+
+@given(
+    zone=st.sampled_from(EDGE_ZONES),
+    year=st.integers(1995, 2040),
+    which=st.integers(0, 1),
+    shift=st.integers(-150 * 60, 150 * 60),
+    fold=st.integers(0, 1),
+)
+def test_wall_times_around_a_clock_change_denote_what_their_offset_says(
+    zone: str, year: int, which: int, shift: int, fold: int
+) -> None:
+    changes = offset_changes(zone, year)
+    assume(changes)  # Sao Paulo stopped changing its clocks in 2019
+    change = changes[which % len(changes)]
+    # A wall time near the change, possibly one the change skipped or repeated, written with the
+    # offset the zone gives it on the side `fold` picks.
+    wall = change.astimezone(ZoneInfo(zone)).replace(tzinfo=None) + timedelta(seconds=shift)
+    offset = wall.replace(tzinfo=ZoneInfo(zone), fold=fold).utcoffset()
+    assert offset is not None
+    text = wall.isoformat() + offset_text(offset)
+    instant = (wall - offset).replace(tzinfo=UTC)
+    assert parse_valid_time(text).earliest == instant == datetime.fromisoformat(text)
+    assert parse_instant(text) == instant
+
+
+@given(
+    zone=st.sampled_from(EDGE_ZONES),
+    year=st.integers(1995, 2040),
+    which=st.integers(0, 1),
+    days=st.integers(-1, 1),
+)
+def test_a_day_around_a_clock_change_is_exactly_the_instants_on_that_local_date(
+    zone: str, year: int, which: int, days: int
+) -> None:
+    changes = offset_changes(zone, year)
+    assume(changes)
+    local = ZoneInfo(zone)
+    day = changes[which % len(changes)].astimezone(local).date() + timedelta(days=days)
+    value = parse_valid_time(day.isoformat(), zone)
+    assert value.earliest.astimezone(local).date() == day
+    assert (value.earliest - ONE_MICRO).astimezone(local).date() < day
+    assert value.latest.astimezone(local).date() == day
+    assert (value.latest + ONE_MICRO).astimezone(local).date() > day
+    assert parse_instant(day.isoformat(), zone, day_start=True) == value.earliest
+    assert parse_instant(day.isoformat(), zone) == value.latest
+
+
+def test_a_day_whose_midnight_comes_twice_starts_at_the_first() -> None:
+    # Havana fell back from 01:00 (-04:00) to 00:00 (-05:00) on 3 November 2024: 04:00 UTC is
+    # already that day (the rule "the later of a repeated time" would start it at 05:00).
+    value = parse_valid_time("2024-11-03", "America/Havana")
+    assert value.earliest == utc(2024, 11, 3, 4)
+    assert value.latest - value.earliest + ONE_MICRO == 25 * HOUR
