@@ -23,6 +23,7 @@ from api.problem_rewrites import problem_bodies
 from api.problems import handle_exception
 from api.response_headers import API_VERSION, build, response_headers
 from api.routes.atom import atom_feed
+from api.routes.event_page import event_page
 from api.routes.events import append_events, get_event, list_events
 from api.routes.exports import export_events_csv, export_plover_jsonl, export_timelinejs
 from api.routes.feed import feed
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
     )
     app = Litestar(
-        route_handlers=[v1, newsroom, embed, static_files],
+        route_handlers=[v1, newsroom, embed, event_page, static_files],
         dependencies=services_provider(lambda: app.state),
         template_config=TEMPLATES,
         lifespan=[lifespan],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from litestar import Request, Response
@@ -29,3 +31,26 @@ def client_has(request: Request[Any, Any, Any], etag: str) -> bool:
         "",
     )
     return etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*"
+
+
+def http_date(moment: datetime) -> str:
+    """An instant as an HTTP-date (RFC 9110), to the whole second below it."""
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def unmodified_since(request: Request[Any, Any, Any], last_modified: datetime) -> bool:
+    """Whether the request's If-Modified-Since is at or after `last_modified` (to the second).
+    False when it sends If-None-Match, which then decides alone (RFC 9110, 13.1.3), or an
+    If-Modified-Since that is not an HTTP-date."""
+    if "if-none-match" in request.headers:
+        return False
+    sent = request.headers.get("if-modified-since")
+    if sent is None:
+        return False
+    try:
+        since = parsedate_to_datetime(sent)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:  # "-0000" in the obsolete forms: taken as UTC
+        since = since.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= since

@@ -1,7 +1,8 @@
 """Error responses Litestar writes itself, outside the exception handler, rewritten as problem
 documents so that every error the API sends has one shape: the OpenAPI router's HTML 404 for an
 unknown path under /v1 (it owns /v1/{path}), and the CORS middleware's text/plain refusal of a
-preflight for a method other origins may not use."""
+preflight for a method other origins may not use. Pages for people outside /v1 keep their own
+HTML error pages."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ _KNOWN = {
 }
 
 
+def _page_of_its_own(scope: Scope, content_type: str) -> bool:
+    """An HTML error page answered outside /v1 (an event page's 404) is meant for a person;
+    under /v1 HTML can only be the OpenAPI router's, which is rewritten."""
+    path = str(scope.get("path", ""))
+    return content_type.startswith("text/html") and not path.startswith("/v1/")
+
+
 def problem_bodies() -> BeforeMessageSendHookHandler:
     """A before-send hook replacing a non-problem error body with a problem document."""
 
@@ -30,6 +38,8 @@ def problem_bodies() -> BeforeMessageSendHookHandler:
             status = message["status"]
             headers = MutableScopeHeaders.from_message(message)
             if status < 400 or headers.get("content-type", "").startswith(PROBLEM_JSON):
+                return
+            if _page_of_its_own(scope, headers.get("content-type", "")):
                 return
             slug, title, detail = _KNOWN.get(status, ("error", "Error", "the request failed"))
             body = msgspec.json.encode(

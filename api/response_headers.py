@@ -30,7 +30,8 @@ DOCS_POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-# The newsroom page runs only its own script and styles and talks only to this API.
+# The newsroom page runs only its own script and styles and talks only to this API; an
+# event's page (/events/{id}) is held to the same policy, though it runs no script.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -45,7 +46,7 @@ def content_policy(path: str) -> str:
         return DOCS_POLICY
     if path.startswith("/embed/"):
         return EMBED_POLICY
-    if path == "/" or path.startswith("/static/"):
+    if path == "/" or path.startswith(("/static/", "/events/")):
         return PAGE_POLICY
     return API_POLICY
 

@@ -37,14 +37,23 @@ def lifetime_seconds() -> float:
     return float(os.environ.get("TIMELINE_SSE_MAX_LIFETIME", "300"))
 
 
+def retry_milliseconds() -> int:
+    """The reconnection delay a stream tells its client (TIMELINE_SSE_RETRY, default 3000)."""
+    return int(os.environ.get("TIMELINE_SSE_RETRY", "3000"))
+
+
 @get(
     "/feed",
     operation_id="streamFeed",
     summary="Server-Sent Events: every event after a position, live",
     description=(
-        "`id:` is the log position, `event:` the type, `data:` the event as `/v1/events` shows it. "
-        "Resume with `Last-Event-ID` or `?after=`. Comments `: head N` are heartbeats. A stream "
-        "ends after TIMELINE_SSE_MAX_LIFETIME seconds; reconnect with the last id."
+        "`id:` is the log position, `event:` the type, `data:` the event as `/v1/events` shows it "
+        "(its `type` too). Events are named by type, so a browser's `EventSource.onmessage` sees "
+        "none of them: listen with `addEventListener(type, ...)` for each type wanted (the "
+        "types are listed at `/v1/event-types`). Resume with `Last-Event-ID` or `?after=`. Each "
+        "stream opens with `retry:` (milliseconds before a reconnect); comments `: head N` are "
+        "heartbeats. A stream ends after TIMELINE_SSE_MAX_LIFETIME seconds; reconnect with the "
+        "last id."
     ),
     responses={
         200: ResponseSpec(data_container=None, media_type="text/event-stream", description="SSE"),
@@ -60,7 +69,9 @@ async def feed(
         str | None,
         HeaderParameter(
             name="Last-Event-ID",
-            pattern=r"^[0-9]{1,16}" + END,
+            # Documented, not enforced by Litestar: its refusal names the Python parameter and
+            # quotes the regex; the handler's own check names the header.
+            schema_extra={"pattern": r"^[0-9]{1,16}" + END},
             description="The last id received: resume after it.",
         ),
     ] = None,
@@ -73,7 +84,9 @@ async def feed(
     cursor = after or 0
     if last_event_id is not None:
         if not (last_event_id.isascii() and last_event_id.isdigit()) or int(last_event_id) > MAX_ID:
-            raise invalid("Last-Event-ID", f"must be a log position (an integer 0..{MAX_ID})")
+            raise invalid(
+                "Last-Event-ID", f"must be the id of an event received: a log position 0..{MAX_ID}"
+            )
         cursor = max(cursor, int(last_event_id))
     wanted = FeedFilter(
         stream=stream, types=event_types(event_type), actor=actor, proposal=proposal
@@ -96,6 +109,8 @@ async def _write(
     bytes as one message per chunk, for one `send` (the costly part of fanning out)."""
     deadline = time.monotonic() + lifetime_seconds()
     heartbeat = heartbeat_seconds()
+    # First, so that a client whose stream breaks at once already knows when to come back.
+    await send(_chunk(ServerSentEventMessage(retry=retry_milliseconds(), data=None).encode()))
     while time.monotonic() < deadline and not notifier.closing:
         seen = notifier.head
         recent = await tail.after(cursor, seen)

@@ -65,6 +65,25 @@ def _speaker(payload: JsonObject, registry: Registry) -> str | None:
     return registry.name(speaker) if speaker else None
 
 
+def _source(payload: JsonObject, registry: Registry) -> Description:
+    outlet, headline = payload_text(payload, "outlet"), payload_text(payload, "headline")
+    author = payload_text(payload, "author")
+    by = f" by {author}" if author else ""
+    return Description(
+        headline=f"Source: {outlet} — {headline}",
+        summary=f"{outlet} published “{headline}”{by} on {payload_text(payload, 'published_on')}.",
+    )
+
+
+def _actor(payload: JsonObject, registry: Registry) -> Description:
+    name = payload_text(payload, "name")
+    role = payload_text(payload, "role")
+    return Description(
+        headline=f"Registered: {name}",
+        summary=f"{name}, {role}." if role else f"{name}, a {payload_text(payload, 'kind')}.",
+    )
+
+
 def _tabled(payload: JsonObject, registry: Registry) -> Description:
     return Description(
         headline=f"Proposal tabled: {payload_text(payload, 'title')}",
@@ -194,6 +213,8 @@ def _affiliation(payload: JsonObject, registry: Registry) -> Description:
 
 
 _DESCRIBERS: Mapping[str, Callable[[JsonObject, Registry], Description]] = {
+    "SourceRegistered": _source,
+    "ActorRegistered": _actor,
     "ProposalTabled": _tabled,
     "ProposalAmended": _amended,
     "PositionStated": _stated,

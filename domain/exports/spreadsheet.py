@@ -1,6 +1,6 @@
 """CSV that survives spreadsheets: the events as data (EVENT_COLUMNS) or as rows of
 TimelineJS's spreadsheet template (TEMPLATE_COLUMNS), cells that would run as formulas
-guarded."""
+guarded, codes written so that no reader turns them into numbers."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ TEMPLATE_COLUMNS = (
 LIST_SEPARATOR = "; "
 # Quotes may hold semicolons; a source entry is ended by a pipe, which they rarely do.
 SOURCE_SEPARATOR = " | "
+# A bare CAMEO code such as 044 is read as the number 44 by spreadsheets and by
+# pandas.read_csv left at its defaults (44.0 in a column with blanks), and its leading zero is
+# part of the code. Quoting the cell changes neither; a word before the digits does.
+CAMEO_CELL_PREFIX = "CAMEO "
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_GUARD = "'"
@@ -109,7 +113,7 @@ def event_row(event: ExportEvent, registry: Registry) -> dict[str, str]:
         "summary": description.summary,
         "details": SOURCE_SEPARATOR.join(description.details),
         "quote": description.quote or "",
-        "cameo": event.codes.cameo or "",
+        "cameo": cameo_cell(event.codes.cameo),
         "plover": event.codes.plover or "",
         "plover_mode": event.codes.plover_mode or "",
         "disputed": "true" if effective.disputed else "false",
@@ -121,6 +125,11 @@ def event_row(event: ExportEvent, registry: Registry) -> dict[str, str]:
         "source_ids": LIST_SEPARATOR.join(c.source for c in citations),
         "recorded_at": format_instant(effective.event.recorded_at),
     }
+
+
+def cameo_cell(code: str | None) -> str:
+    """A CAMEO code as text that no spreadsheet or CSV reader takes for a number: `CAMEO 044`."""
+    return f"{CAMEO_CELL_PREFIX}{code}" if code else ""
 
 
 def template_rows(

@@ -3,7 +3,7 @@ by filtering them (the in-memory store serves tests, whose logs are small)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -92,17 +92,33 @@ class MemoryReadModels:
     async def registry(
         self, kind: str, as_of: int, known_at: int, subject: str | None = None
     ) -> list[dict[str, Any]]:
+        return self._registry_where(kind, as_of, known_at, lambda s: subject in (None, s))
+
+    async def registry_among(
+        self, kind: str, as_of: int, known_at: int, subjects: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        return self._registry_where(kind, as_of, known_at, set(subjects).__contains__)
+
+    def _registry_where(
+        self, kind: str, as_of: int, known_at: int, wanted: Callable[[str], bool]
+    ) -> list[dict[str, Any]]:
         found = sorted(
             (e.subject, e.state)
             for e in self._registry.entries
             if e.kind == kind
-            and (subject is None or e.subject == subject)
+            and wanted(e.subject)
             and _known(e.recorded_from, e.recorded_to, known_at)
             and e.valid_from <= as_of < e.valid_to
         )
         return [state for _, state in found]
 
     async def sources(self, known_at: int, source: str | None = None) -> list[Version]:
+        return self._sources_where(known_at, lambda s: source is None or s == f"source:{source}")
+
+    async def sources_among(self, known_at: int, sources: Sequence[str]) -> list[Version]:
+        return self._sources_where(known_at, {f"source:{s}" for s in sources}.__contains__)
+
+    def _sources_where(self, known_at: int, wanted: Callable[[str], bool]) -> list[Version]:
         found = [
             v
             for v in self._effective.versions
@@ -110,7 +126,7 @@ class MemoryReadModels:
             and not v.retracted
             and _known(v.recorded_from, v.recorded_to, known_at)
             and v.subject is not None
-            and (source is None or v.subject == f"source:{source}")
+            and wanted(v.subject)
         ]
         return sorted(found, key=lambda v: (v.subject or "", v.position))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,8 +55,18 @@ class ReadModels(Protocol):
         ordered by id; only `subject` when given."""
         ...
 
+    async def registry_among(
+        self, kind: str, as_of: int, known_at: int, subjects: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """As `registry`, only those of `subjects` (the names a page of events uses)."""
+        ...
+
     async def sources(self, known_at: int, source: str | None = None) -> list[Version]:
         """Source registrations standing at a transaction time, by source id then position."""
+        ...
+
+    async def sources_among(self, known_at: int, sources: Sequence[str]) -> list[Version]:
+        """As `sources`, only those of these ids (the sources a page of events cites)."""
         ...
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:

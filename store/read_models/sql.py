@@ -363,6 +363,16 @@ class SqlReadModels:
         async with self._reading() as conn:
             return [dict(r.state) for r in await conn.execute(stmt, params)]
 
+    async def registry_among(
+        self, kind: str, as_of: int, known_at: int, subjects: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        if not subjects:
+            return []
+        stmt = _REGISTRY.where(registry.c.subject.in_(sorted(set(subjects))))
+        async with self._reading() as conn:
+            params = {"kind": kind, "as_of": as_of, "known_at": known_at}
+            return [dict(r.state) for r in await conn.execute(stmt, params)]
+
     async def sources(self, known_at: int, source: str | None = None) -> list[Version]:
         # Subjects are `kind:id`: the sources' are the range from "source:" up to "source;".
         subjects = (
@@ -370,6 +380,15 @@ class SqlReadModels:
             if source is not None
             else [effective.c.subject >= "source:", effective.c.subject < "source;"]
         )
+        return await self._sources(known_at, subjects)
+
+    async def sources_among(self, known_at: int, sources: Sequence[str]) -> list[Version]:
+        if not sources:
+            return []
+        wanted = sorted({f"source:{source}" for source in sources})
+        return await self._sources(known_at, [effective.c.subject.in_(wanted)])
+
+    async def _sources(self, known_at: int, subjects: list[Any]) -> list[Version]:
         stmt = (
             select(effective)
             .where(

@@ -22,6 +22,7 @@ from tests.builders import raw_editorial
 from tests.clock import FrozenClock
 from tests.support.api import Api, log_moves_on, problem, serving
 from tests.support.backends import SQL_BACKENDS
+from tests.support.default_readers import pandas_default_column, spreadsheet_reads_as_number
 
 PROPOSAL = "us-30-day-ceasefire-2025"
 TIMELINEJS = f"/v1/exports/timelinejs?proposal={PROPOSAL}"
@@ -180,7 +181,8 @@ async def test_csv_has_the_header_and_a_row_per_event(shared: Api) -> None:
         assert row["type"] == item["type"]
         assert row["occurred_at"] == item["occurred_at"]
         assert row["valid_from"] == item["valid_time"]["earliest"]
-        assert row["cameo"] == (item["codes"]["cameo"] or "")
+        code = item["codes"]["cameo"]
+        assert row["cameo"] == (f"CAMEO {code}" if code else "")
         assert row["disputed"] == str(item["disputed"]).lower()
         assert row["source_ids"].split("; ") == [c["source"] for c in item["sources"]]
         assert all(f"\u201c{c['quote']}\u201d" in row["sources"] for c in item["sources"])
@@ -192,6 +194,18 @@ async def test_csv_without_a_proposal_is_the_whole_timeline(shared: Api) -> None
     assert response.headers["content-disposition"] == 'attachment; filename="all-events.csv"'
     rows = parse_csv(response.text)
     assert [r["id"] for r in rows] == [i["id"] for i in await timeline_items(shared, "")]
+
+
+@SHARED
+async def test_csv_codes_keep_their_leading_zeros_in_pandas_and_spreadsheets(shared: Api) -> None:
+    response = await shared.client.get("/v1/exports/events.csv")
+    rows = parse_csv(response.text)
+    cells = [row["cameo"] for row in rows]
+    codes = [i["codes"]["cameo"] for i in await timeline_items(shared, "")]
+    assert "044" in codes  # the Riyadh talks: a meeting in a third country
+    read = pandas_default_column(cells)
+    assert [c.removeprefix("CAMEO ") if isinstance(c, str) else None for c in read] == codes
+    assert not any(spreadsheet_reads_as_number(cell) for cell in cells)
 
 
 @SHARED

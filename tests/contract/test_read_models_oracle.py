@@ -314,6 +314,9 @@ async def _check_registry(
         for actor in scenario.actors:
             stored = await store.reads.registry("actor", as_of, known_at, actor)
             assert stored == ([actors[actor]] if actor in actors else []), (actor, as_of)
+        asked = [*scenario.actors[::2], "never-registered"]
+        among = await store.reads.registry_among("actor", as_of, known_at, asked)
+        assert among == [actors[a] for a in sorted(asked) if a in actors], (as_of, known_at)
         proposals = proposals_as_of(effective, moment)
         listed = await store.reads.registry("proposal", as_of, known_at)
         mine = [p for p in listed if p["id"] in scenario.proposals]
@@ -338,6 +341,11 @@ async def _check_sources(
         if v.state["payload"]["source"] in scenario.sources
     ]
     assert mine == wanted, known_at
+    asked = {*scenario.sources[::2], "never-registered"}
+    among = await store.reads.sources_among(known_at, sorted(asked))
+    assert [(str(v.state["payload"]["source"]), v.position, v.state) for v in among] == [
+        w for w in wanted if w[0] in asked
+    ], known_at
     for source in scenario.sources:
         citing = [e.position for e in known if any(c.source == source for c in e.sources)]
         found: list[int] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -32,6 +33,7 @@ from domain.exports.spreadsheet import (
 )
 from domain.exports.timelinejs import slide, timelinejs
 from domain.valid_time import Precision, parse_valid_time
+from tests.support.default_readers import pandas_default_column, spreadsheet_reads_as_number
 from tests.unit.fold_builders import PROPOSAL, Log, cite
 
 ZONES = ["UTC", "Europe/Moscow", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"]
@@ -422,11 +424,43 @@ def test_an_event_row_has_every_column() -> None:
     assert row["valid_from"] == "2025-03-12T21:00:00Z"
     assert row["actors"] == "russia; yuri-ushakov"
     assert row["group"] == "Russia"
-    assert (row["cameo"], row["plover"], row["disputed"]) == ("127", "REJECT", "false")
+    assert (row["cameo"], row["plover"], row["disputed"]) == ("CAMEO 127", "REJECT", "false")
     assert row["sources"] == (
         "NOTUS — Russia Muddies Position (2025-03-13): “a temporary respite” | unregistered"
     )
     assert row["source_ids"] == "notus-2025-03-13; unregistered"
+
+
+def test_cameo_codes_survive_pandas_and_spreadsheets_at_their_defaults() -> None:
+    log = seeded_log()
+    coded = [
+        log.append(
+            "MeetingHeld",
+            {"participants": ["united-states", "russia"], "format": "in_person"},
+            at=f"2025-02-{day}",
+        )
+        for day in (18, 19, 20)
+    ]
+    registry = registry_of(log.effective(), None)
+    codes = [Codes(cameo="044"), Codes(cameo="0211"), Codes(plover="CONSULT")]
+    rows = [
+        event_row(export(effective_of(log, event.position), code), registry)
+        for event, code in zip(coded, codes, strict=True)
+    ]
+    written = to_csv(EVENT_COLUMNS, rows)
+    cells = [row["cameo"] for row in csv.DictReader(io.StringIO(written))]
+    assert cells == ["CAMEO 044", "CAMEO 0211", ""]
+    read = pandas_default_column(cells)
+    assert read[:2] == ["CAMEO 044", "CAMEO 0211"] and math.isnan(read[2])  # type: ignore[arg-type]
+    assert not any(spreadsheet_reads_as_number(cell) for cell in cells)
+
+
+def test_the_pandas_model_loses_the_zeros_of_bare_codes_as_pandas_does() -> None:
+    # What the export wrote before: the model is not one that keeps everything as text.
+    assert pandas_default_column(["044", "0211"]) == [44, 211]
+    assert pandas_default_column(["044", ""])[0] == 44.0
+    assert pandas_default_column(['"044"', "x"]) == ['"044"', "x"]
+    assert spreadsheet_reads_as_number("044") and spreadsheet_reads_as_number("1,234.5%")
 
 
 def test_template_rows_start_with_a_title_only_for_a_proposal() -> None:
