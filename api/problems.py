@@ -263,7 +263,10 @@ def _validation_problem(
 ) -> Response[Problem]:
     extra = error.extra if isinstance(error.extra, list) else []
     errors = [
-        FieldProblem(str(item.get("key") or "body"), str(item.get("message") or "invalid"))
+        FieldProblem(
+            _as_sent(request, str(item.get("key") or "body")),
+            _readable(str(item.get("message") or "invalid")),
+        )
         for item in extra
         if isinstance(item, dict)
     ]
@@ -285,6 +288,31 @@ def _validation_problem(
     return problem_response(
         request, 400, "invalid-parameter", "Invalid parameter", detail, errors=errors
     )
+
+
+def _as_sent(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the client names it (a header by its header name, `Idempotency-Key`,
+    not the handler's `idempotency_key`)."""
+    try:
+        field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except AttributeError:  # not a route's error (a lifespan's, say)
+        return key
+    kwarg = getattr(field, "kwarg_definition", None)
+    for alias in ("header", "query", "name"):
+        if named := getattr(kwarg, alias, None):
+            return str(named)
+    return key
+
+
+_REGEX = re.compile(r"^Expected `str` matching regex .*$")
+
+
+def _readable(message: str) -> str:
+    """A validator's message without the regular expression it quotes (which says nothing to
+    a person, and the API document describes the form)."""
+    if _REGEX.match(message):
+        return "is not in the form it takes (see its description in /v1/openapi.json)"
+    return message
 
 
 def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
