@@ -11,7 +11,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.sites import static_site
-from tests.support.browser import ARTIFACTS, PROPOSAL, Tab
+from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom
 from tests.support.live import LiveServer
 
 
@@ -22,15 +22,6 @@ def lane_segments(page: Page, actor: str) -> list[tuple[str, str]]:
         (str(s.get_attribute("data-stance")), str(s.get_attribute("data-from")))
         for s in segments.all()
     ]
-
-
-def open_newsroom(tab: Tab, server: LiveServer, query: str = "") -> Page:
-    """The page, once its lanes and events are drawn."""
-    page = tab.page
-    page.goto(f"{server.base}/{query}")
-    expect(page.locator(".lane")).to_have_count(3)
-    expect(page.locator(".event").first).to_be_visible()
-    return page
 
 
 def test_the_russia_lane_shows_rejected_then_conditional_on_13_march_2025(

@@ -398,14 +398,56 @@ function segment(actor, span, to, byId) {
     ...(span.item?.sources || []).map(citation),
     span.item?.contested ? element("p", { class: "mark-note", text: "Voices of this party disagree." }) : null,
   );
-  const show = () => {
-    if (!item.querySelector(".tip")) item.append(tip());
+  const open = () => {
+    const card = item.querySelector(".tip") || item.appendChild(tip());
+    item.classList.add("open");
+    place(item, card);
   };
-  item.addEventListener("mouseenter", show);
-  item.addEventListener("focusin", show);
+  const close = () => item.classList.remove("open");
+  item.addEventListener("mouseenter", open);
+  item.addEventListener("focusin", open);
+  item.addEventListener("mouseleave", () => {
+    if (!item.contains(document.activeElement)) close();
+  });
+  item.addEventListener("focusout", (event) => {
+    if (!item.contains(event.relatedTarget) && !item.matches(":hover")) close();
+  });
   return item;
 }
 
+// Escape closes an open card wherever the focus is, without moving the pointer.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const open of document.querySelectorAll(".segment.open")) open.classList.remove("open");
+});
+
+// A card opens under its segment, or over it when there is more room there, and slides left
+// or right to stay on the screen (a segment near the right edge used to push it off, cutting
+// words); a card taller than the room it has scrolls.
+const EDGE = 8;
+
+function place(item, card) {
+  for (const property of ["left", "top", "bottom", "max-height"]) card.style.removeProperty(property);
+  const anchor = item.getBoundingClientRect();
+  const screenWidth = document.documentElement.clientWidth;
+  card.style.setProperty("max-width", `${screenWidth - 2 * EDGE}px`);
+  const left = Math.max(EDGE, Math.min(anchor.left, screenWidth - EDGE - card.offsetWidth));
+  card.style.setProperty("left", `${left - anchor.left}px`);
+  const below = window.innerHeight - anchor.bottom - EDGE;
+  const above = anchor.top - EDGE;
+  if (card.offsetHeight <= below || below >= above) {
+    card.style.setProperty("top", "100%");
+    card.style.setProperty("max-height", `${Math.max(below, 0)}px`);
+  } else {
+    card.style.setProperty("top", "auto");
+    card.style.setProperty("bottom", "100%");
+    card.style.setProperty("max-height", `${above}px`);
+  }
+}
+
+// A quote is printed exactly as recorded, set off as a block quotation (a rule at its side),
+// without quotation marks of ours: an excerpt often opens with the article's own marks
+// ("“Our goal is…,” Ushakov told reporters"), and marks around it would double them.
 function citation(cited) {
   const source = registry.sources.get(cited.source);
   const outlet = source ? `${source.outlet}, “${source.headline}”${source.published_on ? `, ${source.published_on}` : ""}` : cited.source;
@@ -415,7 +457,7 @@ function citation(cited) {
   return element(
     "figure",
     { class: "citation" },
-    cited.quote ? element("blockquote", { text: `“${cited.quote}”` }) : null,
+    cited.quote ? element("blockquote", { text: cited.quote }) : null,
     element("figcaption", {}, "— ", element("cite", {}, reference)),
   );
 }
@@ -503,7 +545,7 @@ function eventItem(event) {
       event.actors.length
         ? element("p", { class: "event-actors", text: event.actors.map(actorName).join(" · ") })
         : null,
-      quote ? element("blockquote", { class: "event-quote", text: `“${quote}”` }) : null,
+      quote ? element("blockquote", { class: "event-quote", text: quote }) : null,
       ...event.disputes.map((dispute) => element("p", { class: "mark-note", text: `Disputed: ${dispute.reason}` })),
       event.retracted ? element("p", { class: "mark-note", text: "Retracted: this report was withdrawn." }) : null,
       element("details", { class: "sources" },

@@ -1,0 +1,116 @@
+"""The newsroom page as a journalist reads it, on a desktop (1280 px) and a phone (390 px): hover
+cards inside the screen, quotes printed once, and outlets rather than our own numbering of the
+articles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom, open_tab
+from tests.support.live import LiveServer
+
+SCREENS = {"desktop": (1280, 900), "phone": (390, 844)}
+STATED = ".segment[data-from]:not([data-from=''])"
+# Two quotation marks in a row: a quote wrapped in marks it already had.
+DOUBLED = re.compile(r"[“”]\s*[“”]|\"\s*\"")
+# How the old page referred to the articles: "article 000", "001, 002 and 003", "001-004".
+NUMBERED = re.compile(r"\barticles?\s+\d|\b00\d\b")
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    """A page at desktop and at phone width."""
+    width, height = SCREENS[request.param]
+    yield from open_tab(browser, request.node.name, width=width, height=height)
+
+
+def viewport(page: Page) -> tuple[int, int]:
+    size = page.viewport_size
+    assert size is not None
+    return size["width"], size["height"]
+
+
+def open_every_card(page: Page) -> None:
+    """Open each event's sources and hover each segment once, so every card has been drawn."""
+    for summary in page.locator(".event details summary").all():
+        summary.click()
+    for segment in page.locator(STATED).all():
+        page.mouse.move(0, 0)
+        segment.hover()
+        expect(segment.locator(".tip")).to_be_visible()
+    page.mouse.move(0, 0)
+
+
+def test_every_hover_card_stays_within_the_screen(screen: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(screen, seeded)
+    width, height = viewport(page)
+    segments = page.locator(STATED)
+    assert segments.count() >= 4
+
+    for segment in segments.all():
+        page.mouse.move(0, 0)
+        segment.hover()
+        card = segment.locator(".tip")
+        expect(card).to_be_visible()
+        box = card.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
+        # Nothing inside is cut off at the card's right edge.
+        assert card.evaluate("card => card.scrollWidth <= card.clientWidth")
+
+    conditional = page.locator('.lane[data-actor="russia"] .segment[data-stance="conditional"]')
+    conditional.hover()
+    expect(conditional.locator(".tip")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"newsroom-card-{width}.png"))
+    assert screen.problems == []
+
+
+def test_escape_closes_a_hover_card(tab: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(tab, seeded)
+    conditional = page.locator('.lane[data-actor="russia"] .segment[data-stance="conditional"]')
+    conditional.hover()
+    expect(conditional.locator(".tip")).to_be_visible()
+
+    page.keyboard.press("Escape")
+
+    expect(conditional.locator(".tip")).to_be_hidden()
+
+
+def test_quotes_are_printed_once_as_recorded(screen: Tab, seeded: LiveServer) -> None:
+    recorded: set[str] = set()
+    timeline = httpx.get(
+        f"{seeded.base}/v1/timeline",
+        params={"proposal": PROPOSAL, "retracted": "show", "limit": 200},
+    ).json()
+    for event in timeline["items"]:
+        recorded.update(c["quote"] for c in event["sources"] if c.get("quote"))
+        if event["payload"].get("quote"):
+            recorded.add(event["payload"]["quote"])
+    page = open_newsroom(screen, seeded)
+
+    open_every_card(page)
+
+    shown = page.locator("blockquote").all_text_contents()
+    assert len(shown) > 10
+    for quote in shown:
+        assert DOUBLED.search(quote) is None, quote
+        assert quote in recorded, quote
+
+
+def test_no_article_is_referred_to_by_our_own_number(screen: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(screen, seeded)
+    width, _ = viewport(page)
+
+    open_every_card(page)
+
+    text = str(page.locator("main").text_content())
+    assert "Disputed: " in text
+    assert NUMBERED.findall(text) == []
+    page.screenshot(path=str(ARTIFACTS / f"newsroom-{width}.png"), full_page=True)
+    assert screen.problems == []
