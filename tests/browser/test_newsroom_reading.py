@@ -1,9 +1,10 @@
 """The newsroom page as a journalist reads it, on a desktop (1280 px) and a phone (390 px): hover
-cards inside the screen, quotes printed once, and outlets rather than our own numbering of the
-articles."""
+cards inside the screen, quotes printed once, axis labels apart, and outlets rather than our own
+numbering of the articles."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -20,6 +21,15 @@ STATED = ".segment[data-from]:not([data-from=''])"
 DOUBLED = re.compile(r"[“”]\s*[“”]|\"\s*\"")
 # How the old page referred to the articles: "article 000", "001, 002 and 003", "001-004".
 NUMBERED = re.compile(r"\barticles?\s+\d|\b00\d\b")
+# Whether the axis labels stand apart, all of them inside the axis.
+TICKS_APART = """() => {
+  const axis = document.getElementById('axis').getBoundingClientRect();
+  const boxes = [...document.querySelectorAll('#axis .tick')]
+    .map((t) => t.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+  return boxes.length >= 2
+    && boxes.every((b, i) => i === 0 || boxes[i - 1].right <= b.left)
+    && boxes[0].left >= axis.left && boxes[boxes.length - 1].right <= axis.right;
+}"""
 
 
 @pytest.fixture(params=list(SCREENS))
@@ -101,6 +111,30 @@ def test_quotes_are_printed_once_as_recorded(screen: Tab, seeded: LiveServer) ->
     for quote in shown:
         assert DOUBLED.search(quote) is None, quote
         assert quote in recorded, quote
+
+
+def test_the_axis_labels_stand_apart(screen: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(screen, seeded)
+    width, _ = viewport(page)
+
+    boxes = [t.bounding_box() for t in page.locator("#axis .tick").all()]
+
+    assert len(boxes) >= 3
+    lefts = sorted((b["x"], b["x"] + b["width"]) for b in boxes if b is not None)
+    for (_, right), (left, _) in itertools.pairwise(lefts):
+        assert right <= left, lefts
+    assert lefts[0][0] >= 0 and lefts[-1][1] <= width
+
+
+def test_the_axis_labels_are_laid_out_again_when_the_screen_narrows(
+    tab: Tab, seeded: LiveServer
+) -> None:
+    page = open_newsroom(tab, seeded)
+    assert page.evaluate(TICKS_APART)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.wait_for_function(TICKS_APART)
 
 
 def test_no_article_is_referred_to_by_our_own_number(screen: Tab, seeded: LiveServer) -> None:

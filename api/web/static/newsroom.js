@@ -462,21 +462,49 @@ function citation(cited) {
   );
 }
 
+const dayMonth = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
+let axisCut = Infinity;
+
+// Day labels (UTC days), as many as the axis has room for: the step between them grows with the
+// days shown and shrinks with the width, so on a phone they never run into each other. Each
+// label is centred on its day, kept inside the axis, and left out if it would touch the one
+// before.
 function drawAxis(cut) {
-  const every = Math.max(1, Math.ceil(frame.days / 8));
+  axisCut = cut;
+  const width = view.axis.clientWidth;
+  axisWidth = width;
+  const probe = element("span", { class: "tick", text: "28 Sept" });
+  view.axis.replaceChildren(probe);
+  const label = probe.offsetWidth;
+  const perDay = width / frame.days;
+  const gap = 8;
+  // One and a half labels apart: the first and last labels, kept inside the axis, are shifted by
+  // half a label towards their neighbours.
+  const every = Math.max(1, Math.ceil((1.5 * label + gap) / perDay));
   const ticks = [];
+  let reached = -Infinity;
   for (let day = 0; day <= frame.days; day += every) {
-    const time = frame.start + day * DAY;
+    const left = Math.max(0, Math.min(day * perDay - label / 2, width - label));
+    if (left < reached + gap) continue;
+    reached = left + label;
     ticks.push(element("span", {
-      // The first and last labels stay inside the lanes instead of centring on their edges.
-      class: day === 0 ? "tick tick-start" : day === frame.days ? "tick tick-end" : "tick",
-      style: { left: percent(time) },
-      text: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" }).format(new Date(time)),
+      class: "tick",
+      style: { left: `${left}px`, width: `${label}px` },
+      text: dayMonth.format(new Date(frame.start + day * DAY)),
     }));
   }
   if (cut < frame.end) ticks.push(element("span", { class: "cut", style: { left: percent(cut) } }));
   view.axis.replaceChildren(...ticks);
 }
+
+// The labels are laid out for the axis's width: a turned phone or a resized window lays them
+// out again.
+let axisWidth = 0;
+new ResizeObserver(() => {
+  if (!frame || view.axis.clientWidth === axisWidth) return;
+  axisWidth = view.axis.clientWidth;
+  drawAxis(axisCut);
+}).observe(view.axis);
 
 function headline(event) {
   const payload = event.payload;
