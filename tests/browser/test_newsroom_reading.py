@@ -1,26 +1,29 @@
 """The newsroom page as a journalist reads it, on a desktop (1280 px) and a phone (390 px): hover
-cards inside the screen, quotes printed once, axis labels apart, and outlets rather than our own
-numbering of the articles."""
+cards inside the screen, quotes printed once, axis labels apart, one convention for times, and
+outlets rather than our own numbering of the articles."""
 
 from __future__ import annotations
 
 import itertools
 import re
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom, open_tab
 from tests.support.live import LiveServer
 
 SCREENS = {"desktop": (1280, 900), "phone": (390, 844)}
+EN = "\u2013"  # the en dash set between the two ends of a range
 STATED = ".segment[data-from]:not([data-from=''])"
 # Two quotation marks in a row: a quote wrapped in marks it already had.
 DOUBLED = re.compile(r"[“”]\s*[“”]|\"\s*\"")
 # How the old page referred to the articles: "article 000", "001, 002 and 003", "001-004".
 NUMBERED = re.compile(r"\barticles?\s+\d|\b00\d\b")
+CLOCK = re.compile(r"\d\d:\d\d")
 # Whether the axis labels stand apart, all of them inside the axis.
 TICKS_APART = """() => {
   const axis = document.getElementById('axis').getBoundingClientRect();
@@ -43,6 +46,12 @@ def viewport(page: Page) -> tuple[int, int]:
     size = page.viewport_size
     assert size is not None
     return size["width"], size["height"]
+
+
+def event_time(page: Page, headline: str) -> Locator:
+    """The <time> of the event whose headline this is."""
+    heading = page.locator(".event-headline", has_text=re.compile(f"^{re.escape(headline)}$"))
+    return page.locator(".event", has=heading).locator(".event-meta time")
 
 
 def open_every_card(page: Page) -> None:
@@ -135,6 +144,90 @@ def test_the_axis_labels_are_laid_out_again_when_the_screen_narrows(
     page.set_viewport_size({"width": 390, "height": 844})
 
     page.wait_for_function(TICKS_APART)
+
+
+def test_times_show_the_local_time_and_zone_with_utc_beside(
+    screen: Tab, seeded: LiveServer
+) -> None:
+    page = open_newsroom(screen, seeded)
+
+    expect(event_time(page, "Russia: conditional (Vladimir Putin)")).to_have_text(
+        f"13 Mar 2025, 18:00{EN}23:59 Moscow (15:00{EN}20:59 UTC)"
+    )
+    expect(event_time(page, "Russia: rejected (Yuri Ushakov)")).to_have_text(
+        "13 Mar 2025, Moscow time"
+    )
+    expect(
+        event_time(
+            page,
+            "Trump calls Putin's statement promising but incomplete, and says he is willing"
+            " to talk to Putin to secure a ceasefire.",
+        )
+    ).to_have_text(f"13 Mar 2025, 11:00{EN}23:59 New York (13 Mar 15:00 {EN} 14 Mar 03:59 UTC)")
+    expect(
+        event_time(page, "Ushakov sets out Russia's position on the temporary ceasefire to Waltz.")
+    ).to_have_text(f"11{EN}13 Mar 2025, Moscow time")
+    for shown in page.locator(".event-meta time").all_inner_texts():
+        plain = shown.removesuffix(" (uncertain)")
+        if CLOCK.search(plain):
+            assert plain.endswith(" UTC)"), shown
+        else:
+            assert plain.endswith((" time", ", UTC")), shown
+
+    conditional = page.locator('.lane[data-actor="russia"] .segment[data-stance="conditional"]')
+    conditional.hover()
+    expect(conditional.locator(".tip-head")).to_contain_text(
+        "13 Mar 2025, 18:00 Moscow (15:00 UTC)"
+    )
+    open_every_card(page)
+    text = str(page.locator("main").text_content())
+    assert "GMT" not in text
+    assert re.search(r"\b[AP]M\b", text) is None
+
+
+def test_times_are_shown_in_utc_on_request(screen: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(screen, seeded)
+    putin = event_time(page, "Russia: conditional (Vladimir Putin)")
+
+    page.get_by_label("Times in UTC").check()
+
+    expect(putin).to_have_text(f"13 Mar 2025, 15:00{EN}20:59 UTC")
+    expect(event_time(page, "Russia: rejected (Yuri Ushakov)")).to_have_text(
+        f"12 Mar 2025, 21:00 {EN} 13 Mar 2025, 20:59 UTC"
+    )
+    for shown in page.locator(".event-meta time").all_inner_texts():
+        assert shown.removesuffix(" (uncertain)").endswith(" UTC"), shown
+    assert parse_qs(urlsplit(page.url).query)["times"] == ["utc"]
+
+    page.reload()
+
+    expect(page.get_by_label("Times in UTC")).to_be_checked()
+    expect(putin).to_have_text(f"13 Mar 2025, 15:00{EN}20:59 UTC")
+    conditional = page.locator('.lane[data-actor="russia"] .segment[data-stance="conditional"]')
+    conditional.hover()
+    expect(conditional.locator(".tip-head")).to_contain_text("13 Mar 2025, 15:00 UTC")
+
+
+def test_the_known_at_picker_reads_and_writes_24_hour_utc(screen: Tab, seeded: LiveServer) -> None:
+    page = open_newsroom(screen, seeded, "?known_at=2030-01-01T00:00:00Z")
+    picker = page.get_by_label("Known at (UTC)")
+    status = page.locator("#status")
+
+    expect(picker).to_have_value("2030-01-01 00:00")
+    expect(status).to_contain_text("as known at 1 Jan 2030, 00:00 UTC")
+
+    picker.fill("2025-03-14 09:30")
+    picker.press("Enter")
+
+    expect(status).to_contain_text("as known at 14 Mar 2025, 09:30 UTC")
+    assert parse_qs(urlsplit(page.url).query)["known_at"] == ["2025-03-14T09:30:00Z"]
+
+    picker.fill("03/14/2025, 09:30 PM")
+    picker.press("Enter")
+
+    expect(picker).to_have_attribute("aria-invalid", "true")
+    expect(status).to_contain_text("YYYY-MM-DD HH:MM")
+    assert parse_qs(urlsplit(page.url).query)["known_at"] == ["2025-03-14T09:30:00Z"]
 
 
 def test_no_article_is_referred_to_by_our_own_number(screen: Tab, seeded: LiveServer) -> None:
