@@ -10,10 +10,10 @@ from typing import Any
 from litestar import Litestar, Request, Response, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.dependencies import services_provider
+from api.docs_ui import ServedSwaggerUI
 from api.drill_faults import CrashAfterCommit
 from api.feed_tail import FeedTail
 from api.listener import listen, poll
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 "sources; positions as of any valid time, as known at any transaction time."
             ),
             path="/v1",
-            render_plugins=[ScalarRenderPlugin(path="/docs")],
+            render_plugins=[ServedSwaggerUI(path="/docs")],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from tests.support.live import LiveServer
 
 CHROMIUM = os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TIMELINE_TEST_ARTIFACTS", "test-artifacts")) / "browser"
@@ -63,3 +65,12 @@ def open_tab(browser: Browser, name: str, width: int = 1280, height: int = 900) 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         context.close()
+
+
+def open_newsroom(tab: Tab, server: LiveServer, query: str = "") -> Page:
+    """The newsroom page, once its lanes and events are drawn."""
+    page = tab.page
+    page.goto(f"{server.base}/{query}")
+    expect(page.locator(".lane")).to_have_count(3)
+    expect(page.locator(".event").first).to_be_visible()
+    return page

@@ -159,6 +159,26 @@ def test_every_claim_resting_only_on_article_000_is_disputed() -> None:
     assert set(only_000) <= disputed
 
 
+def test_dispute_reasons_name_outlets_never_our_numbering_of_the_articles() -> None:
+    reasons = [e["payload"]["reason"] for e in events() if e["type"] == "EventDisputed"]
+    assert reasons
+    for reason in reasons:
+        assert re.search(r"\barticles?\s+\d|\b00\d\b", reason) is None, reason
+
+
+def test_every_phrase_quoted_in_a_dispute_reason_is_verbatim_in_an_article() -> None:
+    texts = [article(source) for source in ARTICLE_OF_SOURCE]
+    phrases = [
+        phrase
+        for e in events()
+        if e["type"] == "EventDisputed"
+        for phrase in re.findall(r'"([^"]+)"', e["payload"]["reason"])
+    ]
+    assert phrases
+    for phrase in phrases:
+        assert any(verbatim(phrase, text) for text in texts), phrase
+
+
 def test_russia_rejects_before_noon_in_moscow_and_supports_with_conditions_after() -> None:
     noon = datetime(2025, 3, 13, 12, tzinfo=MOSCOW)
     russia = {

@@ -23,6 +23,7 @@ const controls = {
   asOf: document.getElementById("as-of"),
   asOfLabel: document.getElementById("as-of-label"),
   knownAt: document.getElementById("known-at"),
+  utc: document.getElementById("times-utc"),
   reset: document.getElementById("reset"),
 };
 const view = {
@@ -48,6 +49,7 @@ function readLocation() {
     proposal: embedded ? app.dataset.proposal : query.get("proposal") || "",
     asOf: query.get("as_of") || "",
     knownAt: query.get("known_at") || "",
+    utc: query.get("times") === "utc",
   };
 }
 
@@ -56,6 +58,7 @@ function writeLocation() {
   if (!embedded && state.proposal) query.set("proposal", state.proposal);
   if (state.asOf) query.set("as_of", state.asOf);
   if (state.knownAt) query.set("known_at", state.knownAt);
+  if (state.utc) query.set("times", "utc");
   const search = query.toString();
   history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
   updateExportLinks();
@@ -102,50 +105,127 @@ async function allPages(path, params) {
 }
 
 // ---- time ---------------------------------------------------------------------------------
+// One convention on the whole page. An event's time is told where it happened: in its own
+// zone, named by its city, with UTC beside any clock time ("13 Mar 2025, 18:00 Moscow
+// (15:00 UTC)"); a date alone names its zone ("13 Mar 2025, Moscow time"). "Times in UTC"
+// tells them in UTC alone. The page's own moments (the as-of day, the known-at instant) are
+// UTC and say so. Always a 24-hour clock and the day before the month, whatever the browser's
+// locale.
 
 const ms = (instant) => Date.parse(instant);
 const dayOf = (time) => new Date(time).toISOString().slice(0, 10);
-
-const localFormats = new Map();
-
-function localDate(instant, timeZone) {
-  const zone = timeZone || "UTC";
-  if (!localFormats.has(zone)) {
-    localFormats.set(zone, new Intl.DateTimeFormat("en-CA", {
-      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-    }));
-  }
-  return localFormats.get(zone).format(new Date(instant));
-}
-
 const FINE = new Set(["hour", "minute", "second", "instant"]);
+const UTC = { name: "UTC", utc: true, iana: "UTC", shift: 0 };
 
 // Making an Intl.DateTimeFormat costs far more than using one: a lane of thousands of
 // segments asks for the same few again and again.
 const formats = new Map();
 
-function dateFormat(timeZone, precision) {
-  const fine = FINE.has(precision);
-  const key = `${timeZone || "UTC"} ${fine}`;
-  if (!formats.has(key)) {
-    const options = { timeZone: timeZone || "UTC", day: "numeric", month: "long", year: "numeric" };
-    if (fine) {
-      Object.assign(options, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
-    }
-    formats.set(key, new Intl.DateTimeFormat("en-GB", options));
+function format(timeZone) {
+  if (!formats.has(timeZone)) {
+    formats.set(timeZone, new Intl.DateTimeFormat("en-GB", {
+      timeZone, day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }));
   }
-  return formats.get(key);
+  return formats.get(timeZone);
 }
 
-function humanDate(instant, timeZone, precision) {
-  return dateFormat(timeZone, precision).format(new Date(instant));
+// The calendar and clock reading of an instant in a zone.
+function reading(instant, zone) {
+  const when = new Date(ms(instant) + zone.shift);
+  const parts = Object.fromEntries(format(zone.iana).formatToParts(when).map((p) => [p.type, p.value]));
+  return {
+    day: parts.day, month: parts.month, year: parts.year, clock: `${parts.hour}:${parts.minute}`,
+    date: `${parts.day} ${parts.month} ${parts.year}`,
+  };
 }
 
-// An uncertain time reads as its whole range ("11 – 13 March 2025"); a certain one as itself.
-function humanSpan(validTime, timeZone) {
-  return dateFormat(timeZone, validTime.precision).formatRange(
-    new Date(validTime.earliest), new Date(validTime.latest),
-  );
+const OFFSET = /T[\d:.]+([+-])(\d\d):?(\d\d)$/;
+
+// The zone an event is told in: its IANA zone when it has one other than UTC, else the offset
+// its occurred_at was written with ("UTC+3"), else UTC. A zone is named by its city.
+function zoneOf(event) {
+  const timeZone = event?.timezone || "UTC";
+  if (!["UTC", "Etc/UTC", "Etc/GMT"].includes(timeZone) && !timeZone.startsWith("Etc/")) {
+    const city = timeZone.split("/").pop().replaceAll("_", " ");
+    return { name: city, utc: false, iana: timeZone, shift: 0 };
+  }
+  const offset = OFFSET.exec(String(event?.occurred_at || "").split("/")[0]);
+  if (!offset || Number(offset[2]) + Number(offset[3]) === 0) return UTC;
+  const minutes = (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+  const hours = `${offset[1]}${Number(offset[2])}${offset[3] === "00" ? "" : `:${offset[3]}`}`;
+  return { name: `UTC${hours}`, utc: false, iana: "UTC", shift: minutes * 60_000 };
+}
+
+// "13 Mar 2025", "11–13 Mar 2025", "28 Feb – 2 Mar 2025", "Mar 2025".
+function dates(a, b, precision) {
+  if (precision === "year") return a.year === b.year ? a.year : `${a.year} – ${b.year}`;
+  if (precision === "month") {
+    const first = `${a.month} ${a.year}`;
+    const last = `${b.month} ${b.year}`;
+    return first === last ? first : `${a.year === b.year ? a.month : first} – ${last}`;
+  }
+  if (a.date === b.date) return a.date;
+  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.date}`;
+  if (a.year === b.year) return `${a.day} ${a.month} – ${b.date}`;
+  return `${a.date} – ${b.date}`;
+}
+
+// "13 Mar 2025, 18:00", "13 Mar 2025, 18:00–23:59", "12 Mar 2025, 21:00 – 13 Mar 2025, 20:59".
+function clocks(a, b) {
+  if (a.date !== b.date) return `${a.date}, ${a.clock} – ${b.date}, ${b.clock}`;
+  return a.clock === b.clock ? `${a.date}, ${a.clock}` : `${a.date}, ${a.clock}–${b.clock}`;
+}
+
+// The UTC beside a local clock time: the clock alone while the dates agree with the local ones.
+function besideUtc(a, b, ua, ub) {
+  if (a.date === ua.date && b.date === ub.date && a.date === b.date) {
+    return ua.clock === ub.clock ? ua.clock : `${ua.clock}–${ub.clock}`;
+  }
+  const at = (u) => `${u.day} ${u.month} ${u.clock}`;
+  return ua.clock === ub.clock && ua.date === ub.date ? at(ua) : `${at(ua)} – ${at(ub)}`;
+}
+
+// When something happened, from its earliest to its latest instant, by the convention above.
+function when(earliest, latest, zone, precision) {
+  const fine = FINE.has(precision);
+  if (zone.utc || state.utc) {
+    if (!fine && zone.utc) return `${dates(reading(earliest, UTC), reading(latest, UTC), precision)}, UTC`;
+    return `${clocks(reading(earliest, UTC), reading(latest, UTC))} UTC`;
+  }
+  const a = reading(earliest, zone);
+  const b = reading(latest, zone);
+  if (!fine) return `${dates(a, b, precision)}, ${zone.name} time`;
+  return `${clocks(a, b)} ${zone.name} (${besideUtc(a, b, reading(earliest, UTC), reading(latest, UTC))} UTC)`;
+}
+
+// An event's valid time, with its qualifiers: "13 Mar 2025, Moscow time (uncertain)".
+function eventWhen(event) {
+  const valid = event.valid_time;
+  const qualifiers = valid.qualifiers.length ? ` (${valid.qualifiers.join(", ")})` : "";
+  return `${when(valid.earliest, valid.latest, zoneOf(event), valid.precision)}${qualifiers}`;
+}
+
+const ISO_DATE = /^\d{4}-\d\d-\d\d$/;
+
+// A day of the page's own (the as-of day), or a date without a zone: "13 Mar 2025".
+const utcDay = (date) => reading(`${date}T12:00:00Z`, UTC).date;
+
+// A moment of the page's own (the known-at instant): "1 Jan 2030, 00:00 UTC".
+const utcMoment = (instant) => `${clocks(reading(instant, UTC), reading(instant, UTC))} UTC`;
+
+// The calendar date of an instant in an IANA zone, as YYYY-MM-DD.
+const isoDates = new Map();
+
+function localDate(instant, timeZone) {
+  const zone = timeZone || "UTC";
+  if (!isoDates.has(zone)) {
+    isoDates.set(zone, new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    }));
+  }
+  return isoDates.get(zone).format(new Date(instant));
 }
 
 // The end of the chosen day: a bare date as `as_of` means the end of that day.
@@ -153,8 +233,29 @@ function asOfInstant() {
   return state.asOf ? ms(`${state.asOf}T23:59:59.999Z`) : Infinity;
 }
 
+// The known-at picker is a text field in UTC, "YYYY-MM-DD HH:MM" (seconds optional): a
+// datetime-local field would show the browser's locale (12-hour, month first) and its zone.
+const PICKED = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(\.\d{1,6})?)?\s*(?:Z|UTC)?$/i;
+
 function knownAtForPicker(knownAt) {
-  return knownAt ? knownAt.replace(/Z$/, "").slice(0, 19) : "";
+  if (!knownAt || Number.isNaN(ms(knownAt))) return knownAt || "";
+  const iso = new Date(ms(knownAt)).toISOString();
+  const seconds = iso.slice(17, 23) === "00.000" ? "" : iso.slice(16, 19);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds}`;
+}
+
+// The known_at a picker entry means, "" for none, or null when it cannot be read.
+function knownAtFromPicker(text) {
+  const entry = text.trim();
+  if (!entry) return "";
+  const found = PICKED.exec(entry);
+  if (!found) return null;
+  const [, year, month, day, hour, minute, second = "00", fraction = ""] = found;
+  const instant = `${year}-${month}-${day}T${hour}:${minute}:${second}${fraction}Z`;
+  // Date.parse accepts 31 February; the round trip does not.
+  const parsed = new Date(ms(instant));
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== instant.slice(0, 19)) return null;
+  return instant;
 }
 
 // ---- loading ------------------------------------------------------------------------------
@@ -194,7 +295,7 @@ async function load(reason) {
     frame = frameOf([...first.items, ...last.items], histories);
     earlier = shown.next;
     drawSlider();
-    drawTitle(proposal);
+    drawTitle(proposal, byId);
     drawLanes(proposal, histories, byId);
     drawEvents(events);
     say(`${earlier ? "The latest " : ""}${events.length} events; ${describeMoment()}.`);
@@ -238,8 +339,8 @@ async function loadRegistry() {
 }
 
 function describeMoment() {
-  const asOf = state.asOf ? `as of ${humanDate(`${state.asOf}T12:00:00Z`)}` : "as of now";
-  const knownAt = state.knownAt ? `as known at ${humanDate(state.knownAt, "UTC", "minute")}` : "as known now";
+  const asOf = state.asOf ? `as of the end of ${utcDay(state.asOf)} (UTC)` : "as of now";
+  const knownAt = state.knownAt ? `as known at ${utcMoment(state.knownAt)}` : "as known now";
   return `${asOf}, ${knownAt}`;
 }
 
@@ -298,17 +399,20 @@ function sliderDate() {
 function labelSlider() {
   if (!frame) return;
   const date = sliderDate();
-  const text = date ? humanDate(`${date}T12:00:00Z`) : "now";
+  const text = date ? utcDay(date) : "now";
   controls.asOfLabel.textContent = text;
   controls.asOf.setAttribute("aria-valuetext", text);
 }
 
-function drawTitle(proposal) {
+function drawTitle(proposal, byId) {
   document.title = `${proposal.title || proposal.id} · Diplomatic Timeline`;
+  // The day it was tabled where it was tabled (the tabling event's zone), or in UTC.
+  const tabling = byId.get(proposal.based_on?.[0]);
+  const zone = state.utc ? UTC : zoneOf(tabling);
   view.title.replaceChildren(
     element("strong", { text: proposal.title || proposal.id }),
     proposal.proposer ? ` — tabled by ${actorName(proposal.proposer)}` : "",
-    proposal.tabled_at ? `, ${humanDate(proposal.tabled_at)}` : "",
+    proposal.tabled_at ? `, ${reading(proposal.tabled_at, zone).date}` : "",
   );
 }
 
@@ -373,12 +477,13 @@ function lane(position, history, byId, cut) {
 function segment(actor, span, to, byId) {
   const event = span.item ? byId.get(span.item.based_on?.[0]) : null;
   const timeZone = event?.timezone || "UTC";
-  const precision = event?.valid_time?.precision || "day";
+  // An event not loaded with the page leaves its zone and precision unknown: then UTC, to the minute.
+  const precision = event?.valid_time?.precision || "minute";
   const tipId = `tip-${actor}-${span.from}`;
-  const when = span.item ? humanDate(span.item.valid_from, timeZone, precision) : "";
+  const since = span.item ? when(span.item.valid_from, span.item.valid_from, zoneOf(event), precision) : "";
   const speaker = span.item?.speaker ? actorName(span.item.speaker) : "";
   const label = span.item
-    ? `${actorName(actor)}: ${span.stance} from ${when}${speaker ? `, said by ${speaker}` : ""}`
+    ? `${actorName(actor)}: ${span.stance} from ${since}${speaker ? `, said by ${speaker}` : ""}`
     : `${actorName(actor)}: no stance on record`;
   const button = element("button", { type: "button", class: "segment-button", "aria-describedby": tipId, "aria-label": label });
   const item = element(
@@ -393,48 +498,119 @@ function segment(actor, span, to, byId) {
   // The details are made when first wanted (hover or focus): a proposal's lanes can hold
   // thousands of segments, and most are never looked at.
   const tip = () => element("div", { class: "tip", role: "tooltip", id: tipId },
-    element("p", { class: "tip-head" }, element("strong", { text: span.stance }), when ? ` · ${when}` : ""),
+    element("p", { class: "tip-head" }, element("strong", { text: span.stance }), since ? ` · since ${since}` : ""),
     speaker ? element("p", { class: "tip-speaker", text: `Speaker: ${speaker}` }) : null,
     ...(span.item?.sources || []).map(citation),
     span.item?.contested ? element("p", { class: "mark-note", text: "Voices of this party disagree." }) : null,
   );
-  const show = () => {
-    if (!item.querySelector(".tip")) item.append(tip());
+  const open = () => {
+    const card = item.querySelector(".tip") || item.appendChild(tip());
+    item.classList.add("open");
+    place(item, card);
   };
-  item.addEventListener("mouseenter", show);
-  item.addEventListener("focusin", show);
+  const close = () => item.classList.remove("open");
+  item.addEventListener("mouseenter", open);
+  item.addEventListener("focusin", open);
+  item.addEventListener("mouseleave", () => {
+    if (!item.contains(document.activeElement)) close();
+  });
+  item.addEventListener("focusout", (event) => {
+    if (!item.contains(event.relatedTarget) && !item.matches(":hover")) close();
+  });
   return item;
 }
 
+// Escape closes an open card wherever the focus is, without moving the pointer.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const open of document.querySelectorAll(".segment.open")) open.classList.remove("open");
+});
+
+// A card opens under its segment, or over it when there is more room there, and slides left
+// or right to stay on the screen (a segment near the right edge used to push it off, cutting
+// words); a card taller than the room it has scrolls.
+const EDGE = 8;
+
+function place(item, card) {
+  for (const property of ["left", "top", "bottom", "max-height"]) card.style.removeProperty(property);
+  const anchor = item.getBoundingClientRect();
+  const screenWidth = document.documentElement.clientWidth;
+  card.style.setProperty("max-width", `${screenWidth - 2 * EDGE}px`);
+  const left = Math.max(EDGE, Math.min(anchor.left, screenWidth - EDGE - card.offsetWidth));
+  card.style.setProperty("left", `${left - anchor.left}px`);
+  const below = window.innerHeight - anchor.bottom - EDGE;
+  const above = anchor.top - EDGE;
+  if (card.offsetHeight <= below || below >= above) {
+    card.style.setProperty("top", "100%");
+    card.style.setProperty("max-height", `${Math.max(below, 0)}px`);
+  } else {
+    card.style.setProperty("top", "auto");
+    card.style.setProperty("bottom", "100%");
+    card.style.setProperty("max-height", `${above}px`);
+  }
+}
+
+// A quote is printed exactly as recorded, set off as a block quotation (a rule at its side),
+// without quotation marks of ours: an excerpt often opens with the article's own marks
+// ("“Our goal is…,” Ushakov told reporters"), and marks around it would double them.
 function citation(cited) {
   const source = registry.sources.get(cited.source);
-  const outlet = source ? `${source.outlet}, “${source.headline}”${source.published_on ? `, ${source.published_on}` : ""}` : cited.source;
+  const published = ISO_DATE.test(source?.published_on || "") ? `, ${utcDay(source.published_on)}` : "";
+  const outlet = source ? `${source.outlet}, “${source.headline}”${published}` : cited.source;
   const reference = source?.url
     ? element("a", { href: source.url, target: embedded ? "_blank" : null, rel: "noopener", text: outlet })
     : outlet;
   return element(
     "figure",
     { class: "citation" },
-    cited.quote ? element("blockquote", { text: `“${cited.quote}”` }) : null,
+    cited.quote ? element("blockquote", { text: cited.quote }) : null,
     element("figcaption", {}, "— ", element("cite", {}, reference)),
   );
 }
 
+const dayMonth = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
+let axisCut = Infinity;
+
+// Day labels (UTC days), as many as the axis has room for: the step between them grows with the
+// days shown and shrinks with the width, so on a phone they never run into each other. Each
+// label is centred on its day, kept inside the axis, and left out if it would touch the one
+// before.
 function drawAxis(cut) {
-  const every = Math.max(1, Math.ceil(frame.days / 8));
+  axisCut = cut;
+  const width = view.axis.clientWidth;
+  axisWidth = width;
+  const probe = element("span", { class: "tick", text: "28 Sept" });
+  view.axis.replaceChildren(probe);
+  const label = probe.offsetWidth;
+  const perDay = width / frame.days;
+  const gap = 8;
+  // One and a half labels apart: the first and last labels, kept inside the axis, are shifted by
+  // half a label towards their neighbours.
+  const every = Math.max(1, Math.ceil((1.5 * label + gap) / perDay));
   const ticks = [];
+  let reached = -Infinity;
   for (let day = 0; day <= frame.days; day += every) {
-    const time = frame.start + day * DAY;
+    const left = Math.max(0, Math.min(day * perDay - label / 2, width - label));
+    if (left < reached + gap) continue;
+    reached = left + label;
     ticks.push(element("span", {
-      // The first and last labels stay inside the lanes instead of centring on their edges.
-      class: day === 0 ? "tick tick-start" : day === frame.days ? "tick tick-end" : "tick",
-      style: { left: percent(time) },
-      text: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" }).format(new Date(time)),
+      class: "tick",
+      style: { left: `${left}px`, width: `${label}px` },
+      text: dayMonth.format(new Date(frame.start + day * DAY)),
     }));
   }
   if (cut < frame.end) ticks.push(element("span", { class: "cut", style: { left: percent(cut) } }));
   view.axis.replaceChildren(...ticks);
 }
+
+// The labels are laid out for the axis's width: a turned phone or a resized window lays them
+// out again.
+let axisWidth = 0;
+new ResizeObserver(() => {
+  if (!frame || view.axis.clientWidth === axisWidth) return;
+  axisWidth = view.axis.clientWidth;
+  drawAxis(axisCut);
+}).observe(view.axis);
 
 function headline(event) {
   const payload = event.payload;
@@ -474,7 +650,6 @@ function eventItem(event) {
   if (event.retracted) marks.push(["retracted", "Retracted"]);
   if (event.corrected_by.length) marks.push(["corrected", "Corrected"]);
   if (event.disputed) marks.push(["disputed", "Disputed"]);
-  const uncertain = event.valid_time.qualifiers.length ? ` (${event.valid_time.qualifiers.join(", ")})` : "";
   const quote = event.payload.quote;
   const headingId = `event-${event.id}`;
   return element(
@@ -493,7 +668,7 @@ function eventItem(event) {
         { class: "event-meta" },
         element("time", {
           datetime: event.valid_time.earliest,
-          text: `${humanSpan(event.valid_time, event.timezone)}${uncertain}`,
+          text: eventWhen(event),
         }),
         " · ",
         TYPE_NAMES[event.type] || event.type,
@@ -503,7 +678,7 @@ function eventItem(event) {
       event.actors.length
         ? element("p", { class: "event-actors", text: event.actors.map(actorName).join(" · ") })
         : null,
-      quote ? element("blockquote", { class: "event-quote", text: `“${quote}”` }) : null,
+      quote ? element("blockquote", { class: "event-quote", text: quote }) : null,
       ...event.disputes.map((dispute) => element("p", { class: "mark-note", text: `Disputed: ${dispute.reason}` })),
       event.retracted ? element("p", { class: "mark-note", text: "Retracted: this report was withdrawn." }) : null,
       element("details", { class: "sources" },
@@ -544,14 +719,17 @@ function bindControls() {
     });
   }
   controls.knownAt.value = knownAtForPicker(state.knownAt);
+  controls.utc.checked = state.utc;
   controls.asOf.addEventListener("input", labelSlider);
   controls.asOf.addEventListener("change", () => {
     state.asOf = sliderDate();
     writeLocation();
     load();
   });
-  controls.knownAt.addEventListener("change", () => {
-    state.knownAt = controls.knownAt.value ? `${controls.knownAt.value.length === 16 ? `${controls.knownAt.value}:00` : controls.knownAt.value}Z` : "";
+  // Enter submits the form and leaving the field changes it: either one applies the entry.
+  controls.knownAt.addEventListener("change", pickKnownAt);
+  controls.utc.addEventListener("change", () => {
+    state.utc = controls.utc.checked;
     writeLocation();
     load();
   });
@@ -559,10 +737,30 @@ function bindControls() {
     state.asOf = "";
     state.knownAt = "";
     controls.knownAt.value = "";
+    controls.knownAt.removeAttribute("aria-invalid");
     writeLocation();
     load();
   });
-  document.getElementById("controls").addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("controls").addEventListener("submit", (event) => {
+    event.preventDefault();
+    pickKnownAt();
+  });
+}
+
+function pickKnownAt() {
+  const knownAt = knownAtFromPicker(controls.knownAt.value);
+  if (knownAt === null) {
+    controls.knownAt.setAttribute("aria-invalid", "true");
+    say("Known at: write a UTC time as YYYY-MM-DD HH:MM, for example 2025-03-13 18:00.");
+    return;
+  }
+  const wasInvalid = controls.knownAt.hasAttribute("aria-invalid");
+  controls.knownAt.removeAttribute("aria-invalid");
+  if (knownAt === state.knownAt && !wasInvalid) return;
+  state.knownAt = knownAt;
+  controls.knownAt.value = knownAtForPicker(knownAt);
+  writeLocation();
+  load();
 }
 
 if (controls.asOf) {
