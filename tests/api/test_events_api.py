@@ -164,3 +164,15 @@ async def test_a_registration_sent_again_with_its_id_is_a_replay_not_a_conflict(
     again = await append(api, "s", registration)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["events"] == first.json()["events"]
+
+
+async def test_a_bad_idempotency_key_is_named_as_the_header_it_came_in(api: Api) -> None:
+    for bad in ("bad\x01key", "k" * 256):
+        response = await api.client.post(
+            "/v1/events",
+            json={"stream": "s", "events": [raw_source()]},
+            headers={**api.writer, "Idempotency-Key": bad},
+        )
+        body = problem(response, 400, "invalid-parameter")
+        assert [e["field"] for e in body["errors"]] == ["Idempotency-Key"]
+        assert "regex" not in body["detail"] and "idempotency_key" not in body["detail"]
