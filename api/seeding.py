@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seeds.dataset import SeedStream, load_dataset
+from store.errors import DuplicateEventConflict
 from store.ports import Clock, EventStore
 from store.submission import submit
 
@@ -21,6 +22,10 @@ class SeedReport:
     streams: int
 
 
+class SeedChanged(ValueError):
+    """The log holds seed events that the data set has since rewritten (a log never changes)."""
+
+
 async def seed(
     store: EventStore,
     clock: Clock,
@@ -31,9 +36,16 @@ async def seed(
     appended = present = 0
     loaded = streams if streams is not None else load_dataset()
     for stream in loaded:
-        result = await submit(
-            store, clock, stream=stream.stream, events=stream.events, metadata=SEED_METADATA
-        )
+        try:
+            result = await submit(
+                store, clock, stream=stream.stream, events=stream.events, metadata=SEED_METADATA
+            )
+        except DuplicateEventConflict as conflict:
+            raise SeedChanged(
+                f"this log was seeded with an earlier version of the data set (event "
+                f"{conflict.event_id} of stream {stream.stream} differs now): seed a new "
+                "database instead — for `make run`, delete var/timeline.db and run it again"
+            ) from None
         if result.duplicate:
             present += len(result.events)
         else:

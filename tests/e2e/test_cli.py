@@ -292,3 +292,25 @@ def test_a_port_in_use_is_one_line_that_names_it_and_another(
     assert f"PORT={port + 1} make run" in said
     assert "Traceback" not in said
     assert "serving" not in said  # said only once the socket is bound
+
+
+def test_a_log_seeded_with_an_earlier_data_set_is_told_to_start_afresh(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    import seeds.dataset
+
+    assert run("db", "upgrade", "--seed")[0] == 0
+    streams = seeds.dataset.load_dataset()
+    first, *rest = streams
+    changed = dict(first.events[0], occurred_at="2025-03-01")  # same id, other content
+    edited = dataclasses.replace(first, events=(changed, *first.events[1:]))
+    monkeypatch.setattr(seeds.dataset, "load_dataset", lambda: (edited, *rest))
+
+    code, _, said = run("seed")
+
+    assert code == 1
+    assert "seeded with an earlier version of the data set" in said
+    assert "delete var/timeline.db" in said
+    assert "Traceback" not in said
