@@ -75,7 +75,7 @@ async def test_a_disputed_claim_is_flagged_with_the_dispute_listed(seeded: Api) 
     assert text(tree, "//p[contains(@class, 'disputed')]").startswith("Disputed.")
     [note] = tree.xpath("//ol[@class='notes']/li")
     assert " ".join(note.text_content().split()).startswith(
-        "Dispute, recorded 1 January 2026, 12:00 UTC: Reported only by article 000"
+        "Dispute, recorded 1 January 2026, 12:00 UTC: Reported only by an unidentified outlet"
     )
     assert note.xpath(".//a/@href") == [f"/events/{dispute['id']}"]
     # And the dispute's own page tells what it is aimed at.
