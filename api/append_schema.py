@@ -12,19 +12,17 @@ from typing import Any
 
 import msgspec
 
+from api.parameters import ZONE_NAME
 from api.schemas import AppendIn
 from domain.event_types import EVENT_TYPES
-from domain.valid_time import zone_names
-
-ZONE = "ZoneName"
 
 
 def append_components(ref: str) -> dict[str, Any]:
-    """Components for AppendIn, its EventIn replaced by the variants, and every payload."""
+    """Components for AppendIn, its EventIn replaced by the variants, and every payload; the
+    zone names are a shared component (api.parameters)."""
     payloads = [struct for kind in EVENT_TYPES.values() for struct in kind.versions.values()]
     _, components = msgspec.json.schema_components([AppendIn, *payloads], ref_template=ref)
     generic = components["EventIn"]
-    components[ZONE] = {"type": "string", "enum": list(zone_names())}
     components["EventIn"] = {
         "title": "EventIn",
         "description": generic.get("description", ""),
@@ -43,7 +41,7 @@ def _variant(
     properties = dict(generic["properties"])
     properties["type"] = {"const": name}
     properties["payload"] = {"$ref": ref.format(name=payload)}
-    properties["timezone"] = {"anyOf": [{"$ref": ref.format(name=ZONE)}, {"type": "null"}]}
+    properties["timezone"] = {"anyOf": [{"$ref": ref.format(name=ZONE_NAME)}, {"type": "null"}]}
     required = list(generic["required"])
     if current:
         properties["schema_version"] = {"anyOf": [{"const": version}, {"type": "null"}]}

@@ -33,7 +33,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 
 from api.append_schema import append_components
-from api.parameters import exact_schemas
+from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
 from api.subscription_schemas import SubscriptionIn
 
@@ -87,6 +87,7 @@ def complete_openapi(document: OpenAPI) -> None:
     """Add to Litestar's document, in place, what it cannot say by itself."""
     _, components = msgspec.json.schema_components((SubscriptionIn,), ref_template=REF)
     components.update(append_components(REF))
+    components.update(vocabulary_components())
     assert document.components is not None and document.components.schemas is not None
     for name, schema in components.items():
         if name in document.components.schemas:
@@ -96,7 +97,7 @@ def complete_openapi(document: OpenAPI) -> None:
     bounded = problem_specs(414, 431)
     appended = _append_example()
     examples = _parameter_examples(appended)
-    exact = exact_schemas()
+    exact = exact_schemas(REF)
     for operation in operations.values():
         _exact_parameters(operation, exact, examples)
         _document_limits(operation, bounded)

@@ -1,0 +1,104 @@
+"""The OpenAPI document reads well to client generators: every closed list a type with distinct
+identifiers, every schema that becomes a class named once, instants typed, stances listed,
+payloads typed by their event type, and every response in a media type a generator reads.
+
+tests/e2e/test_generated_client.py generates a client with openapi-python-client and uses it
+against a live server; these check the document itself, one rule at a time."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.serialization import encode_json
+
+from api.app import create_app
+from domain.event_types import EVENT_TYPES
+from domain.valid_time import zone_names
+
+REF = "#/components/schemas/"
+POSITION = "/v1/proposals/us-30-day-ceasefire-2025/positions/russia"
+PLOVER = "/v1/exports/plover.jsonl?proposal=us-30-day-ceasefire-2025"
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The document as /v1/openapi.json serves it (built once per process)."""
+    decoded: dict[str, Any] = msgspec.json.decode(
+        encode_json(create_app().openapi_schema.to_schema())
+    )
+    return decoded
+
+
+def components() -> dict[str, Any]:
+    schemas: dict[str, Any] = document()["components"]["schemas"]
+    return schemas
+
+
+def parameters(name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every parameter of that name, with the operation that takes it."""
+    for item in document()["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["name"] == name:
+                    yield operation["operationId"], parameter
+
+
+def inline_schemas(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema written out in place (not a $ref), with where it is."""
+    if isinstance(node, dict):
+        if "properties" in node or "enum" in node:
+            yield path, node
+        for key, value in node.items():
+            yield from inline_schemas(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from inline_schemas(value, f"{path}/{index}")
+
+
+def class_name(title: str) -> str:
+    """The class a generator names after a title: `MeetingHeld v1` is MeetingHeldV1."""
+    return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title))
+
+
+@pytest.mark.parametrize(
+    ("component", "values"),
+    [("ZoneName", list(zone_names())), ("EventTypeName", sorted(EVENT_TYPES))],
+)
+def test_closed_lists_give_each_value_its_own_identifier(component: str, values: list[str]) -> None:
+    # A generator upper-cases values into identifiers: GMT+0, GMT-0 and GMT0 were all GMT0.
+    schema = components()[component]
+    assert schema["enum"] == values
+    names = schema["x-enum-varnames"]
+    assert len(names) == len(values) == len(set(names))
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*", name) for name in names)
+    gmt = dict(zip(values, names, strict=True))
+    if component == "ZoneName":
+        assert (gmt["Etc/GMT+5"], gmt["Etc/GMT-5"], gmt["GMT0"]) == (
+            "ETC_GMT_PLUS_5",
+            "ETC_GMT_MINUS_5",
+            "GMT0",
+        )
+
+
+@pytest.mark.parametrize(
+    ("parameter", "schema"),
+    [
+        ("tz", {"$ref": REF + "ZoneName", "default": "UTC"}),
+        ("type", {"type": "array", "items": {"$ref": REF + "EventTypeName"}}),
+    ],
+)
+def test_parameters_name_the_shared_closed_lists(parameter: str, schema: dict[str, Any]) -> None:
+    # Written out in each operation, each list became a class per operation.
+    found = list(parameters(parameter))
+    assert found
+    for _, documented in found:
+        assert {k: v for k, v in documented["schema"].items() if k != "description"} == schema
+    for variant in components()["EventIn"]["oneOf"]:
+        if "$ref" in variant:
+            variant = components()[variant["$ref"].removeprefix(REF)]
+        assert variant["properties"]["timezone"]["anyOf"][0] == {"$ref": REF + "ZoneName"}
