@@ -102,3 +102,21 @@ def test_parameters_name_the_shared_closed_lists(parameter: str, schema: dict[st
         if "$ref" in variant:
             variant = components()[variant["$ref"].removeprefix(REF)]
         assert variant["properties"]["timezone"]["anyOf"][0] == {"$ref": REF + "ZoneName"}
+
+
+def test_every_schema_that_becomes_a_class_has_a_name_of_its_own() -> None:
+    # The append variant titled "MeetingHeld v1" and the payload component MeetingHeldV1 made
+    # one class name twice: the generator dropped POST /v1/events.
+    schemas = components()
+    clashes = [
+        (where, schema["title"])
+        for where, schema in inline_schemas(document())
+        if "title" in schema
+        and class_name(schema["title"]) in schemas
+        and schemas[class_name(schema["title"])] is not schema
+        and not where.startswith(f"/components/schemas/{class_name(schema['title'])}")
+    ]
+    assert clashes == []
+    for ref in schemas["EventIn"]["oneOf"]:
+        assert set(ref) == {"$ref"}, "each append variant is a component"
+    assert REF + "MeetingHeldV1EventIn" in [ref["$ref"] for ref in schemas["EventIn"]["oneOf"]]
