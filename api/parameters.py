@@ -76,10 +76,13 @@ Tz = Annotated[
     QueryParameter(max_length=64, description="IANA zone for bare dates (default UTC)."),
 ]
 
+# Each form its own typed branch: a generator reads `type` and `format` from one place (with
+# the formats beside a shared `type`, openapi-python-client typed these parameters `Any`).
 INSTANT = {
-    "type": "string",
-    "maxLength": 64,
-    "anyOf": [{"format": "date-time"}, {"format": "date"}],
+    "anyOf": [
+        {"type": "string", "format": "date-time", "maxLength": 64},
+        {"type": "string", "format": "date", "maxLength": 64},
+    ]
 }
 ZONE_NAME = "ZoneName"
 EVENT_TYPE_NAME = "EventTypeName"

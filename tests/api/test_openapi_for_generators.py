@@ -19,6 +19,7 @@ from litestar.serialization import encode_json
 from api.app import create_app
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import zone_names
+from tests.support.api import Api
 
 REF = "#/components/schemas/"
 POSITION = "/v1/proposals/us-30-day-ceasefire-2025/positions/russia"
@@ -120,3 +121,26 @@ def test_every_schema_that_becomes_a_class_has_a_name_of_its_own() -> None:
     for ref in schemas["EventIn"]["oneOf"]:
         assert set(ref) == {"$ref"}, "each append variant is a component"
     assert REF + "MeetingHeldV1EventIn" in [ref["$ref"] for ref in schemas["EventIn"]["oneOf"]]
+
+
+@pytest.mark.parametrize("name", ["as_of", "known_at", "from", "to"])
+def test_instants_are_typed_strings_in_each_form(name: str) -> None:
+    # With the formats beside one shared `type`, a generator typed these Any.
+    found = list(parameters(name))
+    assert found
+    for _, parameter in found:
+        forms = parameter["schema"]["anyOf"]
+        assert [(f["type"], f["format"]) for f in forms] == [
+            ("string", "date-time"),
+            ("string", "date"),
+        ]
+
+
+async def test_a_position_is_read_as_of_an_instant_with_a_numeric_utc_offset(seeded: Api) -> None:
+    # What a generated client sends for an aware datetime: isoformat(), "+00:00" and not "Z".
+    response = await seeded.client.get(POSITION, params={"as_of": "2025-03-13T09:00:00+00:00"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["stance"], response.json()["as_of"]) == (
+        "rejected",
+        "2025-03-13T09:00:00Z",
+    )
