@@ -18,7 +18,9 @@ from litestar.serialization import encode_json
 
 from api.app import create_app
 from domain.event_types import EVENT_TYPES
+from domain.positions import UNSTATED
 from domain.valid_time import zone_names
+from domain.vocabulary import Stance
 from tests.support.api import Api
 
 REF = "#/components/schemas/"
@@ -134,6 +136,42 @@ def test_instants_are_typed_strings_in_each_form(name: str) -> None:
             ("string", "date-time"),
             ("string", "date"),
         ]
+
+
+@pytest.mark.parametrize(
+    ("component", "fields"),
+    [
+        ("AppendedOut", ["recorded_at"]),
+        ("EventOut", ["recorded_at"]),
+        ("ValidTimeOut", ["earliest", "latest"]),
+        ("PositionOut", ["since", "as_of", "known_at"]),
+        ("ConditionOut", ["raised_at"]),
+        ("VoiceOut", ["since"]),
+        ("SegmentOut", ["valid_from", "valid_to"]),
+        ("DiffOut", ["from", "to", "known_at"]),
+        ("TimelinePage", ["known_at"]),
+        ("ActorDetailOut", ["since", "as_of", "known_at"]),
+        ("ProposalOut", ["amended_at", "as_of", "known_at"]),
+        ("SubscriptionOut", ["created_at", "changed_at", "previous_secret_expires_at"]),
+        ("DeliveryOut", ["attempted_at", "next_attempt_at"]),
+    ],
+)
+def test_response_instants_are_date_times(component: str, fields: list[str]) -> None:
+    properties = components()[component]["properties"]
+    for field in fields:
+        forms = properties[field].get("oneOf", [properties[field]])
+        assert {"type": "string", "format": "date-time"} in forms, field
+
+
+def test_a_sources_publication_day_is_a_date() -> None:
+    assert components()["SourceOut"]["properties"]["published_on"]["format"] == "date"
+
+
+def test_stances_in_reads_are_a_closed_list_with_unstated() -> None:
+    stance = components()["PositionStance"]
+    assert set(stance["enum"]) == {str(s) for s in Stance} | {UNSTATED}
+    for component in ("PositionOut", "PositionState", "SegmentOut", "VoiceOut"):
+        assert components()[component]["properties"]["stance"] == {"$ref": REF + "PositionStance"}
 
 
 async def test_a_position_is_read_as_of_an_instant_with_a_numeric_utc_offset(seeded: Api) -> None:
