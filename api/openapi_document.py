@@ -1,7 +1,11 @@
 """What Litestar cannot say in the OpenAPI document by itself: the exact schemas of the write
-bodies (handlers take raw JSON and convert it strictly, so Litestar sees only an object),
-examples from the seed data, the webhook payload under `webhooks`, and `links` from an append to
-what it appended and from an event to its position.
+bodies (handlers take raw JSON and convert it strictly, so Litestar sees only an object), each
+served event's payload typed by its event type, the closed lists (zones, event types) as shared
+components, examples from the seed data, the webhook payload under `webhooks`, and `links` from
+an append to what it appended and from an event to its position.
+
+Client generators read it too (tests/e2e/test_generated_client.py): every schema that becomes a
+class has a name of its own, and every value that becomes an identifier a distinct one.
 
 The document is built once per process, when first asked for (a request for
 /v1/openapi.json or /v1/docs, or `app.openapi_schema`), and shared by every app of the process:
@@ -36,6 +40,7 @@ from api.append_schema import append_components
 from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
 from api.subscription_schemas import SubscriptionIn
+from api.typed_events import EVENT_SHAPES, typed_event_components
 
 REF = "#/components/schemas/{name}"
 
@@ -89,10 +94,16 @@ def complete_openapi(document: OpenAPI) -> None:
     components.update(append_components(REF))
     components.update(vocabulary_components())
     assert document.components is not None and document.components.schemas is not None
+    schemas = document.components.schemas
     for name, schema in components.items():
-        if name in document.components.schemas:
+        if name in schemas:
             raise ValueError(f"two OpenAPI components are named {name}")
-        document.components.schemas[name] = schema
+        schemas[name] = schema
+    written = {shape: _as_dict(schemas[shape]) for shape in EVENT_SHAPES}
+    for name, schema in typed_event_components(written, REF).items():
+        if name in schemas and name not in EVENT_SHAPES:
+            raise ValueError(f"two OpenAPI components are named {name}")
+        schemas[name] = schema
     operations = _operations(document)
     bounded = problem_specs(414, 431)
     appended = _append_example()
@@ -204,6 +215,10 @@ def _document_limits(operation: Operation, bounded: dict[int, ResponseSpec]) -> 
             ),
         )
     operation.responses = responses
+
+
+def _as_dict(schema: Schema | Reference | dict[str, Any]) -> dict[str, Any]:
+    return schema if isinstance(schema, dict) else schema.to_schema()
 
 
 def _without_null(schema: Schema) -> Schema:

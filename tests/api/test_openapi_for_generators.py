@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from jsonschema_rs import Draft202012Validator
 from litestar.serialization import encode_json
 
 from api.app import create_app
@@ -142,7 +143,7 @@ def test_instants_are_typed_strings_in_each_form(name: str) -> None:
     ("component", "fields"),
     [
         ("AppendedOut", ["recorded_at"]),
-        ("EventOut", ["recorded_at"]),
+        ("PositionStatedEventOut", ["recorded_at"]),
         ("ValidTimeOut", ["earliest", "latest"]),
         ("PositionOut", ["since", "as_of", "known_at"]),
         ("ConditionOut", ["raised_at"]),
@@ -172,6 +173,45 @@ def test_stances_in_reads_are_a_closed_list_with_unstated() -> None:
     assert set(stance["enum"]) == {str(s) for s in Stance} | {UNSTATED}
     for component in ("PositionOut", "PositionState", "SegmentOut", "VoiceOut"):
         assert components()[component]["properties"]["stance"] == {"$ref": REF + "PositionStance"}
+
+
+@pytest.mark.parametrize("shape", ["EventOut", "TimelineItem", "EventDetailOut"])
+def test_an_events_payload_is_typed_by_its_event_type(shape: str) -> None:
+    variants = [ref["$ref"].removeprefix(REF) for ref in components()[shape]["oneOf"]]
+    assert len(variants) == len(EVENT_TYPES)
+    for name, kind in EVENT_TYPES.items():
+        properties = components()[f"{name}{shape}"]["properties"]
+        assert properties["type"] == {"const": name}
+        assert properties["schema_version"] == {"const": kind.current_version}
+        payload = kind.versions[kind.current_version].__name__
+        assert properties["payload"] == {"$ref": REF + payload}
+
+
+async def test_every_served_event_is_exactly_one_typed_variant(seeded: Api) -> None:
+    # A payload the server writes but its type's schema refuses would fail every client; the
+    # instants' formats are checked too.
+    reads = {
+        "EventPage": "/v1/events?limit=1000",
+        "TimelinePage": "/v1/timeline?limit=500&retracted=show",
+        "PositionOut": f"{POSITION}?as_of=2025-03-14",
+        "HistoryOut": f"{POSITION}/history",
+    }
+    for component, url in reads.items():
+        response = await seeded.client.get(url)
+        assert response.status_code == 200, response.text
+        assert errors(component, response.json()) == []
+    page = (await seeded.client.get(reads["EventPage"])).json()["items"]
+    assert len(page) > 50 and {event["type"] for event in page} >= {"PositionStated", "MeetingHeld"}
+    for event in page[-20:]:
+        detail = (await seeded.client.get(f"/v1/events/{event['id']}")).json()
+        assert errors("EventDetailOut", detail) == []
+
+
+def errors(component: str, instance: Any) -> list[str]:
+    """What makes the instance invalid against the component, formats included."""
+    schema = {"$ref": REF + component, "components": document()["components"]}
+    validator = Draft202012Validator(schema, validate_formats=True)
+    return [str(error) for error in validator.iter_errors(instance)]
 
 
 async def test_a_position_is_read_as_of_an_instant_with_a_numeric_utc_offset(seeded: Api) -> None:
