@@ -39,6 +39,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from api.append_schema import append_components
 from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
+from api.routes.exports import PLAIN
 from api.subscription_schemas import SubscriptionIn
 from api.typed_events import EVENT_SHAPES, typed_event_components
 
@@ -112,6 +113,7 @@ def complete_openapi(document: OpenAPI) -> None:
     for operation in operations.values():
         _exact_parameters(operation, exact, examples)
         _document_limits(operation, bounded)
+    _also_as_text(operations["exportPloverJsonl"])
     operations["appendEvents"].request_body = _body("AppendIn", appended)
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
@@ -215,6 +217,14 @@ def _document_limits(operation: Operation, bounded: dict[int, ResponseSpec]) -> 
             ),
         )
     operation.responses = responses
+
+
+def _also_as_text(operation: Operation) -> None:
+    """The 200 also as text/plain, which the handler serves when asked (api.routes.exports)."""
+    response = (operation.responses or {}).get("200")
+    assert isinstance(response, OpenAPIResponse) and response.content is not None
+    [served] = response.content.values()
+    response.content = {**response.content, PLAIN: served}
 
 
 def _as_dict(schema: Schema | Reference | dict[str, Any]) -> dict[str, Any]:

@@ -214,6 +214,50 @@ def errors(component: str, instance: Any) -> list[str]:
     return [str(error) for error in validator.iter_errors(instance)]
 
 
+def test_every_response_is_in_a_media_type_a_generator_reads() -> None:
+    # application/x-ndjson alone: openapi-python-client left the PLOVER export without a body.
+    readable = re.compile(r"application/json|application/[\w.+-]*\+json|text/[\w.+-]+")
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                types = list(response.get("content", {}))
+                assert not types or any(readable.fullmatch(t) for t in types), (
+                    method,
+                    path,
+                    status,
+                    types,
+                )
+
+
+async def test_the_plover_export_is_served_as_text_to_a_client_that_asks(seeded: Api) -> None:
+    lines = await seeded.client.get(PLOVER)
+    text = await seeded.client.get(PLOVER, headers={"Accept": "text/plain"})
+    assert lines.headers["content-type"] == "application/x-ndjson"
+    assert text.status_code == 200
+    assert text.headers["content-type"] == "text/plain; charset=utf-8"
+    assert text.content == lines.content and lines.content.count(b"\n") > 5
+    assert lines.headers["vary"] == text.headers["vary"] == "Accept"
+    # Two representations, two strong ETags; each revalidates itself only.
+    assert lines.headers["etag"] != text.headers["etag"]
+    again = await seeded.client.get(
+        PLOVER, headers={"Accept": "text/plain", "If-None-Match": text.headers["etag"]}
+    )
+    assert again.status_code == 304
+    other = await seeded.client.get(PLOVER, headers={"If-None-Match": text.headers["etag"]})
+    assert other.status_code == 200
+    preferred = await seeded.client.get(
+        PLOVER, headers={"Accept": "application/x-ndjson, text/plain;q=0.5"}
+    )
+    assert preferred.headers["content-type"] == "application/x-ndjson"
+
+
+@pytest.mark.parametrize("accept", ["", "*/*", "application/json", ";;", ";q=abc", "\x7f", "a/b/c"])
+async def test_any_accept_header_gets_the_plover_lines(seeded: Api, accept: str) -> None:
+    response = await seeded.client.get(PLOVER, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/x-ndjson"
+
+
 async def test_a_position_is_read_as_of_an_instant_with_a_numeric_utc_offset(seeded: Api) -> None:
     # What a generated client sends for an aware datetime: isoformat(), "+00:00" and not "Z".
     response = await seeded.client.get(POSITION, params={"as_of": "2025-03-13T09:00:00+00:00"})
