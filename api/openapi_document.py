@@ -1,7 +1,11 @@
 """What Litestar cannot say in the OpenAPI document by itself: the exact schemas of the write
-bodies (handlers take raw JSON and convert it strictly, so Litestar sees only an object),
-examples from the seed data, the webhook payload under `webhooks`, and `links` from an append to
-what it appended and from an event to its position.
+bodies (handlers take raw JSON and convert it strictly, so Litestar sees only an object), each
+served event's payload typed by its event type, the closed lists (zones, event types) as shared
+components, examples from the seed data, the webhook payload under `webhooks`, and `links` from
+an append to what it appended and from an event to its position.
+
+Client generators read it too (tests/e2e/test_generated_client.py): every schema that becomes a
+class has a name of its own, and every value that becomes an identifier a distinct one.
 
 The document is built once per process, when first asked for (a request for
 /v1/openapi.json or /v1/docs, or `app.openapi_schema`), and shared by every app of the process:
@@ -33,9 +37,11 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 
 from api.append_schema import append_components
-from api.parameters import exact_schemas
+from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
+from api.routes.exports import PLAIN
 from api.subscription_schemas import SubscriptionIn
+from api.typed_events import EVENT_SHAPES, typed_event_components
 
 REF = "#/components/schemas/{name}"
 
@@ -87,19 +93,27 @@ def complete_openapi(document: OpenAPI) -> None:
     """Add to Litestar's document, in place, what it cannot say by itself."""
     _, components = msgspec.json.schema_components((SubscriptionIn,), ref_template=REF)
     components.update(append_components(REF))
+    components.update(vocabulary_components())
     assert document.components is not None and document.components.schemas is not None
+    schemas = document.components.schemas
     for name, schema in components.items():
-        if name in document.components.schemas:
+        if name in schemas:
             raise ValueError(f"two OpenAPI components are named {name}")
-        document.components.schemas[name] = schema
+        schemas[name] = schema
+    written = {shape: _as_dict(schemas[shape]) for shape in EVENT_SHAPES}
+    for name, schema in typed_event_components(written, REF).items():
+        if name in schemas and name not in EVENT_SHAPES:
+            raise ValueError(f"two OpenAPI components are named {name}")
+        schemas[name] = schema
     operations = _operations(document)
     bounded = problem_specs(414, 431)
     appended = _append_example()
     examples = _parameter_examples(appended)
-    exact = exact_schemas()
+    exact = exact_schemas(REF)
     for operation in operations.values():
         _exact_parameters(operation, exact, examples)
         _document_limits(operation, bounded)
+    _also_as_text(operations["exportPloverJsonl"])
     operations["appendEvents"].request_body = _body("AppendIn", appended)
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
@@ -203,6 +217,18 @@ def _document_limits(operation: Operation, bounded: dict[int, ResponseSpec]) -> 
             ),
         )
     operation.responses = responses
+
+
+def _also_as_text(operation: Operation) -> None:
+    """The 200 also as text/plain, which the handler serves when asked (api.routes.exports)."""
+    response = (operation.responses or {}).get("200")
+    assert isinstance(response, OpenAPIResponse) and response.content is not None
+    [served] = response.content.values()
+    response.content = {**response.content, PLAIN: served}
+
+
+def _as_dict(schema: Schema | Reference | dict[str, Any]) -> dict[str, Any]:
+    return schema if isinstance(schema, dict) else schema.to_schema()
 
 
 def _without_null(schema: Schema) -> Schema:

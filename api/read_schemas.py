@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from api.schemas import CitationOut, EventOut
+from api.schemas import CitationOut, Day, EventOut, Instant
+from domain.positions import UNSTATED
+from domain.vocabulary import Stance
+
+
+class PositionStance(StrEnum):
+    """A party's stance as a read states it: a stated one, or `unstated` when nothing is known."""
+
+    PROPOSED = Stance.PROPOSED.value
+    ACCEPTED = Stance.ACCEPTED.value
+    CONDITIONAL = Stance.CONDITIONAL.value
+    NONCOMMITTAL = Stance.NONCOMMITTAL.value
+    REJECTED = Stance.REJECTED.value
+    COUNTERED = Stance.COUNTERED.value
+    WITHDRAWN = Stance.WITHDRAWN.value
+    UNSTATED = UNSTATED
 
 
 class ConditionOut(msgspec.Struct, kw_only=True):
@@ -16,7 +32,7 @@ class ConditionOut(msgspec.Struct, kw_only=True):
     id: str
     text: str
     raised_by: str | None
-    raised_at: str
+    raised_at: Instant
     event: UUID
 
 
@@ -24,8 +40,8 @@ class VoiceOut(msgspec.Struct, kw_only=True):
     """One speaker's latest stance for the party."""
 
     speaker: str
-    stance: str
-    since: str
+    stance: PositionStance
+    since: Instant
     event: UUID
 
 
@@ -34,9 +50,9 @@ class PositionState(msgspec.Struct, kw_only=True):
 
     actor: str
     proposal: str
-    stance: str
+    stance: PositionStance
     speaker: str | None
-    since: str | None
+    since: Instant | None
     conditions: list[ConditionOut]
     based_on: list[UUID]
     sources: list[CitationOut]
@@ -48,15 +64,15 @@ class PositionState(msgspec.Struct, kw_only=True):
 class PositionOut(PositionState, kw_only=True):
     """A position, with the valid and transaction times it answers for."""
 
-    as_of: str
-    known_at: str
+    as_of: Instant
+    known_at: Instant
 
 
 class SegmentOut(PositionState, kw_only=True):
     """The position over a valid interval [valid_from, valid_to); valid_to null: still holds."""
 
-    valid_from: str
-    valid_to: str | None
+    valid_from: Instant
+    valid_to: Instant | None
 
 
 class HistoryOut(msgspec.Struct, kw_only=True):
@@ -64,7 +80,7 @@ class HistoryOut(msgspec.Struct, kw_only=True):
 
     actor: str
     proposal: str
-    known_at: str
+    known_at: Instant
     items: list[SegmentOut]
 
 
@@ -73,7 +89,7 @@ class HistoriesOut(msgspec.Struct, kw_only=True):
     `next` continues after the page."""
 
     proposal: str
-    known_at: str
+    known_at: Instant
     items: list[HistoryOut]
     next: str | None
 
@@ -89,8 +105,8 @@ class VoiceChange(msgspec.Struct, kw_only=True):
     """A speaker whose stance changed (null: no stance then)."""
 
     speaker: str
-    before: str | None
-    after: str | None
+    before: PositionStance | None
+    after: PositionStance | None
 
 
 class DiffOut(msgspec.Struct, kw_only=True):
@@ -98,9 +114,9 @@ class DiffOut(msgspec.Struct, kw_only=True):
 
     actor: str
     proposal: str
-    from_: str = msgspec.field(name="from")
-    to: str
-    known_at: str
+    from_: Instant = msgspec.field(name="from")
+    to: Instant
+    known_at: Instant
     changed: bool
     stance: Change | None
     speaker: Change | None
@@ -118,7 +134,7 @@ class ProposalSummary(msgspec.Struct, kw_only=True):
     proposer: str
     terms: list[str]
     tabled_at: str
-    amended_at: str | None
+    amended_at: Instant | None
     based_on: list[UUID]
 
 
@@ -127,16 +143,16 @@ class ProposalPage(msgspec.Struct, kw_only=True):
 
     items: list[ProposalSummary]
     next: str | None
-    as_of: str
-    known_at: str
+    as_of: Instant
+    known_at: Instant
 
 
 class ProposalOut(ProposalSummary, kw_only=True):
     """A proposal with every party's position."""
 
     positions: list[PositionState]
-    as_of: str
-    known_at: str
+    as_of: Instant
+    known_at: Instant
 
 
 class DisputeOut(msgspec.Struct, kw_only=True):
@@ -162,7 +178,7 @@ class TimelinePage(msgspec.Struct, kw_only=True):
 
     items: list[TimelineItem]
     next: str | None
-    known_at: str
+    known_at: Instant
 
 
 class ActorOut(msgspec.Struct, kw_only=True):
@@ -175,15 +191,15 @@ class ActorOut(msgspec.Struct, kw_only=True):
     role: str | None
     authority: str | None
     wikidata: str | None
-    since: str
+    since: Instant
     based_on: list[UUID]
 
 
 class ActorDetailOut(ActorOut, kw_only=True):
     """One actor, with the valid and transaction times it answers for."""
 
-    as_of: str
-    known_at: str
+    as_of: Instant
+    known_at: Instant
 
 
 class ActorPage(msgspec.Struct, kw_only=True):
@@ -191,8 +207,8 @@ class ActorPage(msgspec.Struct, kw_only=True):
 
     items: list[ActorOut]
     next: str | None
-    as_of: str
-    known_at: str
+    as_of: Instant
+    known_at: Instant
 
 
 class SourceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -201,7 +217,7 @@ class SourceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     outlet: str
     headline: str
-    published_on: str
+    published_on: Day
     registered_by: UUID
     author: str | None = None
     url: str | None = None
@@ -214,7 +230,7 @@ class SourcePage(msgspec.Struct, kw_only=True):
 
     items: list[SourceOut]
     next: str | None
-    known_at: str
+    known_at: Instant
 
 
 class SourceDetailOut(SourceOut, kw_only=True):
@@ -222,4 +238,4 @@ class SourceDetailOut(SourceOut, kw_only=True):
 
     cited_by: list[EventOut]
     next: str | None
-    known_at: str
+    known_at: Instant

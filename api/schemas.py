@@ -6,6 +6,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec.enums import OpenAPIFormat
+from litestar.params import KwargDefinition
 
 from api.parameters import STREAM_PATTERN
 from domain.vocabulary import END, Quote
@@ -19,6 +21,11 @@ Stream = Annotated[
         examples=["proposal-us-30-day-ceasefire-2025"],
     ),
 ]
+
+# What the API writes with domain.valid_time.format_instant: RFC 3339 in UTC. The format is for
+# the document (generators parse these into datetimes); the value stays the string written.
+Instant = Annotated[str, KwargDefinition(format=OpenAPIFormat.DATE_TIME)]
+Day = Annotated[str, KwargDefinition(format=OpenAPIFormat.DATE)]
 
 
 class Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -78,7 +85,7 @@ class AppendedOut(msgspec.Struct, kw_only=True):
     id: UUID
     position: int
     stream_version: int
-    recorded_at: str
+    recorded_at: Instant
 
 
 class AppendOut(msgspec.Struct, kw_only=True):
@@ -92,8 +99,8 @@ class AppendOut(msgspec.Struct, kw_only=True):
 class ValidTimeOut(msgspec.Struct, kw_only=True):
     """An event's valid time as UTC bounds, precision and qualifiers."""
 
-    earliest: str
-    latest: str
+    earliest: Instant
+    latest: Instant
     precision: str
     qualifiers: list[str]
 
@@ -125,7 +132,7 @@ class EventOut(msgspec.Struct, kw_only=True):
     occurred_at: str
     timezone: str
     valid_time: ValidTimeOut
-    recorded_at: str
+    recorded_at: Instant
     actors: list[str]
     payload: dict[str, Any]
     sources: list[CitationOut]

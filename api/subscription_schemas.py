@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas import Stream, Strict
+from api.schemas import Instant, Stream, Strict
 from domain.vocabulary import PRINTABLE_PATTERN, Slug
 
 TypeName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -60,13 +60,13 @@ class SubscriptionOut(msgspec.Struct, kw_only=True):
     description: str | None
     status: str
     disabled_reason: str | None
-    created_at: str
-    changed_at: str
+    created_at: Instant
+    changed_at: Instant
     cursor: int
     failed_attempts: int
-    next_attempt_at: str
+    next_attempt_at: Instant
     previous_secret_expires_at: Annotated[
-        str | None,
+        Instant | None,
         msgspec.Meta(
             description=(
                 "Until when the secret replaced by the last rotation still signs deliveries "
@@ -101,12 +101,12 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     event_id: UUID
     position: int
     attempt: int
-    attempted_at: str
+    attempted_at: Instant
     outcome: str
     status_code: int | None
     latency_ms: float
     error: str | None
-    next_attempt_at: str | None
+    next_attempt_at: Instant | None
 
 
 class DeliveryPage(msgspec.Struct, kw_only=True):

@@ -54,6 +54,10 @@ from store.records import RecordedEvent
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
+# The same lines for a client that asks for text: generators read text/* bodies as a string and
+# cannot read application/x-ndjson at all (the OpenAPI document lists both).
+PLAIN = "text/plain"
+PLOVER_TYPES = (NDJSON, PLAIN)
 READ_ERRORS = cached_read_responses(400, 404, 503)
 # Events read from the timeline per page while an export streams: the first pages smaller.
 FIRST_EXPORT_PAGE = 50
@@ -241,8 +245,10 @@ async def export_plover_jsonl(
     known_at: KnownAt = None,
     tz: Tz = "UTC",
 ) -> Response[Any]:
-    """Events coded with a PLOVER category, in valid-time order, PLOVER's field names."""
-    view = await _view(request, services, proposal, as_of, known_at, tz)
+    """Events coded with a PLOVER category, in valid-time order, PLOVER's field names; as
+    text/plain when the Accept header prefers it."""
+    media_type = request.accept.best_match(list(PLOVER_TYPES), default=NDJSON) or NDJSON
+    view = await _view(request, services, proposal, as_of, known_at, tz, media_type)
     store = services.store
 
     async def lines() -> AsyncIterator[bytes]:
@@ -250,7 +256,9 @@ async def export_plover_jsonl(
             records = (plover_record(e, view.registry) for e in page)
             yield b"".join(msgspec.json.encode(r) + b"\n" for r in records if r is not None)
 
-    return _download(request, view, lines(), NDJSON, f"{proposal or 'all'}-plover.jsonl")
+    response = _download(request, view, lines(), media_type, f"{proposal or 'all'}-plover.jsonl")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 async def _view(
@@ -260,6 +268,7 @@ async def _view(
     as_of: str | None,
     known_at: str | None,
     tz: str,
+    media_type: str = "",
 ) -> ExportView:
     """What every export reads: its timeline query, the registries, settledness and ETag.
 
@@ -277,7 +286,8 @@ async def _view(
     valid = to_micros(when.as_of) if as_of is not None else None
     now = services.clock()
     asked = sorted(request.url.query_params.multi_items())
-    fingerprint = f"{request.url.path}?{asked}@{head}:{horizon}".encode()
+    # Each representation its own strong ETag (RFC 9110 8.8.3).
+    fingerprint = f"{request.url.path}?{asked}@{head}:{horizon}{media_type}".encode()
     return ExportView(
         query=TimelineQuery(known_at=horizon, limit=EXPORT_PAGE, proposal=proposal, end=valid),
         registry=await _registry(services.store, horizon, valid),
