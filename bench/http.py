@@ -67,6 +67,7 @@ from bench.app import HELLO
 from bench.positions import Databases, machine, percentile, progress_bar, spread
 from bench.report import print_verdicts
 from bench.server import HOST, Server, running_server
+from tests.support.live import register_wire
 
 ROOT = Path(__file__).resolve().parent
 console = Console(stderr=True)
@@ -575,7 +576,11 @@ async def measure(
     async with bench_server(backend, postgres_url, workers, folder) as server:
         after_seed = datetime.now(UTC)
         known_at = instant(to_micros(after_seed))
-        await asyncio.sleep(0.01)  # known_at strictly in the past: the read is settled
+        # A read is settled once the log has recorded an event after its known_at (see
+        # api/log_horizon.py): one is appended a second later, past every known_at the distinct
+        # reads ask for (a microsecond apart, one per request).
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(register_wire, server.base, server.writer)
         paths = position_paths(known_at)
         cache_control = await verify(server, paths)
         distinct = DistinctReads(server.port, after_seed, settings.connections)
