@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from api.schemas import CitationOut, CodesOut, EventOut, ValidTimeOut
+from api.schemas import CitationOut, CodesOut, CorroborationOut, EventOut, ValidTimeOut
 from domain.event_types import Codes
 from domain.valid_time import ValidTime, format_instant
+from store.read_models.effective import Version
 from store.records import RecordedEvent
 
 
@@ -45,3 +46,9 @@ def event_out(event: RecordedEvent) -> EventOut:
         codes=codes_out(codes),
         metadata=event.metadata,
     )
+
+
+def corroboration_out(version: Version) -> CorroborationOut:
+    """A world event's corroboration, as its version in the read model holds it."""
+    found = version.state.get("corroboration") or {"outlets": [], "sources": []}
+    return CorroborationOut(outlets=list(found["outlets"]), sources=list(found["sources"]))

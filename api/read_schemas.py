@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas import CitationOut, Day, EventOut, Instant
+from api.schemas import CitationOut, CorroborationOut, Day, EventOut, Instant
 from domain.positions import UNSTATED
 from domain.vocabulary import Stance
 
@@ -164,8 +164,11 @@ class DisputeOut(msgspec.Struct, kw_only=True):
 
 class TimelineItem(EventOut, kw_only=True):
     """An event as it now stands: corrections applied, disputes flagged, retractions marked
-    (retracted events appear only when asked for)."""
+    (retracted events appear only when asked for); `single_source` when exactly one outlet
+    supports it."""
 
+    corroboration: CorroborationOut
+    single_source: bool
     corrected_by: list[UUID]
     disputed: bool
     disputes: list[DisputeOut]

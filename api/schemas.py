@@ -140,10 +140,22 @@ class EventOut(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any]
 
 
+class CorroborationOut(msgspec.Struct, kw_only=True):
+    """Who supports a world event: the distinct sources it cites (in citation order) and the
+    distinct outlets those sources were registered with (sorted by name)."""
+
+    outlets: list[str]
+    sources: list[str]
+
+
 class EventDetailOut(EventOut, kw_only=True):
-    """An event with the corrections, retractions and disputes that target it."""
+    """An event with the corrections, retractions and disputes that target it; a world event
+    with its corroboration (null for registrations and editorial events), `single_source`
+    when exactly one outlet supports it."""
 
     editorial: list[EventOut]
+    corroboration: CorroborationOut | None = None
+    single_source: bool | None = None
 
 
 class EventPage(msgspec.Struct, kw_only=True):

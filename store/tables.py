@@ -137,6 +137,7 @@ class EffectiveEventRow(SQLModel, table=True):
         Index("ix_effective_valid", "kind", "valid_earliest", "position"),
         Index("ix_effective_proposal", "kind", "proposal", "valid_earliest", "position"),
         Index("ix_effective_subject", "subject", "recorded_to"),
+        Index("ix_effective_outlets", "kind", "outlets", "valid_earliest", "position"),
     )
 
     position: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
@@ -153,6 +154,8 @@ class EffectiveEventRow(SQLModel, table=True):
     valid_latest: int = Field(sa_column=Column(BigInteger(), nullable=False))
     retracted: bool = Field(sa_column=Column(Boolean(), nullable=False))
     state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+    # How many distinct outlets a world event's citations come from (0 for other events).
+    outlets: int = Field(default=0, sa_column=Column(Integer(), nullable=False, server_default="0"))
 
 
 _effective = EffectiveEventRow.__table__  # type: ignore[attr-defined]

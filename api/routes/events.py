@@ -16,15 +16,17 @@ from api.auth import KEY_STATE, requires
 from api.bodies import json_body, strict_body
 from api.dependencies import AppServices
 from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event_types
-from api.presenters import event_out
+from api.presenters import corroboration_out, event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from domain.canonical import canonical_bytes
+from domain.event_types import Kind
 from domain.valid_time import format_instant, to_micros
 from store.errors import RateLimited, ReservationLost, StoreError
 from store.idempotency import Recorded
 from store.keys import ApiKey
 from store.ports import AppendResult, EventQuery, IdempotentAnswer
+from store.projection import FOREVER
 from store.submission import submit
 
 MAX_PAGE = 1000
@@ -249,7 +251,14 @@ async def get_event(
         raise NotFoundException(f"no event {wanted}")
     editorial = await services.store.targeting(wanted)
     out = event_out(event)
+    # The version standing now (the open one), as the timeline shows it.
+    version = await services.store.reads.version(event.position, FOREVER - 1)
+    corroboration = None
+    if version is not None and version.kind == Kind.WORLD:
+        corroboration = corroboration_out(version)
     return EventDetailOut(
         **{f: getattr(out, f) for f in out.__struct_fields__},
         editorial=[event_out(e) for e in editorial],
+        corroboration=corroboration,
+        single_source=None if corroboration is None else len(corroboration.outlets) == 1,
     )

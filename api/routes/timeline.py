@@ -9,18 +9,20 @@ from litestar.params import QueryParameter
 
 from api.dependencies import AppServices
 from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
-from api.presenters import codes_out, event_out, valid_time_out
+from api.presenters import codes_out, corroboration_out, event_out, valid_time_out
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import cached, cached_read_responses, moment, read_time
 from domain.editorial import EffectiveEvent
 from domain.event_types import EVENT_TYPES
 from domain.valid_time import format_instant, to_micros
 from store.projection import logged
-from store.read_models.effective import effective_of
+from store.read_models.effective import Version, effective_of
 from store.read_models.queries import TimelineEntry, TimelineQuery
 from store.records import RecordedEvent
 
 MAX_PAGE = 1000
+# More outlets than any event cites: the bound keeps the parameter within the database's integers.
+MAX_OUTLETS = 10_000
 
 
 @get(
@@ -56,6 +58,17 @@ async def timeline(
             "a page at a time)."
         ),
     ] = "asc",
+    min_outlets: Annotated[
+        int | None,
+        QueryParameter(
+            ge=1,
+            le=MAX_OUTLETS,
+            description=(
+                "Only events supported by at least this many distinct outlets (the outlets of "
+                "the sources they cite, as registered); `2` leaves out single-source events."
+            ),
+        ),
+    ] = None,
     after: Annotated[
         str | None,
         QueryParameter(max_length=64, pattern=r"^-?[0-9]+\.[0-9]+$(?!\n)", description="Cursor."),
@@ -79,6 +92,7 @@ async def timeline(
                 end=None if end is None else to_micros(end),
                 retracted=retracted == "show",
                 descending=order == "desc",
+                min_outlets=min_outlets,
             )
         )
     page = found[:limit]
@@ -90,7 +104,7 @@ async def timeline(
         encoded = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         next_url = f"/v1/timeline?{encoded}"
     body = TimelinePage(
-        items=[_item(effective_of(v, logged(r)), r) for r, v in page],
+        items=[_item(effective_of(v, logged(r)), r, v) for r, v in page],
         next=next_url,
         known_at=format_instant(when.known_at),
     )
@@ -109,7 +123,7 @@ def _bigint(value: int) -> int:
     return max(-(2**63), min(value, 2**63 - 1))
 
 
-def _item(event: EffectiveEvent, recorded: RecordedEvent) -> TimelineItem:
+def _item(event: EffectiveEvent, recorded: RecordedEvent, version: Version) -> TimelineItem:
     out = event_out(recorded)
     kind = EVENT_TYPES[event.type]
     codes = recorded.draft.codes or kind.default_codes(event.payload)
@@ -122,8 +136,11 @@ def _item(event: EffectiveEvent, recorded: RecordedEvent) -> TimelineItem:
         actors=list(kind.actors(event.payload)),
         codes=codes_out(codes),
     )
+    corroboration = corroboration_out(version)
     return TimelineItem(
         **fields,
+        corroboration=corroboration,
+        single_source=len(corroboration.outlets) == 1,
         corrected_by=list(event.corrected_by),
         disputed=event.disputed,
         disputes=[DisputeOut(event=d.event, reason=d.reason) for d in event.disputes],

@@ -25,7 +25,7 @@ MODELS = (
     ),
     ReadModel(
         name="effective_events",
-        version=1,
+        version=2,  # 2: corroboration (outlets and sources) and the outlet count
         tables=("effective_events", "effective_event_actors"),
         about="events as corrected, disputed and retracted: the timeline, sources, exports",
     ),

@@ -8,6 +8,7 @@ an editorial chain aims at) from that root and its editorial family, exactly as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -45,6 +46,9 @@ class Version:
     state: dict[str, Any]
     recorded_from: int
     recorded_to: int = FOREVER
+    # How many distinct outlets a world event's citations come from (0 for other events): the
+    # timeline's `min_outlets` filters on it in SQL.
+    outlets: int = 0
 
     @property
     def actors(self) -> tuple[str, ...]:
@@ -56,8 +60,9 @@ class Version:
         return self.state == other.state
 
 
-def version_of(event: EffectiveEvent, at: int) -> Version:
-    """The version an effective event is, known from transaction time `at`."""
+def version_of(event: EffectiveEvent, at: int, outlets: Mapping[str, str] | None = None) -> Version:
+    """The version an effective event is, known from transaction time `at`; `outlets` names
+    the outlet of each source a world event cites (as registered)."""
     kind = EVENT_TYPES[event.type].kind
     payload = event.payload
     actors = EVENT_TYPES[event.type].actors(payload) if kind is Kind.WORLD else ()
@@ -72,6 +77,11 @@ def version_of(event: EffectiveEvent, at: int) -> Version:
         "disputes": [{"event": str(d.event), "reason": d.reason} for d in event.disputes],
         "retracted_by": [str(i) for i in event.retracted_by],
     }
+    supported = 0
+    if kind is Kind.WORLD:
+        found = corroboration(event.event, outlets or {})
+        state["corroboration"] = found
+        supported = len(found["outlets"])
     return Version(
         position=event.position,
         type=event.type,
@@ -83,7 +93,30 @@ def version_of(event: EffectiveEvent, at: int) -> Version:
         retracted=event.retracted,
         state=state,
         recorded_from=at,
+        outlets=supported,
     )
+
+
+def corroboration(event: LoggedEvent, outlets: Mapping[str, str]) -> dict[str, list[str]]:
+    """The distinct sources a world event cites (in citation order) and the distinct outlets
+    they were registered with (sorted). Corrections replace payloads and valid times, never
+    citations, so this is the logged event's own."""
+    sources = list(dict.fromkeys(c.source for c in event.sources))
+    named = sorted({outlets[s] for s in sources if s in outlets})
+    return {"outlets": named, "sources": sources}
+
+
+async def outlets_of(event: LoggedEvent, rows: EffectiveRows) -> dict[str, str]:
+    """The outlet of each source an event cites, from the source's first registration (citing
+    an unregistered source is refused, so it is known before the citation)."""
+    found: dict[str, str] = {}
+    for source in dict.fromkeys(c.source for c in event.sources):
+        for version in await rows.open_versions_of(f"source:{source}"):
+            outlet = version.state["payload"].get("outlet")
+            if isinstance(outlet, str):
+                found[source] = outlet
+                break
+    return found
 
 
 def subject_of(type_name: str, payload: dict[str, Any]) -> str | None:
@@ -138,7 +171,8 @@ async def project_effective(
         # What `effective_events([event], keep_retracted=True)` gives of an event nothing in
         # the log aims at yet (a rebuild makes a million of these: a tenth of its replay).
         effective = EffectiveEvent(event=event, valid_time=event.valid_time, payload=event.payload)
-        fresh = version_of(effective, at)
+        outlets = await outlets_of(event, rows) if event.sources else {}
+        fresh = version_of(effective, at, outlets)
         await rows.revise(None, at, fresh)
         return (None, fresh)
     root = event
@@ -146,7 +180,8 @@ async def project_effective(
         [root] = await index.events({UUID(str(root.payload["target"]))})
     relatives = await family({root.id}, index, event.position)
     [effective] = effective_events([root, *relatives], keep_retracted=True)
-    fresh = version_of(effective, at)
+    outlets = await outlets_of(root, rows) if root.sources else {}
+    fresh = version_of(effective, at, outlets)
     current = await rows.open_version(root.position)
     if current is not None and current.same(fresh):
         return None

@@ -130,6 +130,14 @@ class MemoryReadModels:
         ]
         return sorted(found, key=lambda v: (v.subject or "", v.position))
 
+    async def version(self, position: int, known_at: int) -> Version | None:
+        found = [
+            v
+            for v in self._effective.versions
+            if v.position == position and _known(v.recorded_from, v.recorded_to, known_at)
+        ]
+        return found[0] if found else None
+
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         found = []
         for position in self._refs.get((CITES, query.source), []):
@@ -146,6 +154,7 @@ def _in_timeline(v: Version, q: TimelineQuery) -> bool:
         v.kind == "world"
         and _known(v.recorded_from, v.recorded_to, q.known_at)
         and (q.retracted or not v.retracted)
+        and (q.min_outlets is None or v.outlets >= q.min_outlets)
         and (q.after is None or _beyond((v.valid_earliest, v.position), q.after, q.descending))
         and (q.proposal is None or v.proposal == q.proposal)
         and (q.actor is None or q.actor in v.actors)

@@ -26,6 +26,8 @@ class TimelineQuery:
     end: int | None = None
     retracted: bool = False  # whether retracted events are kept (marked)
     descending: bool = False
+    # Only events whose citations come from at least this many distinct outlets.
+    min_outlets: int | None = None
 
 
 TimelineEntry = tuple[RecordedEvent, Version]
@@ -67,6 +69,11 @@ class ReadModels(Protocol):
 
     async def sources_among(self, known_at: int, sources: Sequence[str]) -> list[Version]:
         """As `sources`, only those of these ids (the sources a page of events cites)."""
+        ...
+
+    async def version(self, position: int, known_at: int) -> Version | None:
+        """The version of the event at a log position known at a transaction time (None for
+        editorial events, and before the event was recorded)."""
         ...
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:

@@ -99,6 +99,7 @@ def version_of_row(row: Any, prefix: str = "") -> Version:
         state=m[f"{prefix}state"],
         recorded_from=m[f"{prefix}recorded_from"],
         recorded_to=m[f"{prefix}recorded_to"],
+        outlets=m[f"{prefix}outlets"],
     )
 
 
@@ -116,6 +117,7 @@ def version_values(version: Version) -> dict[str, Any]:
         "valid_latest": version.valid_latest,
         "retracted": version.retracted,
         "state": version.state,
+        "outlets": version.outlets,
     }
 
 
@@ -298,6 +300,8 @@ def timeline_statement(query: TimelineQuery, longest: int | None = None) -> Any:
             where.append(effective.c.proposal == query.proposal)
     if not query.retracted:
         where.append(order.c.retracted == false_())
+    if query.min_outlets is not None:
+        where.append(effective.c.outlets >= query.min_outlets)
     key = tuple_(order.c.valid_earliest, order.c.position)
     if query.after is not None:
         where.append(key < tuple_(*query.after) if query.descending else key > tuple_(*query.after))
@@ -341,6 +345,12 @@ _REGISTRY = (
 _REGISTRY_ENTRY = constant(_REGISTRY.where(registry.c.subject == bindparam("subject")))
 constant(_REGISTRY)
 constant(_LONGEST)
+# An event's version known at a transaction time: a step of the primary key (position first).
+_VERSION_KNOWN = constant(
+    select(effective).where(
+        effective.c.position == bindparam("position"), _known(effective, bindparam("known_at"))
+    )
+)
 
 
 class SqlReadModels:
@@ -402,6 +412,12 @@ class SqlReadModels:
         )
         async with self._reading() as conn:
             return [version_of_row(r) for r in await conn.execute(stmt)]
+
+    async def version(self, position: int, known_at: int) -> Version | None:
+        params = {"position": position, "known_at": known_at}
+        async with self._reading() as conn:
+            row = (await conn.execute(_VERSION_KNOWN, params)).first()
+            return None if row is None else version_of_row(row)
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         stmt = (

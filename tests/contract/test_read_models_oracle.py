@@ -1,7 +1,9 @@
 """The effective-events and registry read models answer every read exactly as the naive fold over
 the log does: the timeline (by proposal, by actor, in a valid-time window, retracted shown or
 hidden, page by page through its cursors), actors and proposals as of any valid time, sources and
-the events citing them, at transaction times between and on every append."""
+the events citing them, each world event's corroboration (its sources and their distinct outlets)
+and the timeline of events at least so many outlets support, at transaction times between and on
+every append."""
 
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ WHEN = [
     ("YYYY-03-13T18+03:00/YYYY-03-13T23+03:00", None),
 ]
 STANCES = ["proposed", "accepted", "conditional", "rejected"]
+# Each example's sources by index: the first and the last come from the same outlet.
+OUTLETS = ["Outlet A", "Outlet B", "Outlet A"]
 KINDS = ["state", "organization", "person"]
 
 when = st.integers(0, len(WHEN) - 1)
@@ -51,7 +55,7 @@ step = st.one_of(
     st.tuples(st.just("affiliation"), st.integers(0, 2), st.integers(-1, 1), st.booleans(), when),
     st.tuples(st.just("table"), st.integers(0, 1), st.integers(0, 2), when),
     st.tuples(st.just("amend"), st.integers(0, 1), st.integers(0, 2), when),
-    st.tuples(st.just("source"), st.integers(0, 1), when),
+    st.tuples(st.just("source"), st.integers(0, 2), when),
     st.tuples(
         st.just("state"), st.integers(0, 2), st.integers(0, 1), st.sampled_from(STANCES), when
     ),
@@ -76,7 +80,7 @@ class Scenario:
         self.year = 2020 - next(self.years)
         self.actors = [f"actor-{tag}-{i}" for i in range(3)]
         self.proposals = [f"prop-{tag}-{i}" for i in range(2)]
-        self.sources = [f"src-{tag}-{i}" for i in range(2)]
+        self.sources = [f"src-{tag}-{i}" for i in range(len(OUTLETS))]
         self.drafts: list[EventDraft] = []
 
     @property
@@ -116,7 +120,7 @@ class Scenario:
             s, at = rest
             payload = {
                 "source": self.sources[s],
-                "outlet": "Outlet",
+                "outlet": OUTLETS[s],
                 "headline": f"Headline {s}",
                 "published_on": f"{self.year}-03-1{s}",
             }
@@ -124,7 +128,7 @@ class Scenario:
         if kind == "state":
             a, p, stance, at = rest
             payload = {"actor": self.actors[a], "proposal": self.proposals[p], "stance": stance}
-            return self._add("PositionStated", payload, at, cites=p)
+            return self._add("PositionStated", payload, at, cites=(p,))
         if kind == "meeting":
             a, b, p, at = rest
             payload = {
@@ -133,7 +137,9 @@ class Scenario:
             }
             if p >= 0:
                 payload["proposal"] = self.proposals[p]
-            return self._add("MeetingHeld", payload, at, cites=a % 2)
+            # One outlet through two sources, two outlets, or two outlets through three sources.
+            cites = [(0, 2), (1, 2), (0, 1, 2)][b]
+            return self._add("MeetingHeld", payload, at, cites=cites)
         return self._editorial(raw)
 
     def _editorial(self, raw: tuple[Any, ...]) -> EventDraft:
@@ -160,7 +166,11 @@ class Scenario:
         return occurred_at.replace("YYYY", str(self.year)), timezone
 
     def _add(
-        self, type_name: str, payload: dict[str, Any], at: int | None, cites: int | None = None
+        self,
+        type_name: str,
+        payload: dict[str, Any],
+        at: int | None,
+        cites: tuple[int, ...] | None = None,
     ) -> EventDraft:
         if at is None:  # editorial events happen in the newsroom
             raw: dict[str, Any] = {"occurred_at": "2026-01-01"}
@@ -171,9 +181,9 @@ class Scenario:
                 raw["timezone"] = timezone
         raw.update(type=type_name, payload=payload)
         if cites is None and EVENT_TYPES[type_name].kind is Kind.WORLD:
-            cites = 0  # world events must cite a source
+            cites = (0,)  # world events must cite a source
         if cites is not None:
-            raw["sources"] = [{"source": self.sources[cites]}]
+            raw["sources"] = [{"source": self.sources[c]} for c in cites]
         draft = draft_from_json(raw, now=NOW, default_id=uuid4())
         self.drafts.append(draft)
         return draft
@@ -222,8 +232,22 @@ def _probes(moments: list[int]) -> list[int]:
     return sorted({m + d for m in moments for d in (-1, 0)})
 
 
-def _state(event: EffectiveEvent) -> tuple[int, dict[str, Any]]:
-    return (event.position, version_of(event, 0).state)
+def _state(event: EffectiveEvent, outlets: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    return (event.position, version_of(event, 0, outlets).state)
+
+
+def _outlets(known: list[LoggedEvent]) -> dict[str, str]:
+    """Each source's outlet, as its first registration (as corrected) names it."""
+    found: dict[str, str] = {}
+    for e in effective_events(known, keep_retracted=True):
+        if e.type == "SourceRegistered":
+            found.setdefault(str(e.payload["source"]), str(e.payload["outlet"]))
+    return found
+
+
+def _corroborated(event: EffectiveEvent, outlets: dict[str, str], least: int) -> bool:
+    """Whether at least `least` distinct outlets support an event, by the fold."""
+    return len({outlets[c.source] for c in event.event.sources if c.source in outlets}) >= least
 
 
 def _timeline(
@@ -259,7 +283,8 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
     scenario = Scenario()
     before = await store.head()
     ids: set[UUID] = set()
-    for batch in batches:
+    # Citing an unregistered source is refused: every source is registered first.
+    for batch in [[("source", s, 0) for s in range(len(OUTLETS))], *batches]:
         clock.advance(seconds=1)
         drafts = [scenario.draft(s) for s in batch]
         await store.append(f"oracle-{uuid4().hex[:6]}", drafts)
@@ -271,28 +296,46 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
     as_ofs = [*_probes([to_micros(d.valid_time.earliest) for d in scenario.drafts]), end]
     for known_at in [*known_ats[:: max(1, len(known_ats) // 5)], known_ats[-1]]:
         known = [e for e in log if to_micros(e.recorded_at) <= known_at]
+        outlets = _outlets(known)
         for keep in (False, True):
             effective = effective_events(known, keep_retracted=keep)
             for proposal in scenario.proposals:
                 query = TimelineQuery(known_at=known_at, limit=2, proposal=proposal, retracted=keep)
-                wanted = [_state(e) for e in _timeline(effective, proposal=proposal)]
+                wanted = [_state(e, outlets) for e in _timeline(effective, proposal=proposal)]
                 assert await _pages(store, query) == wanted, (proposal, known_at, keep)
             for actor in scenario.actors:
                 query = TimelineQuery(known_at=known_at, limit=3, actor=actor, retracted=keep)
-                wanted = [_state(e) for e in _timeline(effective, actor=actor)]
+                wanted = [_state(e, outlets) for e in _timeline(effective, actor=actor)]
                 assert await _pages(store, query) == wanted, (actor, known_at, keep)
             window = TimelineQuery(
                 known_at=known_at, limit=4, after=(start, 0), end=end, retracted=keep
             )
-            wanted = [_state(e) for e in _timeline(effective)]
+            wanted = [_state(e, outlets) for e in _timeline(effective)]
             assert await _pages(store, window, stop=end) == wanted, (known_at, keep)
             # Earlier examples' years are later than this one's: `end` leaves them out.
             year = TimelineQuery(known_at=known_at, limit=4, start=start, end=end, retracted=keep)
             assert await _pages(store, year) == wanted, (known_at, keep)
+            for least in (1, 2, 3):
+                chosen = [
+                    _state(e, outlets)
+                    for e in _timeline(effective)
+                    if _corroborated(e, outlets, least)
+                ]
+                corroborated = TimelineQuery(
+                    known_at=known_at,
+                    limit=2,
+                    start=start,
+                    end=end,
+                    retracted=keep,
+                    min_outlets=least,
+                )
+                assert await _pages(store, corroborated) == chosen, (least, known_at, keep)
             newest_first = TimelineQuery(
                 known_at=known_at, limit=3, proposal=scenario.proposals[0], descending=True
             )
-            wanted = [_state(e) for e in _timeline(effective, proposal=scenario.proposals[0])]
+            wanted = [
+                _state(e, outlets) for e in _timeline(effective, proposal=scenario.proposals[0])
+            ]
             if not keep:
                 assert await _pages(store, newest_first) == wanted[::-1], known_at
         effective = effective_events(known)

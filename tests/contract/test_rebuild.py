@@ -17,6 +17,7 @@ import store.rebuild as rebuild_module
 from api.cli import main
 from store.database import DatabaseUrl
 from store.factory import open_store
+from store.read_models.catalog import BY_NAME
 from store.rebuild import rebuild_positions
 from store.sql import SqlEventStore
 from tests.builders import draft, raw_editorial, raw_position
@@ -271,7 +272,8 @@ def test_timeline_projections_rebuild_says_what_it_did_and_changes_no_row(
     assert status.exit_code == 0, status.output
     for name in ("positions", "effective_events", "registry"):
         line = next(row for row in status.stdout.splitlines() if f" {name} " in row)
-        assert "1 (code 1)" in line and f" {head} " in line and "current" in line
+        version = BY_NAME[name].version
+        assert f"{version} (code {version})" in line and f" {head} " in line and "current" in line
 
 
 def test_db_upgrade_rebuilds_the_models_whose_version_moved_on(
