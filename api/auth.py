@@ -30,6 +30,19 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey
     return key
 
 
+async def optional_key(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey | None:
+    """The key of a read that may be made without one: None when no Authorization header is
+    sent, the key when a good one is, and a 401 for a bad one (as on every other route)."""
+    if not connection.headers.get("authorization"):
+        return None
+    return await authenticate(connection)
+
+
+def need_scope(scope: str) -> PermissionDeniedException:
+    """The 403 for a key without `scope` (the same words as the `requires` guard's)."""
+    return PermissionDeniedException(f"this operation needs the {scope!r} scope")
+
+
 async def _spend_allowance(connection: ASGIConnection[Any, Any, Any, Any], key: ApiKey) -> None:
     services: Services = connection.app.state.services
     limiter = services.rate_limiter
@@ -49,7 +62,7 @@ def requires(scope: str, *, charge: bool = True) -> Any:
     ) -> None:
         key = await authenticate(connection)
         if not key.allows(scope):
-            raise PermissionDeniedException(f"this operation needs the {scope!r} scope")
+            raise need_scope(scope)
         if charge and connection.scope.get("method") not in READS:
             await _spend_allowance(connection, key)
         connection.state[KEY_STATE] = key

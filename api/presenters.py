@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.schemas import CitationOut, CodesOut, CorroborationOut, EventOut, ValidTimeOut
 from domain.event_types import Codes
 from domain.valid_time import ValidTime, format_instant
@@ -24,8 +26,19 @@ def valid_time_out(valid_time: ValidTime) -> ValidTimeOut:
     )
 
 
-def event_out(event: RecordedEvent) -> EventOut:
-    """The wire form of one event, upcast to its type's current schema version."""
+# Who appended an event: the key's name and id. Shown only to a key with the events:audit scope
+# (store.scopes.AUDIT); the rest of the metadata (a correlation id) is shown to everyone.
+PRIVATE_METADATA = frozenset({"recorded_by", "key_id"})
+
+
+def public_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """An event's metadata without the recording key's name and id."""
+    return {k: v for k, v in metadata.items() if k not in PRIVATE_METADATA}
+
+
+def event_out(event: RecordedEvent, *, audit: bool = False) -> EventOut:
+    """The wire form of one event, upcast to its type's current schema version; with `audit`
+    (the reader's key holds events:audit) its metadata names the key that recorded it."""
     draft = event.draft
     valid_time = draft.valid_time
     codes = event.codes()
@@ -44,7 +57,7 @@ def event_out(event: RecordedEvent) -> EventOut:
         payload=event.current_payload(),
         sources=[CitationOut(source=c.source, quote=c.quote) for c in draft.sources],
         codes=codes_out(codes),
-        metadata=event.metadata,
+        metadata=event.metadata if audit else public_metadata(event.metadata),
     )
 
 

@@ -445,7 +445,7 @@ class Numbering:
             )
             self.prev_hash = chain([row], self.prev_hash)
             rows.append(self.driver_values(row))
-            refs.extend(ref_rows(self.head, draft))
+            refs.extend(ref_rows(self.head, draft, METADATA))
         return rows, refs
 
     def driver_values(self, row: dict[str, Any]) -> dict[str, Any]:

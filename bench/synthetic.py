@@ -269,7 +269,7 @@ def rows_of(event: Synthetic) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         draft=event.draft,
         metadata=METADATA,
     )
-    return row, ref_rows(event.position, event.draft)
+    return row, ref_rows(event.position, event.draft, METADATA)
 
 
 async def load(

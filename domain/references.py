@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from domain.drafts import EventDraft
 from domain.event_types import Kind
 
@@ -13,6 +15,8 @@ CITES = "cites"
 TARGET = "target"
 REGISTERS = "registers"
 PAIR = "pair"
+RECORDED_BY = "recorded_by"
+MAX_REF = 200  # the width of event_refs.ref
 POSITION_TYPES = frozenset({"PositionStated", "ConditionRaised", "ConditionDropped"})
 
 
@@ -33,6 +37,20 @@ def references(draft: EventDraft) -> tuple[Reference, ...]:
     if registered:
         found.append((REGISTERS, registered))
     return tuple(dict.fromkeys(found))
+
+
+def recorder_references(metadata: Mapping[str, object]) -> tuple[Reference, ...]:
+    """The key name that appended an event (`metadata.recorded_by`), as a reference: the index
+    that editors filter the log by. Metadata without one (or with no usable one) has none."""
+    name = metadata.get("recorded_by")
+    if isinstance(name, str) and 0 < len(name) <= MAX_REF:
+        return ((RECORDED_BY, name),)
+    return ()
+
+
+def event_references(draft: EventDraft, metadata: Mapping[str, object]) -> tuple[Reference, ...]:
+    """Every (kind, ref) pair an event is indexed under: its draft's and who recorded it."""
+    return (*references(draft), *recorder_references(metadata))
 
 
 def pair_key(actor: str, proposal: str) -> str:

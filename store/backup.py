@@ -280,11 +280,8 @@ async def _write(
 
 async def _insert(conn: AsyncConnection, rows: list[dict[str, Any]], first_line: int) -> int:
     """One batch of events rows and their reference rows, exactly as given."""
-    index = [
-        ref
-        for row in rows
-        for ref in ref_rows(row["position"], recorded_event(SimpleNamespace(**row)).draft)
-    ]
+    logged = (recorded_event(SimpleNamespace(**row)) for row in rows)
+    index = [ref for e in logged for ref in ref_rows(e.position, e.draft, e.metadata)]
     try:
         await conn.execute(_INSERT_EVENTS, rows)
         if index:

@@ -13,7 +13,14 @@ from domain.drafts import EventDraft
 from domain.event_types import JsonObject
 from domain.json_numbers import canonical_json
 from domain.positions import Pair, Segment
-from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, references
+from domain.references import (
+    ACTOR,
+    PROPOSAL,
+    RECORDED_BY,
+    REGISTERS,
+    TARGET,
+    event_references,
+)
 from domain.valid_time import from_micros, to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.errors import RateLimited
@@ -96,7 +103,7 @@ class InMemoryEventStore:
             for event in appended:
                 self._log.append(event)
                 self._by_id[event.id] = event
-                for ref in references(event.draft):
+                for ref in event_references(event.draft, event.metadata):
                     self._refs.setdefault(ref, []).append(event.position)
             self._versions[stream] = current + len(drafts)
             for event in appended:
@@ -128,6 +135,7 @@ class InMemoryEventStore:
         if query.before is not None:
             candidates = reversed(list(candidates))
         proposal = set(self._refs.get((PROPOSAL, query.proposal or ""), []))
+        recorder = set(self._refs.get((RECORDED_BY, query.recorded_by or ""), []))
         found: list[RecordedEvent] = []
         for event in candidates:
             if event.position <= query.after:
@@ -135,6 +143,8 @@ class InMemoryEventStore:
             if query.before is not None and event.position >= query.before:
                 continue
             if query.proposal is not None and event.position not in proposal:
+                continue
+            if query.recorded_by is not None and event.position not in recorder:
                 continue
             if query.stream is not None and event.stream != query.stream:
                 continue

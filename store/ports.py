@@ -78,6 +78,7 @@ class EventQuery:
     actor: str | None = None
     proposal: str | None = None
     before: int | None = None
+    recorded_by: str | None = None  # the name of the key that appended it (metadata)
 
 
 class EventStore(Protocol):

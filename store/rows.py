@@ -11,7 +11,7 @@ from domain.chain import content_of, link
 from domain.drafts import Citation, EventDraft
 from domain.event_types import Codes
 from domain.json_numbers import canonical_json
-from domain.references import references
+from domain.references import event_references
 from domain.valid_time import Precision, ValidTime, from_micros, to_micros
 from store.records import RecordedEvent
 
@@ -99,9 +99,12 @@ def chain(rows: list[dict[str, Any]], prev_hash: str) -> str:
     return prev_hash
 
 
-def ref_rows(position: int, draft: EventDraft) -> list[dict[str, Any]]:
-    """The index rows of one event."""
-    return [{"kind": kind, "ref": ref, "position": position} for kind, ref in references(draft)]
+def ref_rows(position: int, draft: EventDraft, metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The index rows of one event (what it points at, and who recorded it)."""
+    return [
+        {"kind": kind, "ref": ref, "position": position}
+        for kind, ref in event_references(draft, metadata)
+    ]
 
 
 def valid_time_of(row: Any) -> ValidTime:

@@ -20,7 +20,7 @@ from domain.drafts import EventDraft
 from domain.editorial import POSITION_TYPES
 from domain.event_types import JsonObject
 from domain.positions import Pair, Segment
-from domain.references import ACTOR, PROPOSAL, REGISTERS, TARGET, pair_key
+from domain.references import ACTOR, PROPOSAL, RECORDED_BY, REGISTERS, TARGET, pair_key
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
@@ -372,7 +372,11 @@ class SqlEventStore:
             outcomes.append(result)
         if written:
             await conn.execute(_INSERT_EVENTS, rows)
-            index = [r for event in written for r in ref_rows(event.position, event.draft)]
+            index = [
+                r
+                for event in written
+                for r in ref_rows(event.position, event.draft, event.metadata)
+            ]
             if index:
                 await conn.execute(_INSERT_REFS, index)
             await self._project(conn, written)
@@ -434,7 +438,11 @@ class SqlEventStore:
             stmt = stmt.where(events.c.type.in_(query.types))
         if query.before is not None:
             stmt = stmt.where(events.c.position < query.before)
-        for kind, ref in ((ACTOR, query.actor), (PROPOSAL, query.proposal)):
+        for kind, ref in (
+            (ACTOR, query.actor),
+            (PROPOSAL, query.proposal),
+            (RECORDED_BY, query.recorded_by),
+        ):
             if ref is not None:
                 stmt = stmt.where(
                     events.c.position.in_(

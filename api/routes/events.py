@@ -9,10 +9,10 @@ from uuid import UUID
 
 import msgspec
 from litestar import MediaType, Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import HeaderParameter, QueryParameter
 
-from api.auth import KEY_STATE, requires
+from api.auth import KEY_STATE, need_scope, optional_key, requires
 from api.bodies import json_body, strict_body
 from api.dependencies import AppServices
 from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event_types
@@ -27,9 +27,36 @@ from store.idempotency import Recorded
 from store.keys import ApiKey
 from store.ports import AppendResult, EventQuery, IdempotentAnswer
 from store.projection import FOREVER
+from store.scopes import AUDIT
 from store.submission import submit
 
 MAX_PAGE = 1000
+
+# A read of the log shows who recorded each event only to a key with events:audit, so its answer
+# depends on the Authorization header: caches must key on it, and never share an audited one.
+READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+RecordedByFilter = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=200,
+        description=(
+            "Only events appended by the API key of this name (needs the `events:audit` scope)."
+        ),
+    ),
+]
+
+
+async def _audit(request: Request[Any, Any, Any]) -> bool:
+    """Whether this read may see who recorded events: a key, if one is sent, must be good."""
+    key = await optional_key(request)
+    return key is not None and key.allows(AUDIT)
+
+
+def _read_headers(audit: bool) -> dict[str, str]:
+    if audit:
+        return {"Vary": "Authorization", "Cache-Control": "private, no-cache"}
+    return {"Vary": "Authorization"}
 
 
 @post(
@@ -201,10 +228,17 @@ def _appended(result: AppendResult) -> Response[AppendOut]:
     "/events",
     operation_id="listEvents",
     summary="The log, in position order",
-    responses=problem_specs(400, 503),
+    description=(
+        "Anonymous, or with a key. Event metadata names the key that recorded it "
+        "(`recorded_by`, `key_id`) only for a key with the `events:audit` scope, which may also "
+        "filter by it (`recorded_by`)."
+    ),
+    responses=problem_specs(400, 401, 403, 503),
+    security=READ_SECURITY,
     tags=["events"],
 )
 async def list_events(
+    request: Request[Any, Any, Any],
     services: AppServices,
     after: Annotated[
         int, QueryParameter(ge=0, le=2**53, description="Return events after this position.")
@@ -213,15 +247,33 @@ async def list_events(
     stream: StreamFilter = None,
     event_type: TypeFilter = None,
     actor: ActorFilter = None,
-) -> EventPage:
+    recorded_by: RecordedByFilter = None,
+) -> Response[EventPage]:
     """A page of the log with a link to the next."""
+    audit = await _audit(request)
+    if recorded_by is not None and not audit:
+        if not request.headers.get("authorization"):  # no key: 401, as on every guarded route
+            raise NotAuthorizedException(f"filtering by recorded_by needs a key with {AUDIT!r}")
+        raise need_scope(AUDIT)
     types = event_types(event_type)
     found = await services.store.read(
-        EventQuery(after=after, limit=limit + 1, stream=stream, types=types, actor=actor)
+        EventQuery(
+            after=after,
+            limit=limit + 1,
+            stream=stream,
+            types=types,
+            actor=actor,
+            recorded_by=recorded_by,
+        )
     )
     page = found[:limit]
     more = len(found) > limit
-    query: dict[str, Any] = {"limit": limit, "stream": stream, "actor": actor}
+    query: dict[str, Any] = {
+        "limit": limit,
+        "stream": stream,
+        "actor": actor,
+        "recorded_by": recorded_by,
+    }
     next_url = None
     if more:
         params = [
@@ -230,35 +282,46 @@ async def list_events(
         ]
         params.extend(("type", t) for t in types)
         next_url = f"/v1/events?{urlencode(params)}"
-    return EventPage(items=[event_out(e) for e in page], next=next_url)
+    return Response(
+        EventPage(items=[event_out(e, audit=audit) for e in page], next=next_url),
+        headers=_read_headers(audit),
+    )
 
 
 @get(
     "/events/{event_id:str}",
     operation_id="getEvent",
     summary="One event, with the corrections, retractions and disputes that target it",
-    responses=problem_specs(400, 404, 503),
+    description=(
+        "Anonymous, or with a key: metadata names the key that recorded an event "
+        "(`recorded_by`, `key_id`) only for a key with the `events:audit` scope."
+    ),
+    responses=problem_specs(400, 401, 404, 503),
+    security=READ_SECURITY,
     tags=["events"],
 )
 async def get_event(
+    request: Request[Any, Any, Any],
     services: AppServices,
     event_id: EventId,
-) -> EventDetailOut:
+) -> Response[EventDetailOut]:
     """An event and its editorial history."""
+    audit = await _audit(request)
     wanted = UUID(event_id)  # the path's pattern admits only canonical UUIDs
     event = await services.store.get(wanted)
     if event is None:
         raise NotFoundException(f"no event {wanted}")
     editorial = await services.store.targeting(wanted)
-    out = event_out(event)
+    out = event_out(event, audit=audit)
     # The version standing now (the open one), as the timeline shows it.
     version = await services.store.reads.version(event.position, FOREVER - 1)
     corroboration = None
     if version is not None and version.kind == Kind.WORLD:
         corroboration = corroboration_out(version)
-    return EventDetailOut(
+    detail = EventDetailOut(
         **{f: getattr(out, f) for f in out.__struct_fields__},
-        editorial=[event_out(e) for e in editorial],
+        editorial=[event_out(e, audit=audit) for e in editorial],
         corroboration=corroboration,
         single_source=None if corroboration is None else len(corroboration.outlets) == 1,
     )
+    return Response(detail, headers=_read_headers(audit))

@@ -170,6 +170,24 @@ async def test_reads_filter_by_stream_type_and_actor(store: EventStore) -> None:
     assert await store.read(EventQuery(actor="nobody")) == []
 
 
+async def test_reads_filter_by_the_key_that_recorded_them(store: EventStore) -> None:
+    await store.append("a", drafts(2), metadata={"recorded_by": "desk", "key_id": "k1"})
+    await store.append("b", drafts(1), metadata={"recorded_by": "wire"})
+    await store.append("c", drafts(1))  # no metadata: recorded by nobody named
+    await store.append("a", drafts(1), metadata={"recorded_by": "desk", "correlation_id": "x"})
+    assert [e.position for e in await store.read(EventQuery(recorded_by="desk"))] == [1, 2, 5]
+    assert [e.position for e in await store.read(EventQuery(recorded_by="wire"))] == [3]
+    assert [e.position for e in await store.read(EventQuery(recorded_by="desk", after=1))] == [
+        2,
+        5,
+    ]
+    newest = await store.read(EventQuery(recorded_by="desk", before=5, limit=1))
+    assert [e.position for e in newest] == [2]
+    both = await store.read(EventQuery(recorded_by="desk", stream="b"))
+    assert both == []
+    assert await store.read(EventQuery(recorded_by="nobody")) == []
+
+
 async def test_reads_newest_first_before_a_position_and_by_proposal(store: EventStore) -> None:
     await store.append("sources", [draft(raw_source())])
     await store.append("actors", [draft(raw_actor("russia")), draft(raw_actor("ukraine"))])

@@ -322,3 +322,40 @@ def test_the_chain_survives_a_downgrade_and_upgrade_round_trip(
     assert stored_hashes(engine) == first
     assert trigger_definitions(engine) == guards
     check(empty_url)
+
+
+BEFORE_RECORDED_BY = "5c1e0a7d9b42"
+
+
+def recorded_by_refs(engine: Engine) -> list[tuple[str, int]]:
+    query = "SELECT ref, position FROM event_refs WHERE kind = 'recorded_by' ORDER BY position"
+    with engine.connect() as conn:
+        return [(row.ref, row.position) for row in conn.execute(sa.text(query))]
+
+
+def test_the_upgrade_indexes_who_recorded_the_existing_log(
+    engine: Engine, empty_url: DatabaseUrl
+) -> None:
+    upgrade(empty_url, BEFORE_RECORDED_BY)
+    metadatas: list[dict[str, object]] = [
+        {"recorded_by": "desk", "key_id": "k1"},
+        {},
+        {"recorded_by": 7},
+        {"recorded_by": "x" * 201},
+        {"recorded_by": "wire", "correlation_id": "c"},
+    ]
+    rows = [
+        event_row(
+            position=n, stream="s", stream_version=n, recorded_at=n, draft=draft(), metadata=meta
+        )
+        for n, meta in enumerate(metadatas, start=1)
+    ]
+    chain(rows, GENESIS)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(metadata.tables["events"]), rows)
+    upgrade(empty_url)
+    assert recorded_by_refs(engine) == [("desk", 1), ("wire", 5)]
+    downgrade(empty_url, BEFORE_RECORDED_BY)  # leaves the append-only rows
+    upgrade(empty_url)  # and adds none twice
+    assert recorded_by_refs(engine) == [("desk", 1), ("wire", 5)]
+    assert_at_head(engine, empty_url)
