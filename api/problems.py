@@ -128,22 +128,19 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 errors=error.errors,
                 headers=error.headers,
             )
-        case AlreadyRegistered():
-            return problem_response(
-                request,
-                409,
-                "already-registered",
-                "Already registered",
-                "; ".join(f"{e.field}: {e.message}" for e in error.errors),
-                errors=[FieldProblem(e.field, e.message) for e in error.errors],
-            )
         case InvalidSubmission():
+            # A registration of an id registered already conflicts with the log: a 409.
+            status, slug, title = (
+                (409, "already-registered", "Already registered")
+                if isinstance(error, AlreadyRegistered)
+                else (422, "invalid-request", "The request is invalid")
+            )
             return problem_response(
                 request,
-                422,
-                "invalid-request",
-                "The request is invalid",
-                "; ".join(f"{e.field}: {e.message}" for e in error.errors),
+                status,
+                slug,
+                title,
+                str(error),  # its fields and messages, joined
                 errors=[FieldProblem(e.field, e.message) for e in error.errors],
             )
         case InvalidEvent():

@@ -24,7 +24,7 @@ from store.errors import DatabaseUnavailable, first_line
 
 # SQLite's BEGIN IMMEDIATE takes the write lock up front, so a transaction that writes never has
 # to upgrade a read lock (and fail with "database is locked") half-way through.
-_WRITING = {"sqlite": {"sqlite_begin": "IMMEDIATE"}}
+WRITE_OPTIONS: dict[str, dict[str, Any]] = {"sqlite": {"sqlite_begin": "IMMEDIATE"}}
 
 
 def connection_failed(error: DBAPIError) -> bool:
@@ -79,7 +79,7 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 @asynccontextmanager
 async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A write transaction, committed when the block ends well, its failures mapped."""
-    options: dict[str, Any] = _WRITING.get(engine.dialect.name, {})
+    options = WRITE_OPTIONS.get(engine.dialect.name, {})
     with driver_errors():
         async with engine.connect() as conn:
             if options:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from store.boundary import WRITE_OPTIONS
 from store.sql import SqlEventStore
 
 
@@ -11,4 +12,4 @@ class SqliteEventStore(SqlEventStore):
     """SQLite: the write lock taken at BEGIN IMMEDIATE orders appends."""
 
     backend = "sqlite"
-    write_options: ClassVar[dict[str, Any]] = {"sqlite_begin": "IMMEDIATE"}
+    write_options: ClassVar[dict[str, Any]] = WRITE_OPTIONS["sqlite"]
