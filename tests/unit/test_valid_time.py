@@ -13,6 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import domain.valid_time as vt
 from domain.errors import InvalidValidTime
 from domain.valid_time import (
     Precision,
@@ -964,3 +965,8 @@ def test_a_day_whose_midnight_comes_twice_starts_at_the_first() -> None:
     value = parse_valid_time("2024-11-03", "America/Havana")
     assert value.earliest == utc(2024, 11, 3, 4)
     assert value.latest - value.earliest + ONE_MICRO == 25 * HOUR
+
+
+@given(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+def test_a_plain_day_is_read_as_edtf_reads_it(day: date) -> None:
+    assert vt._edtf_days(day.isoformat(), 0) == vt._edtf_grammar_days(day.isoformat(), 0)
