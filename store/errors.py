@@ -38,11 +38,22 @@ class DuplicateEventConflict(StoreError):
 
 
 @dataclass(frozen=True, slots=True)
+class Passage:
+    """A short excerpt of a source's text, and where it is (character offsets, half-open)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldError:
-    """One offending field of a submission, by JSON path."""
+    """One offending field of a submission, by JSON path; a misquote carries the passage of
+    the source's text closest to it."""
 
     field: str
     message: str
+    passage: Passage | None = None
 
 
 class InvalidSubmission(StoreError):

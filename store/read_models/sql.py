@@ -16,6 +16,7 @@ from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.read_models.verification_sql import SqlVerificationReads
 from store.read_path import ReadConnection, constant
 from store.records import RecordedEvent
 from store.rows import recorded_event
@@ -353,7 +354,7 @@ _VERSION_KNOWN = constant(
 )
 
 
-class SqlReadModels:
+class SqlReadModels(SqlVerificationReads):
     """The read-model queries over a SQL database."""
 
     def __init__(self, reading: Reading) -> None:
