@@ -115,6 +115,16 @@ def complete_openapi(document: OpenAPI) -> None:
         _document_limits(operation, bounded)
     _also_as_text(operations["exportPloverJsonl"])
     operations["appendEvents"].request_body = _body("AppendIn", appended)
+    operations["attachSourceText"].request_body = RequestBody(
+        required=True,
+        description="The article's text, UTF-8 (never public: only `sources:text` reads it).",
+        content={
+            "text/plain": OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, min_length=1),
+                example="The full text of the article, as published.",
+            )
+        },
+    )
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
         {

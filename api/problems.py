@@ -30,6 +30,7 @@ from store.errors import (
     InvalidSubmission,
     RateLimited,
     StaleExpectedVersion,
+    UnknownSource,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -215,6 +216,8 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             )
         case PermissionDeniedException():
             return problem_response(request, 403, "forbidden", "Not allowed", error.detail)
+        case UnknownSource():
+            return problem_response(request, 404, "not-found", "Not found", str(error))
         case NotFoundException():
             return problem_response(request, 404, "not-found", "Not found", error.detail)
         case MethodNotAllowedException():

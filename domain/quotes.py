@@ -145,4 +145,18 @@ def closest_passage(quote: str, original: str, text: NormalisedText) -> tuple[in
     if found is None or found.dest_end <= found.dest_start:
         return 0, min(len(original), EXCERPT)
     start, end = text.original(found.dest_start, found.dest_end)
-    return start, min(end, start + EXCERPT)
+    return _widened(original, start, min(end, start + EXCERPT))
+
+
+def _widened(original: str, start: int, end: int, context: int = 24) -> tuple[int, int]:
+    """The span with some context either side, cut at whole words, at most EXCERPT long."""
+    spare = max(0, EXCERPT - (end - start)) // 2
+    wide_start, wide_end = max(0, start - min(context, spare)), min(len(original), end + spare)
+    wide_end = min(wide_end, wide_start + EXCERPT)
+    if wide_start > 0:
+        space = original.find(" ", wide_start, start)
+        wide_start = space + 1 if space >= 0 else start
+    if wide_end < len(original):
+        space = original.rfind(" ", end, wide_end)
+        wide_end = space if space >= 0 else wide_end
+    return wide_start, wide_end

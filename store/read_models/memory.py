@@ -141,6 +141,9 @@ class MemoryReadModels(MemoryVerificationReads):
         ]
         return found[0] if found else None
 
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        return [self._log[p - 1] for p in sorted(set(positions)) if 0 < p <= len(self._log)]
+
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         found = []
         for position in self._refs.get((CITES, query.source), []):

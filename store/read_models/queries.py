@@ -100,6 +100,10 @@ class ReadModels(Protocol):
         """How many of a source's quoted citations its text verifies, and how many it fails."""
         ...
 
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        """The events at these log positions, in position order (a page's worth)."""
+        ...
+
     async def text(self, sha256: str) -> str | None:
         """A stored text by its SHA-256."""
         ...

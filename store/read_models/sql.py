@@ -420,6 +420,17 @@ class SqlReadModels(SqlVerificationReads):
             row = (await conn.execute(_VERSION_KNOWN, params)).first()
             return None if row is None else version_of_row(row)
 
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        if not positions:
+            return []
+        stmt = (
+            select(events)
+            .where(events.c.position.in_(sorted(set(positions))))
+            .order_by(events.c.position)
+        )
+        async with self._reading() as conn:
+            return [recorded_event(row) for row in await conn.execute(stmt)]
+
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         stmt = (
             select(events)
