@@ -39,6 +39,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from api.append_schema import append_components
 from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
+from api.routes.texts import TEXT_PATTERN
 from api.routes.exports import PLAIN
 from api.subscription_schemas import SubscriptionIn
 from api.typed_events import EVENT_SHAPES, typed_event_components
@@ -120,7 +121,7 @@ def complete_openapi(document: OpenAPI) -> None:
         description="The article's text, UTF-8 (never public: only `sources:text` reads it).",
         content={
             "text/plain": OpenAPIMediaType(
-                schema=Schema(type=OpenAPIType.STRING, min_length=1),
+                schema=Schema(type=OpenAPIType.STRING, min_length=1, pattern=TEXT_PATTERN),
                 example="The full text of the article, as published.",
             )
         },

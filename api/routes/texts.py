@@ -27,6 +27,12 @@ from api.source_texts import (
 from store.scopes import TEXTS
 
 PLAIN = "text/plain; charset=utf-8"
+# What store.source_texts.check_text keeps: printable text (tabs and newlines allowed) with
+# something in it besides whitespace.
+_PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
+TEXT_PATTERN = (
+    rf"^{_PRINTABLE}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]{_PRINTABLE}*$(?!\n)"
+)
 MAX_PAGE = 1000
 
 
