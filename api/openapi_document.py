@@ -39,8 +39,8 @@ from litestar.openapi.spec.enums import OpenAPIType
 from api.append_schema import append_components
 from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
-from api.routes.texts import TEXT_PATTERN
 from api.routes.exports import PLAIN
+from api.routes.texts import TEXT_PATTERN
 from api.subscription_schemas import SubscriptionIn
 from api.typed_events import EVENT_SHAPES, typed_event_components
 
