@@ -30,9 +30,7 @@ PLAIN = "text/plain; charset=utf-8"
 # What store.source_texts.check_text keeps: printable text (tabs and newlines allowed) with
 # something in it besides whitespace.
 _PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
-TEXT_PATTERN = (
-    rf"^{_PRINTABLE}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]{_PRINTABLE}*$(?!\n)"
-)
+TEXT_PATTERN = rf"^{_PRINTABLE}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]{_PRINTABLE}*$(?!\n)"
 MAX_PAGE = 1000
 
 
@@ -72,7 +70,8 @@ def _text_of(request: Request[Any, Any, Any], body: bytes) -> str:
         "The body is the article's text (`text/plain; charset=utf-8`). It is kept beside the "
         "log, content-addressed by its SHA-256, which a `SourceTextAttached` event records. "
         "201 when attached; 200 with the same answer when this very text is attached already "
-        "(nothing is appended: the request is idempotent by content). A different text "
+        "(nothing is appended: the request is idempotent by its content, so it needs no "
+        "`Idempotency-Key`, and one sent is not used). A different text "
         "replaces the one before (kept for the record). Every quoted citation of the source "
         "is checked against the new text; those it does not hold are listed under "
         "`verification.failed`. Needs the `sources:text` scope."
