@@ -11,7 +11,7 @@ import pytest
 from litestar.exceptions import PermissionDeniedException
 
 from api.source_texts import attach_text, read_source_text
-from tests.builders import raw_position, raw_source
+from tests.builders import raw_editorial, raw_position, raw_source
 from tests.support.api import Api, bearer, problem
 
 # Made up for the tests: the repository holds no article text.
@@ -211,3 +211,22 @@ async def test_the_desk_attaches_and_reads_in_process_with_the_scope_only(
         await attach_text(api.services, reader, "notus", REVISED)
     with pytest.raises(PermissionDeniedException):
         await read_source_text(api.services, reader, "notus")
+
+
+async def test_a_text_is_attached_through_its_route_only_and_never_edited(
+    api: Api, editor: dict[str, str]
+) -> None:
+    raw = {
+        "type": "SourceTextAttached",
+        "occurred_at": "2025-03-13",
+        "payload": {"source": "notus", "sha256": sha(ARTICLE), "characters": len(ARTICLE)},
+    }
+    body = problem(await append(api, raw), 422, "invalid-request")
+    assert body["errors"][0]["field"] == "events[0].type"
+    assert "PUT /v1/sources/{source}/text" in body["errors"][0]["message"]
+    await put_text(api, editor, ARTICLE)
+    [attached] = (await api.client.get("/v1/events?type=SourceTextAttached")).json()["items"]
+    for kind in ("EventRetracted", "EventDisputed"):
+        edit = raw_editorial(kind, attached["id"])
+        body = problem(await append(api, edit), 422, "invalid-request")
+        assert body["errors"][0]["field"] == "events[0].payload.target"
