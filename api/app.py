@@ -48,6 +48,7 @@ from api.routes.subscriptions import (
     reactivate_subscription,
     rotate_subscription_secret,
 )
+from api.routes.texts import get_source_text, get_source_verification, put_source_text
 from api.routes.timeline import timeline
 from api.services import Services, system_clock
 from api.settings import Settings
@@ -145,6 +146,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             get_actor,
             list_sources,
             get_source,
+            put_source_text,
+            get_source_text,
+            get_source_verification,
             feed,
             atom_feed,
             create_subscription,

@@ -238,9 +238,54 @@ def _rebuild_stale_models() -> None:
 
 
 @main.command("seed")
-def seed_command() -> None:
+@click.option(
+    "--texts",
+    "texts",
+    type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path),
+    help=(
+        "A folder of article texts (*.txt): each file whose SHA-256 the data set lists "
+        "(seeds/ceasefire-2025/texts.sha256) is attached to its source, and the seed quotes "
+        "are verified against it. The repository holds none: e.g. ../shared/seeds/."
+    ),
+)
+def seed_command(texts: Path | None) -> None:
     """Load the first data set (the March 2025 ceasefire proposal); safe to run twice."""
-    _seed(_ready_url())
+    url = _ready_url()
+    _seed(url)
+    if texts is not None:
+        _seed_texts(url, texts)
+
+
+def _seed_texts(url: DatabaseUrl, directory: Path) -> None:
+    from api.seeding import TextsReport, seed_texts, text_files
+    from api.services import system_clock
+    from store.factory import open_store
+
+    files = text_files(directory)
+
+    async def work() -> TextsReport:
+        store = open_store(url)
+        try:
+            return await seed_texts(store, system_clock, files)
+        finally:
+            await store.close()
+
+    report = _run(work)
+    for source, name in sorted(report.attached.items()):
+        err().print(f"attached {name} to {source}", soft_wrap=True)
+    for source, name in sorted(report.already.items()):
+        err().print(f"{source} has {name} already", soft_wrap=True)
+    for name in report.unmatched:
+        err().print(f"{name} matches no source of the data set: left out", soft_wrap=True)
+    for source in report.missing:
+        err().print(f"no text in {directory} for {source}", soft_wrap=True)
+    if report.failed:
+        err().print(f"{report.failed} quoted citations are not in their source's text")
+    err().print(
+        f"{len(report.attached) + len(report.already)} of "
+        f"{len(report.attached) + len(report.already) + len(report.missing)} sources have a text",
+        soft_wrap=True,
+    )
 
 
 def _seed(url: DatabaseUrl) -> None:

@@ -15,7 +15,7 @@ from itertools import islice
 import msgspec
 from litestar.response import ServerSentEventMessage
 
-from api.presenters import event_out
+from api.presenters import Checks, checks_of, event_out
 from store.ports import EventQuery, EventStore
 from store.records import RecordedEvent
 
@@ -33,11 +33,11 @@ class EncodedMessage(ServerSentEventMessage):
         return self.framed
 
 
-def sse_message(event: RecordedEvent) -> EncodedMessage:
-    """`id:` position, `event:` type, `data:` the event as `/v1/events` shows it."""
-    message = ServerSentEventMessage(
-        id=event.position, event=event.type, data=msgspec.json.encode(event_out(event)).decode()
-    )
+def sse_message(event: RecordedEvent, checks: Checks | None = None) -> EncodedMessage:
+    """`id:` position, `event:` type, `data:` the event as `/v1/events` shows it (its quote
+    checks from `checks_of`)."""
+    data = msgspec.json.encode(event_out(event, checks=checks)).decode()
+    message = ServerSentEventMessage(id=event.position, event=event.type, data=data)
     return EncodedMessage(id=message.id, event=message.event, framed=message.encode())
 
 
@@ -89,5 +89,6 @@ class FeedTail:
             page = await self._store.read(EventQuery(after=self._head, limit=PAGE))
             if not page:
                 return
-            self._entries.extend(TailEntry(event, sse_message(event)) for event in page)
+            checks = await checks_of(self._store.reads, page)
+            self._entries.extend(TailEntry(event, sse_message(event, checks)) for event in page)
             self._head = page[-1].position

@@ -40,6 +40,7 @@ from api.append_schema import append_components
 from api.parameters import exact_schemas, vocabulary_components
 from api.problems import PROBLEM_JSON, problem_specs
 from api.routes.exports import PLAIN
+from api.routes.texts import TEXT_PATTERN
 from api.subscription_schemas import SubscriptionIn
 from api.typed_events import EVENT_SHAPES, typed_event_components
 
@@ -115,6 +116,16 @@ def complete_openapi(document: OpenAPI) -> None:
         _document_limits(operation, bounded)
     _also_as_text(operations["exportPloverJsonl"])
     operations["appendEvents"].request_body = _body("AppendIn", appended)
+    operations["attachSourceText"].request_body = RequestBody(
+        required=True,
+        description="The article's text, UTF-8 (never public: only `sources:text` reads it).",
+        content={
+            "text/plain": OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, min_length=1, pattern=TEXT_PATTERN),
+                example="The full text of the article, as published.",
+            )
+        },
+    )
     operations["createSubscription"].request_body = _body(
         "SubscriptionIn",
         {

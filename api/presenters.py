@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from api.schemas import CitationOut, CodesOut, CorroborationOut, EventOut, ValidTimeOut
+from api.schemas import (
+    CheckedCitationOut,
+    CodesOut,
+    CorroborationOut,
+    EventOut,
+    SpanOut,
+    ValidTimeOut,
+)
+from domain.drafts import Citation
 from domain.event_types import Codes
 from domain.valid_time import ValidTime, format_instant
+from store.projection import FOREVER
 from store.read_models.effective import Version
+from store.read_models.queries import ReadModels
+from store.read_models.verification import Check
 from store.records import RecordedEvent
+
+# The quote checks of a page of events, by (event position, citation index).
+Checks = Mapping[tuple[int, int], Check]
 
 
 def codes_out(codes: Codes) -> CodesOut:
@@ -36,9 +51,42 @@ def public_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if k not in PRIVATE_METADATA}
 
 
-def event_out(event: RecordedEvent, *, audit: bool = False) -> EventOut:
+async def checks_of(
+    reads: ReadModels, events: Iterable[RecordedEvent], known_at: int = FOREVER - 1
+) -> dict[tuple[int, int], Check]:
+    """The quote checks of these events' citations as known at known_at (now by default): one
+    read, and none when no citation has a quote."""
+    quoting = [e.position for e in events if any(c.quote is not None for c in e.draft.sources)]
+    if not quoting:
+        return {}
+    return {c.key: c for c in await reads.checks(quoting, known_at)}
+
+
+def citation_out(position: int, j: int, citation: Citation, checks: Checks) -> CheckedCitationOut:
+    """A citation with its quote's check, if its source had a text."""
+    found = checks.get((position, j))
+    if found is None:
+        return CheckedCitationOut(source=citation.source, quote=citation.quote, verified=False)
+    span = None
+    if found.verified and found.span_start is not None and found.span_end is not None:
+        span = SpanOut(start=found.span_start, end=found.span_end)
+    parts = [SpanOut(start=s, end=e) for s, e in found.fragments]
+    return CheckedCitationOut(
+        source=citation.source,
+        quote=citation.quote,
+        verified=found.verified,
+        span=span,
+        fragments=parts if len(parts) > 1 else None,
+        sha256=found.sha256,
+    )
+
+
+def event_out(
+    event: RecordedEvent, *, audit: bool = False, checks: Checks | None = None
+) -> EventOut:
     """The wire form of one event, upcast to its type's current schema version; with `audit`
-    (the reader's key holds events:audit) its metadata names the key that recorded it."""
+    (the reader's key holds events:audit) its metadata names the key that recorded it; its
+    citations with their quote checks (from `checks_of`)."""
     draft = event.draft
     valid_time = draft.valid_time
     codes = event.codes()
@@ -55,7 +103,9 @@ def event_out(event: RecordedEvent, *, audit: bool = False) -> EventOut:
         recorded_at=format_instant(event.recorded_at),
         actors=list(draft.actors()),
         payload=event.current_payload(),
-        sources=[CitationOut(source=c.source, quote=c.quote) for c in draft.sources],
+        sources=[
+            citation_out(event.position, j, c, checks or {}) for j, c in enumerate(draft.sources)
+        ],
         codes=codes_out(codes),
         metadata=event.metadata if audit else public_metadata(event.metadata),
     )

@@ -26,9 +26,11 @@ from store.errors import (
     AlreadyRegistered,
     DatabaseUnavailable,
     DuplicateEventConflict,
+    FieldError,
     InvalidSubmission,
     RateLimited,
     StaleExpectedVersion,
+    UnknownSource,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -37,11 +39,21 @@ TYPE_BASE = "https://diplomatic-timeline.org/problems/"
 log = logging.getLogger("timeline.api")
 
 
-class FieldProblem(msgspec.Struct, frozen=True):
-    """One offending field, by JSON path, and what is wrong with it."""
+class PassageOut(msgspec.Struct, frozen=True):
+    """A short excerpt of a source's text and where it is (character offsets, half-open)."""
+
+    start: int
+    end: int
+    text: str
+
+
+class FieldProblem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One offending field, by JSON path, and what is wrong with it; a quote not found in its
+    source's text comes with the closest passage of that text."""
 
     field: str
     message: str
+    passage: PassageOut | None = None
 
 
 class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -141,7 +153,7 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
                 slug,
                 title,
                 str(error),  # its fields and messages, joined
-                errors=[FieldProblem(e.field, e.message) for e in error.errors],
+                errors=[_field_problem(e) for e in error.errors],
             )
         case InvalidEvent():
             return problem_response(
@@ -204,6 +216,8 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             )
         case PermissionDeniedException():
             return problem_response(request, 403, "forbidden", "Not allowed", error.detail)
+        case UnknownSource():
+            return problem_response(request, 404, "not-found", "Not found", str(error))
         case NotFoundException():
             return problem_response(request, 404, "not-found", "Not found", error.detail)
         case MethodNotAllowedException():
@@ -252,6 +266,15 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
         request, 500, "internal-error", "Internal error", "something failed on our side"
+    )
+
+
+def _field_problem(error: FieldError) -> FieldProblem:
+    passage = error.passage
+    return FieldProblem(
+        error.field,
+        error.message,
+        None if passage is None else PassageOut(passage.start, passage.end, passage.text),
     )
 
 

@@ -214,8 +214,17 @@ class ActorPage(msgspec.Struct, kw_only=True):
     known_at: Instant
 
 
+class TextMetaOut(msgspec.Struct, kw_only=True):
+    """That a source has a text, and which (the text itself is served only to a key with the
+    `sources:text` scope, at /v1/sources/{source}/text)."""
+
+    sha256: str
+    characters: int
+    attached_at: Instant
+
+
 class SourceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A registered source."""
+    """A registered source; `text` when an article's text is attached to it."""
 
     id: str
     outlet: str
@@ -226,6 +235,7 @@ class SourceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     url: str | None = None
     language: str | None = None
     reliability: dict[str, Any] | None = None
+    text: TextMetaOut | None = None
 
 
 class SourcePage(msgspec.Struct, kw_only=True):

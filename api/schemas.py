@@ -112,6 +112,27 @@ class CitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     quote: str | None = None
 
 
+class SpanOut(msgspec.Struct, kw_only=True):
+    """Character offsets into a source's stored text, half-open: text[start:end]."""
+
+    start: int
+    end: int
+
+
+class CheckedCitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A cited source; `verified` when its quote is a span of the source's text (`span`, and
+    `fragments` when an ellipsis split the quote), checked against the text of `sha256`. A
+    citation of a source without a text, or without a quote, is not verified; one whose quote
+    the text does not hold (a text attached after it) is not either, and names the text."""
+
+    source: str
+    verified: bool
+    quote: str | None = None
+    span: SpanOut | None = None
+    fragments: list[SpanOut] | None = None
+    sha256: str | None = None
+
+
 class CodesOut(msgspec.Struct, kw_only=True):
     """The event's CAMEO and PLOVER codes."""
 
@@ -135,7 +156,7 @@ class EventOut(msgspec.Struct, kw_only=True):
     recorded_at: Instant
     actors: list[str]
     payload: dict[str, Any]
-    sources: list[CitationOut]
+    sources: list[CheckedCitationOut]
     codes: CodesOut
     metadata: dict[str, Any]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from seeds.dataset import SeedStream, load_dataset
+from seeds.dataset import SeedStream, load_dataset, load_text_manifest
 from store.errors import DuplicateEventConflict
 from store.ports import Clock, EventStore
+from store.source_texts import attach_text
 from store.submission import submit
 
 SEED_METADATA = {"recorded_by": "seed", "correlation_id": "seed:ceasefire-2025"}
@@ -52,3 +55,49 @@ async def seed(
             appended += len(result.events)
         progress(stream)
     return SeedReport(appended=appended, already_present=present, streams=len(loaded))
+
+
+@dataclass(frozen=True, slots=True)
+class TextsReport:
+    """What `seed_texts` found in a folder: the sources given a text now (source -> file), those
+    that had it already, the files that are no listed text, and the sources left without one;
+    `failed` quotes (of the log's citations) that the texts attached do not hold."""
+
+    attached: dict[str, str] = field(default_factory=dict)
+    already: dict[str, str] = field(default_factory=dict)
+    unmatched: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    failed: int = 0
+
+
+def text_files(directory: Path) -> dict[str, bytes]:
+    """Every `*.txt` of a folder, by file name, as bytes."""
+    return {path.name: path.read_bytes() for path in sorted(directory.glob("*.txt"))}
+
+
+async def seed_texts(
+    store: EventStore,
+    clock: Clock,
+    files: Mapping[str, bytes],
+    manifest: Mapping[str, str] | None = None,
+) -> TextsReport:
+    """Attach each file (from `text_files`) whose SHA-256 the data set lists to its source
+    (after `seed`: the sources must be registered); a text attached already stays as it is."""
+    listed = dict(load_text_manifest() if manifest is None else manifest)
+    attached: dict[str, str] = {}
+    already: dict[str, str] = {}
+    unmatched: list[str] = []
+    failed = 0
+    for name, raw in sorted(files.items()):
+        source = listed.get(hashlib.sha256(raw).hexdigest())
+        if source is None:
+            unmatched.append(name)
+            continue
+        answer = await attach_text(
+            store, clock, source=source, text=raw.decode("utf-8"), metadata=SEED_METADATA
+        )
+        (attached if answer.created else already)[source] = name
+        failed += answer.failed
+    found = {*attached, *already}
+    missing = tuple(sorted(s for s in listed.values() if s not in found))
+    return TextsReport(attached, already, tuple(unmatched), missing, failed)

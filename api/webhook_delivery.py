@@ -24,7 +24,7 @@ from api.callback_transport import PinnedTransport, pinned
 from api.callbacks import CallbackRefused, check_callback
 from api.feed_filter import FeedFilter, read_after
 from api.notifier import Notifier
-from api.presenters import event_out
+from api.presenters import Checks, checks_of, event_out
 from api.settings import WebhookSettings
 from domain.valid_time import format_instant
 from domain.webhooks import Verdict, decide, parse_retry_after, signing_secrets
@@ -58,13 +58,13 @@ class Answer:
     latency_ms: float
 
 
-def webhook_body(event: RecordedEvent) -> bytes:
+def webhook_body(event: RecordedEvent, checks: Checks | None = None) -> bytes:
     """The Standard Webhooks payload: type, timestamp, and the event as `/v1/events` shows it."""
     return msgspec.json.encode(
         {
             "type": event.type,
             "timestamp": format_instant(event.recorded_at),
-            "data": event_out(event),
+            "data": event_out(event, checks=checks),
         }
     )
 
@@ -285,7 +285,7 @@ class DeliveryWorker:
             destination = await check_callback(held.url, allow_private=self._settings.allow_private)
         except CallbackRefused as refused:
             return answer(None, f"refused: {refused}", None)
-        body = webhook_body(event)
+        body = webhook_body(event, await checks_of(self._store.reads, [event]))
         now = self._clock()
         secrets = signing_secrets(
             held.secret, held.previous_secret, held.previous_secret_until, now

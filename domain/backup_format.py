@@ -1,8 +1,13 @@
 """The log's backup format (JSON Lines), and its checks: pure, given the text of each line.
 
-    line 1      {"format": "diplomatic-timeline-log", "version": 1, "backend", "exported_at"}
-    line p + 1  the event at position p: every column the log stores, `hash` last
+    line 1      {"format": "diplomatic-timeline-log", "version": 2, "backend", "exported_at"}
+    then        the event at position p: every column the log stores, `hash` last; before the
+                first event attaching a text, that text: {"text", "sha256", "characters"}
     last line   {"end": true, "events": N, "head": N, "head_hash": "…"}
+
+Version 1 (still read) held no texts. A text line is checked against its hash and length, and
+each SourceTextAttached event against the text lines before it: a text dropped, changed or
+added without an event attaching it is refused.
 
 An event line holds exactly what the hash chain covers (`domain.chain.content_of`) plus the hash,
 so each line's hash can be recomputed from the line and the line before it: an edited, dropped or
@@ -13,6 +18,7 @@ finite number (`1e400`) is refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -26,9 +32,13 @@ from domain.json_numbers import floats_in
 from domain.valid_time import Precision
 
 FORMAT = "diplomatic-timeline-log"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
+TEXT_FIELDS = ("text", "sha256", "characters")
+ATTACHED = "SourceTextAttached"
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _PRECISIONS = frozenset(str(p) for p in Precision)
 _CODES = frozenset({"cameo", "plover", "plover_mode"})
 
@@ -174,9 +184,11 @@ def check_header(line: int, value: dict[str, Any]) -> None:
     if value.get("format") != FORMAT:
         raise BackupError(line, f"not a timeline backup: the header's format is not {FORMAT!r}")
     _exact_fields(line, value, _HEADER_FIELDS, "header")
-    if value["version"] != VERSION or not _int(value["version"]):
+    if not _int(value["version"]) or value["version"] not in READABLE:
         raise BackupError(
-            line, f"unsupported version {value['version']!r}: this timeline reads {VERSION}"
+            line,
+            f"unsupported version {value['version']!r}: this timeline reads "
+            f"{', '.join(str(v) for v in READABLE)}",
         )
     for name in ("backend", "exported_at"):
         if not isinstance(value[name], str):
@@ -194,6 +206,35 @@ def check_event_fields(line: int, value: dict[str, Any]) -> None:
             # json.loads reads 1e400 as infinity, which no database keeps as JSON.
             if not math.isfinite(number):
                 raise BackupError(line, f"{path} is not a finite number")
+
+
+def is_text_line(value: dict[str, Any]) -> bool:
+    """Whether a checked line holds a source text (not an event)."""
+    return "text" in value and "position" not in value
+
+
+def text_line(text: str) -> dict[str, Any]:
+    """The line that carries a source text."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return {"text": text, "sha256": digest, "characters": len(text)}
+
+
+def check_text_line(line: int, value: dict[str, Any]) -> None:
+    """A text line's fields, and its hash and length those of its text."""
+    _exact_fields(line, value, TEXT_FIELDS, "text line")
+    text = value["text"]
+    if not _text(text):
+        raise BackupError(line, "the text line's text is not a non-empty string")
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BackupError(line, "the text holds a lone surrogate: it is no Unicode text") from None
+    if value["sha256"] != hashlib.sha256(encoded).hexdigest():
+        raise BackupError(line, "the text does not have the SHA-256 its line gives (edited?)")
+    if value["characters"] != len(text):
+        raise BackupError(line, f"the text has {len(text)} characters, not {value['characters']}")
+    if _UNPRINTABLE.search(text):
+        raise BackupError(line, "the text holds a control character no database keeps")
 
 
 def event_hash(value: dict[str, Any], prev_hash: str) -> str:
@@ -222,6 +263,9 @@ class LogChecker:
         self.prev_hash = GENESIS
         self.last_recorded = -1
         self.versions: dict[str, int] = {}
+        self.version = VERSION
+        self.texts: dict[str, int] = {}  # sha256 -> characters, of the texts read so far
+        self._unattached: set[str] = set()
         self._header = False
         self._ended = False
 
@@ -235,13 +279,39 @@ class LogChecker:
         if not self._header:
             check_header(line, value)
             self._header = True
+            self.version = value["version"]
             return None
+        if "text" in value and "position" not in value:
+            self._check_text(line, value)
+            return value
         if "end" in value:
             self._check_trailer(line, value)
             self._ended = True
             return None
         self._check_event(line, value)
         return value
+
+    def _check_text(self, line: int, value: dict[str, Any]) -> None:
+        if self.version < 2:
+            raise BackupError(line, f"a version {self.version} backup holds no texts")
+        check_text_line(line, value)
+        if value["sha256"] in self.texts:
+            raise BackupError(line, "this text is in the backup already")
+        self.texts[value["sha256"]] = value["characters"]
+        self._unattached.add(value["sha256"])
+
+    def _check_attachment(self, line: int, value: dict[str, Any]) -> None:
+        payload = value["payload"]
+        digest = payload.get("sha256")
+        if digest not in self.texts:
+            raise BackupError(line, f"the text {digest!r} this event attaches is not before it")
+        if payload.get("characters") != self.texts[digest]:
+            raise BackupError(
+                line,
+                f"the event says its text has {payload.get('characters')!r} characters, "
+                f"the text line {self.texts[digest]}",
+            )
+        self._unattached.discard(digest)
 
     def finish(self) -> Summary:
         """The file has ended: it must have ended with its trailer."""
@@ -251,6 +321,8 @@ class LogChecker:
             raise BackupError(
                 self.line + 1, "the file ends without its trailer (truncated after an event?)"
             )
+        if self._unattached:
+            raise BackupError(self.line, "a text no event of the backup attaches")
         return Summary(
             events=self.events,
             head=self.head,
@@ -280,6 +352,8 @@ class LogChecker:
                 f"the hash chain breaks at position {position}: its hash does not follow from "
                 "the line's content and the previous hash (edited, dropped or reordered?)",
             )
+        if value["type"] == ATTACHED:
+            self._check_attachment(line, value)
         self.head = position
         self.events += 1
         self.prev_hash = value["hash"]

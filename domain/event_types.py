@@ -130,6 +130,7 @@ def _type(payload: type[p.Payload], kind: Kind, *actor_fields: str, **rules: Any
 
 _TYPES = (
     _type(p.SourceRegistered, Kind.REGISTRATION),
+    _type(p.SourceTextAttached, Kind.REGISTRATION),
     _type(p.ActorRegistered, Kind.REGISTRATION, "actor", "affiliation"),
     _type(p.AffiliationChanged, Kind.WORLD, "actor", "affiliation"),
     _type(

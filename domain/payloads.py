@@ -58,6 +58,24 @@ class SourceRegistered(Payload):
     reliability: Reliability | None = None
 
 
+Sha256 = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-f]{64}$(?!\n)",
+        description="The SHA-256 of a text's UTF-8 bytes, as 64 lower-case hex digits.",
+    ),
+]
+
+
+class SourceTextAttached(Payload):
+    """An article's text attached to a registered source (replacing any before it): the text
+    is kept beside the log, content-addressed; the log holds its hash, so the chain covers it."""
+
+    source: Slug
+    sha256: Sha256
+    characters: Annotated[int, msgspec.Meta(ge=1, description="Its length in characters.")]
+
+
 class ActorRegistered(Payload):
     """A state, organisation or person that takes part."""
 

@@ -17,6 +17,7 @@ __all__ = [
     "SeedStream",
     "load_dataset",
     "load_stream",
+    "load_text_manifest",
     "seed_id",
 ]
 
@@ -54,6 +55,23 @@ def load_dataset(directory: Path = DATASET_DIR) -> tuple[SeedStream, ...]:
             raise SeedError(f"{path.name}: stream {stream.stream!r} is already defined")
         streams.append(stream)
     return tuple(streams)
+
+
+def load_text_manifest(directory: Path = DATASET_DIR) -> dict[str, str]:
+    """The source each article text is, by its SHA-256 (`texts.sha256`: `<hash>  <source>` a
+    line, `#` comments); empty when the data set lists none."""
+    path = directory / "texts.sha256"
+    if not path.exists():
+        return {}
+    manifest: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        digest, _, source = line.partition("  ")
+        if len(digest) != 64 or not source.strip():
+            raise SeedError(f"{path.name}: line {number} is not `<sha256>  <source>`")
+        manifest[digest.lower()] = source.strip()
+    return manifest
 
 
 def load_stream(file_name: str, directory: Path = DATASET_DIR) -> SeedStream:

@@ -5,6 +5,9 @@ starts (positions are taken in commit order, so nothing can land below it later)
 JSON columns are written with their keys sorted, so the same log exports to the same bytes from
 SQLite and from PostgreSQL (whose JSONB keeps keys in an order of its own).
 
+Source texts travel with the log: each before the first event attaching it, checked against its
+hash and against that event (see the format).
+
 Import goes into an empty, migrated database only, in two passes over the file so that memory
 stays bounded by a batch: the first checks every line (JSON, fields, positions, the hash chain,
 the trailer) and writes nothing; the second, inside one transaction holding the append lock,
@@ -38,11 +41,15 @@ from domain.backup_format import (
     Summary,
     encode,
     header,
+    is_text_line,
+    text_line,
     trailer,
 )
 from domain.json_numbers import canonical_number, floats_in
 from store.boundary import connection_failed, driver_errors, reading
 from store.errors import DatabaseUnavailable, StoreError
+from store.read_models.verification import ATTACHED
+from store.read_models.verification_sql import store_texts, texts
 from store.rebuild import rebuild_within
 from store.rows import recorded_event, ref_rows
 from store.sql import SqlEventStore
@@ -133,6 +140,7 @@ async def export_log(
     head, _ = await store.chain_head()
     write(encode(header(store.backend, exported_at)))
     count, last, head_hash = 0, 0, None
+    written: set[str] = set()  # the texts written so far
     while last < head:
         statement = (
             select(events)
@@ -145,6 +153,10 @@ async def export_log(
         if not page:
             break
         for row in page:
+            digest = row.payload.get("sha256") if row.type == ATTACHED else None
+            if isinstance(digest, str) and digest not in written:
+                write(encode(text_line(await _stored_text(store, digest))))
+                written.add(digest)
             write(encode(line_of(row._mapping)))
         count += len(page)
         last, head_hash = page[-1].position, page[-1].hash
@@ -154,6 +166,14 @@ async def export_log(
         raise StoreError(f"the log holds {count} events up to head {head}: positions are missing")
     write(encode(trailer(count, head, head_hash)))
     return BackupReport(events=count, head=head, head_hash=head_hash)
+
+
+async def _stored_text(store: SqlEventStore, digest: str) -> str:
+    async with reading(store.engine) as conn:
+        found = await conn.scalar(select(texts.c.text).where(texts.c.sha256 == digest))
+    if found is None:
+        raise StoreError(f"the text {digest} is attached in the log but not stored")
+    return str(found)
 
 
 async def import_log(
@@ -195,7 +215,7 @@ def _checked(
     with path.open("rb") as file:
         for raw in file:
             value = checker.feed(raw)
-            if value is not None:
+            if value is not None and not is_text_line(value):
                 try:
                     recorded_event(SimpleNamespace(**row_of(value)))
                 except (ValueError, TypeError, KeyError) as error:
@@ -249,6 +269,9 @@ async def _write(
             inserted = 0
             for _raw, value in _checked(path, checker, store.backend):
                 if value is None:
+                    continue
+                if is_text_line(value):
+                    await store_texts(conn, {value["sha256"]: value["text"]})
                     continue
                 if not rows:
                     first_line = checker.line

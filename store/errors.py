@@ -4,6 +4,7 @@ StoreError
  ├── StaleExpectedVersion    the stream is not at the version the writer expected
  ├── DuplicateEventConflict  an event id exists already with other content
  ├── InvalidSubmission       drafts that fail their schema or point at nothing (field errors)
+ ├── UnknownSource           a text for a source no event registered
  ├── RateLimited             the key has made its allowance of writes in this window
  ├── DatabaseUnavailable     the database cannot be reached
  └── SchemaNotCurrent        the database's schema is not the one this code's migrations end at
@@ -38,11 +39,22 @@ class DuplicateEventConflict(StoreError):
 
 
 @dataclass(frozen=True, slots=True)
+class Passage:
+    """A short excerpt of a source's text, and where it is (character offsets, half-open)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldError:
-    """One offending field of a submission, by JSON path."""
+    """One offending field of a submission, by JSON path; a misquote carries the passage of
+    the source's text closest to it."""
 
     field: str
     message: str
+    passage: Passage | None = None
 
 
 class InvalidSubmission(StoreError):
@@ -56,6 +68,14 @@ class InvalidSubmission(StoreError):
 class AlreadyRegistered(InvalidSubmission):
     """Registrations of ids the log (or the batch) has registered already: a second one would
     say two things of one source, actor or proposal; its registration is corrected instead."""
+
+
+class UnknownSource(StoreError):
+    """A text attached to (or asked of) a source that is not registered; nothing was written."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"no source {source!r} is registered")
+        self.source = source
 
 
 class RateLimited(StoreError):

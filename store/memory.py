@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,8 @@ from store.rate_limits import WriteCharge
 from store.read_models.effective import project_effective
 from store.read_models.memory import MemoryEffectiveRows, MemoryReadModels, MemoryRegistryRows
 from store.read_models.registry import project_registry
+from store.read_models.verification import project_verification
+from store.read_models.verification_memory import MemoryVerificationRows
 from store.records import RecordedEvent
 from store.rows import canonical_draft, chain, chain_content, logged_row
 
@@ -56,7 +58,10 @@ class InMemoryEventStore:
         self._positions = MemoryPositionRows()
         self._effective = MemoryEffectiveRows()
         self._registry = MemoryRegistryRows()
-        self.reads = MemoryReadModels(self._effective, self._registry, self._log, self._refs)
+        self._verification = MemoryVerificationRows()
+        self.reads = MemoryReadModels(
+            self._effective, self._registry, self._log, self._refs, self._verification
+        )
         self._checkpoint = 0
         self._chain_checkpoint = 0
         self._windows: dict[tuple[str, int], int] = {}
@@ -70,6 +75,7 @@ class InMemoryEventStore:
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
         answer: IdempotentAnswer | None = None,
+        texts: Mapping[str, str] | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id. (No Idempotency-Key records in
         memory: the API runs on SQL stores, so `answer` is refused.)"""
@@ -106,12 +112,15 @@ class InMemoryEventStore:
                 for ref in event_references(event.draft, event.metadata):
                     self._refs.setdefault(ref, []).append(event.position)
             self._versions[stream] = current + len(drafts)
+            for sha256, text in (texts or {}).items():
+                self._verification.texts.setdefault(sha256, text)
             for event in appended:
                 entry = self._index.add(event)
                 await project(entry, self._index, self._positions)
                 change = await project_effective(entry, self._index, self._effective)
                 if change is not None:
                     await project_registry(change, self._effective, self._registry)
+                await project_verification(entry, self._index, self._verification)
             self._checkpoint = appended[-1].position
             return AppendResult(
                 stream=stream, stream_version=current + len(drafts), events=appended

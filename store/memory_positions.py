@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
-from domain.references import PAIR, TARGET, pair_reference
+from domain.references import CITES, PAIR, TARGET, pair_reference
 from store.projection import PairFold, Row, logged
 from store.records import RecordedEvent
 
@@ -31,7 +31,7 @@ class MemoryLogIndex:
     def add_logged(self, entry: LoggedEvent) -> LoggedEvent:
         """Index one more event of the log, already read as the fold reads it (a rebuild makes
         these straight from the rows). Its keys are those `domain.references.references` gives
-        of kinds PAIR and TARGET, from the same current payload."""
+        of kinds PAIR and TARGET, from the same current payload, and CITES of quoted citations."""
         position = entry.position
         self._by_position[position] = entry
         self._by_id[entry.id] = entry
@@ -40,6 +40,8 @@ class MemoryLogIndex:
         pair = pair_reference(entry.type, entry.payload)
         if pair:
             self._by_ref.setdefault((PAIR, pair), []).append(position)
+        for source in dict.fromkeys(c.source for c in entry.sources if c.quote is not None):
+            self._by_ref.setdefault((CITES, source), []).append(position)
         return entry
 
     async def pair_events(self, pair: str, upto: int) -> list[LoggedEvent]:
@@ -49,6 +51,10 @@ class MemoryLogIndex:
     async def targeting(self, ids: set[UUID], upto: int) -> list[LoggedEvent]:
         """Editorial events aimed at any of these ids."""
         return [e for i in ids for e in self._at((TARGET, str(i)), upto)]
+
+    async def citing(self, source: str, upto: int) -> list[LoggedEvent]:
+        """Events quoting a source (the only citations the quote checks need)."""
+        return self._at((CITES, source), upto)
 
     async def events(self, ids: set[UUID]) -> list[LoggedEvent]:
         """Events by id."""

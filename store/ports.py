@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -100,6 +100,7 @@ class EventStore(Protocol):
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
         answer: IdempotentAnswer | None = None,
+        texts: Mapping[str, str] | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id.
 
@@ -107,7 +108,8 @@ class EventStore(Protocol):
         transaction, first: over the allowance the append raises RateLimited and writes
         nothing else (the count stays, as every attempt counts). With `answer`, its response
         is recorded under its Idempotency-Key in the same transaction (SQL stores; the API runs
-        on no other), or ReservationLost raised and nothing written."""
+        on no other), or ReservationLost raised and nothing written. `texts` (by SHA-256) are
+        the texts the batch's SourceTextAttached events attach, kept in the same transaction."""
         ...
 
     async def read(self, query: EventQuery) -> list[RecordedEvent]:

@@ -64,6 +64,15 @@ from store.read_models.sql import (
     registry,
     version_values,
 )
+from store.read_models.verification import project_verification
+from store.read_models.verification_memory import MemoryVerificationRows
+from store.read_models.verification_sql import (
+    attachment_values,
+    attachments,
+    check_values,
+    checks,
+    texts,
+)
 from store.rows import valid_time_of
 from store.sql import SqlEventStore
 from store.sql_positions import checkpoints, events, positions, values_of
@@ -130,14 +139,28 @@ class _Replay:
         needs_versions = bool(wanted & {"effective_events", "registry"})
         self.effective = MemoryEffectiveRows() if needs_versions else None
         self.registry = MemoryRegistryRows() if "registry" in wanted else None
+        self.source: Any = None  # where stored texts are read from (an engine or a connection)
+        self.verification = (
+            MemoryVerificationRows(load=self._text) if "quote_verification" in wanted else None
+        )
         self.position = 0
         self.recorded_at = 0  # the last replayed event's, in UTC microseconds
         self.count = 0
         self.total = total
         self._progress = progress
 
+    async def _text(self, sha256: str) -> str | None:
+        statement = select(texts.c.text).where(texts.c.sha256 == sha256)
+        if isinstance(self.source, AsyncConnection):
+            found = await self.source.scalar(statement)
+        else:
+            async with self.source.connect() as conn:
+                found = await conn.scalar(statement)
+        return None if found is None else str(found)
+
     async def run(self, engine: Any, batch: int) -> None:
         """Replay the log as it is now, page by page, fetching each page during the last."""
+        self.source = engine
         page = await _fetch(engine, self.position, batch)
         while page:
             following = (
@@ -165,6 +188,8 @@ class _Replay:
                 change = await project_effective(entry, self.index, self.effective)
                 if change is not None and self.registry is not None:
                     await project_registry(change, self.effective, self.registry)
+            if self.verification is not None:
+                await project_verification(entry, self.index, self.verification)
             self.position, self.recorded_at = row.position, row.recorded_at
             if i % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -186,6 +211,9 @@ class _Replay:
             found.append((lanes, _lane_tuples(versions)))
         if self.registry is not None:
             found.append((registry, _tuples(registry, iter(self.registry.entries))))
+        if self.verification is not None:
+            found.append((attachments, _tuples(attachments, iter(self.verification.attachments))))
+            found.append((checks, _tuples(checks, iter(self.verification.checks))))
         return found
 
     def _sorted_positions(self) -> Iterator[Row]:
@@ -227,6 +255,27 @@ class _Replay:
                 (
                     registry,
                     [entry_values(e) for e in entries if changed(e.recorded_from, e.recorded_to)],
+                )
+            )
+        if self.verification is not None:
+            found.append(
+                (
+                    attachments,
+                    [
+                        attachment_values(a)
+                        for a in self.verification.attachments
+                        if changed(a.recorded_from, a.recorded_to)
+                    ],
+                )
+            )
+            found.append(
+                (
+                    checks,
+                    [
+                        check_values(c)
+                        for c in self.verification.checks
+                        if changed(c.recorded_from, c.recorded_to)
+                    ],
                 )
             )
         return found
@@ -340,6 +389,7 @@ async def rebuild_within(
     if batch < 1:
         raise ValueError("batch must be at least 1")
     replay = _Replay(NAMES, progress, total)
+    replay.source = conn  # the texts an import wrote are in this transaction
     with _collector_paused():
         while tail := await _fetch(conn, replay.position, batch):
             await replay.replay(tail)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -46,6 +46,8 @@ from store.read_models.sql import (
     BufferedRegistryRows,
     SqlReadModels,
 )
+from store.read_models.verification import ATTACHED, project_verification
+from store.read_models.verification_sql import BufferedVerificationRows, store_texts
 from store.read_path import ReadConnection, ReadPath, constant, read_path
 from store.records import RecordedEvent
 from store.rows import chain, event_row, recorded_event, ref_rows
@@ -202,6 +204,7 @@ class SqlEventStore:
         metadata: JsonObject | None = None,
         charge: WriteCharge | None = None,
         answer: IdempotentAnswer | None = None,
+        texts: Mapping[str, str] | None = None,
     ) -> AppendResult:
         """Append a batch atomically; idempotent by event id.
 
@@ -209,7 +212,7 @@ class SqlEventStore:
         each is checked and written in its own savepoint, in arrival order, so one refused
         append (a stale expected_version, say) leaves the others whole.
         """
-        request = _Request(stream, drafts, expected_version, metadata, charge, answer)
+        request = _Request(stream, drafts, expected_version, metadata, charge, answer, texts)
         self._queue.append(request)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
@@ -321,7 +324,8 @@ class SqlEventStore:
         outcomes: list[AppendResult | Exception] = []
         rows: list[dict[str, Any]] = []
         written: list[RecordedEvent] = []
-        for stream, drafts, expected_version, metadata, charge, answer in appends:
+        kept: dict[str, str] = {}  # the texts the written appends attach
+        for stream, drafts, expected_version, metadata, charge, answer, texts in appends:
             try:
                 if charge is not None:
                     await self._count_write(conn, charge)
@@ -364,6 +368,7 @@ class SqlEventStore:
                     outcomes.append(lost)
                     continue
             prev_hash = chain(batch, prev_hash)
+            kept.update(texts or {})
             rows.extend(batch)
             written.extend(appended)
             existing.update((event.id, event) for event in appended)
@@ -379,7 +384,8 @@ class SqlEventStore:
             ]
             if index:
                 await conn.execute(_INSERT_REFS, index)
-            await self._project(conn, written)
+            await store_texts(conn, kept)
+            await self._project(conn, written, kept)
             if self._before_commit is not None:
                 for outcome in landed(outcomes):
                     await self._before_commit(outcome.events)
@@ -401,8 +407,10 @@ class SqlEventStore:
         return (last.position, last.recorded_at, last.hash) if last else (0, 0, GENESIS)
 
     @staticmethod
-    async def _project(conn: AsyncConnection, appended: Sequence[RecordedEvent]) -> None:
-        """Bring the read model up to date with a batch, reading and writing set-wise."""
+    async def _project(
+        conn: AsyncConnection, appended: Sequence[RecordedEvent], texts: Mapping[str, str]
+    ) -> None:
+        """Bring the read models up to date with a batch, reading and writing set-wise."""
         seen = [logged(event) for event in appended]
         pairs = {pair_of(e.payload) for e in seen if e.type in POSITION_TYPES}
         log_index = BatchLogIndex(conn, seen)
@@ -412,14 +420,22 @@ class SqlEventStore:
         await position_rows.prefetch(pairs, without_rows=fresh)
         versions = BufferedEffectiveRows(conn)
         entries = BufferedRegistryRows(conn)
+        checks = BufferedVerificationRows(conn, texts)
+        # One read for the texts of every source the batch quotes (none when it quotes none).
+        await checks.prefetch(
+            {c.source for e in seen for c in e.sources if c.quote is not None}
+            | {str(e.payload["source"]) for e in seen if e.type == ATTACHED}
+        )
         for event in seen:
             await project(event, log_index, position_rows)
             change = await project_effective(event, log_index, versions)
             if change is not None:
                 await project_registry(change, versions, entries)
+            await project_verification(event, log_index, checks)
         await position_rows.flush()
         await versions.flush()
         await entries.flush()
+        await checks.flush()
 
     async def _by_ids(
         self, conn: AsyncConnection, ids: Sequence[UUID]
@@ -592,7 +608,7 @@ def landed(outcomes: Sequence[AppendResult | Exception]) -> list[AppendResult]:
     return [o for o in outcomes if isinstance(o, AppendResult) and not o.duplicate]
 
 
-# An append's arguments: stream, drafts, expected_version, metadata, charge.
+# An append's arguments: stream, drafts, expected_version, metadata, charge, answer, texts.
 AppendArguments = tuple[
     str,
     Sequence[EventDraft],
@@ -600,6 +616,7 @@ AppendArguments = tuple[
     JsonObject | None,
     WriteCharge | None,
     IdempotentAnswer | None,
+    Mapping[str, str] | None,
 ]
 
 # Appends committed together at most; more wait for the next commit, so no group grows unbounded.
@@ -617,6 +634,7 @@ class _Request:
         metadata: JsonObject | None,
         charge: WriteCharge | None,
         answer: IdempotentAnswer | None,
+        texts: Mapping[str, str] | None = None,
     ) -> None:
         self.arguments: AppendArguments = (
             stream,
@@ -625,6 +643,7 @@ class _Request:
             metadata,
             charge,
             answer,
+            texts,
         )
         self.outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
 

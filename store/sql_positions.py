@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.editorial import LoggedEvent
 from domain.event_types import EVENT_TYPES, Kind
 from domain.positions import Pair
-from domain.references import PAIR, TARGET, pair_reference
+from domain.references import CITES, PAIR, TARGET, pair_reference
 from store.projection import FOREVER, Row, logged
 from store.read_models.catalog import NAMES
 from store.read_path import constant
@@ -161,6 +161,7 @@ class BatchLogIndex:
         self._batch_ids = {str(e.id) for e in batch}
         self._by_pair: dict[str, list[LoggedEvent]] = {}
         self._by_target: dict[str, list[LoggedEvent]] = {}
+        self._by_source: dict[str, list[LoggedEvent]] = {}
         self._by_id: dict[UUID, LoggedEvent] = {e.id: e for e in batch}
 
     async def prefetch(self, pairs: set[str]) -> None:
@@ -187,6 +188,11 @@ class BatchLogIndex:
             await self._load(TARGET, missing, self._by_target)
         found = {e.position: e for k in keys for e in self._by_target[k] if e.position <= upto}
         return [found[p] for p in sorted(found)]
+
+    async def citing(self, source: str, upto: int) -> list[LoggedEvent]:
+        if source not in self._by_source:
+            await self._load(CITES, {source}, self._by_source)
+        return [e for e in self._by_source[source] if e.position <= upto]
 
     async def events(self, ids: set[UUID]) -> list[LoggedEvent]:
         missing = ids - set(self._by_id)
@@ -298,6 +304,8 @@ class BufferedPositionRows:
 
 def _refs_of(event: LoggedEvent, kind: str) -> set[str]:
     """The keys of one kind an event is indexed under (as `domain.references` indexes them)."""
+    if kind == CITES:
+        return {citation.source for citation in event.sources}
     if kind == TARGET:
         editorial = EVENT_TYPES[event.type].kind is Kind.EDITORIAL
         return {str(event.payload["target"])} if editorial else set()

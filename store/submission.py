@@ -17,6 +17,7 @@ from domain.references import registration_of
 from domain.valid_time import parse_valid_time
 from store.errors import AlreadyRegistered, FieldError, InvalidSubmission
 from store.ports import AppendResult, Clock, EventStore, IdempotentAnswer
+from store.quote_rules import misquotes, text_errors
 from store.rate_limits import WriteCharge
 
 MAX_BATCH = 1000
@@ -32,10 +33,13 @@ async def submit(
     metadata: Mapping[str, Any] | None = None,
     charge: WriteCharge | None = None,
     answer: IdempotentAnswer | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> AppendResult:
     """Check a batch of raw drafts and append it atomically, or raise and write nothing.
 
-    `charge` is counted only when the batch reaches the store (see `EventStore.append`)."""
+    `charge` is counted only when the batch reaches the store (see `EventStore.append`).
+    `texts` (by SHA-256) are those the batch's SourceTextAttached events attach: only with its
+    text is one appended. A quoted citation of a source with a text must quote it."""
     if not events:
         raise InvalidSubmission([FieldError("events", "a batch needs at least one event")])
     if len(events) > MAX_BATCH:
@@ -51,8 +55,11 @@ async def submit(
         except InvalidEvent as error:
             errors.append(FieldError(f"events[{i}].{error.field}", error.message))
     errors.extend(_repeated_ids(drafts))
+    errors.extend(text_errors(drafts, texts or {}))
     if not errors:
         errors.extend(await _dangling_references(store, drafts))
+    if not errors:
+        errors.extend(await misquotes(store, drafts, texts or {}))
     if errors:
         raise InvalidSubmission(errors)
     conflicts = await _registered_before(store, drafts)
@@ -65,6 +72,7 @@ async def submit(
         metadata=dict(metadata or {}),
         charge=charge,
         answer=answer,
+        texts=texts,
     )
 
 
@@ -112,7 +120,10 @@ async def _registered_before(store: EventStore, drafts: Sequence[EventDraft]) ->
 async def _dangling_references(store: EventStore, drafts: Sequence[EventDraft]) -> list[FieldError]:
     """Citations of unregistered sources, and editorial events whose target does not exist."""
     errors: list[FieldError] = []
-    cited = sorted({f"source:{c.source}" for d in drafts for c in d.sources})
+    cited = sorted(
+        {f"source:{c.source}" for d in drafts for c in d.sources}
+        | {f"source:{d.payload['source']}" for d in drafts if d.type == "SourceTextAttached"}
+    )
     known = await store.registered(cited)
     in_batch: dict[UUID, EventDraft] = {}
     for i, draft in enumerate(drafts):
@@ -124,6 +135,13 @@ async def _dangling_references(store: EventStore, drafts: Sequence[EventDraft]) 
                         f"source {citation.source!r} is not registered; register it first",
                     )
                 )
+        if draft.type == "SourceTextAttached" and f"source:{draft.payload['source']}" not in known:
+            errors.append(
+                FieldError(
+                    f"events[{i}].payload.source",
+                    f"source {draft.payload['source']!r} is not registered; register it first",
+                )
+            )
         if draft.type == "SourceRegistered":
             known.add(f"source:{draft.payload['source']}")
         if draft.event_type.kind is Kind.EDITORIAL:
@@ -143,6 +161,13 @@ async def _target_errors(
     if target is None:
         return [
             FieldError(f"{at}.target", f"no event {target_id} in the log or earlier in this batch")
+        ]
+    if target.type == "SourceTextAttached":
+        return [
+            FieldError(
+                f"{at}.target",
+                "a text attachment is not edited: attach another text to replace it",
+            )
         ]
     if target.event_type.kind is Kind.EDITORIAL and draft.type == "EventCorrected":
         return [FieldError(f"{at}.target", "an editorial event cannot be corrected; retract it")]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -200,6 +201,59 @@ class RegistryRow(SQLModel, table=True):
     valid_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
     recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
     state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+
+
+class SourceTextRow(SQLModel, table=True):
+    """An article's text, content-addressed: kept beside the log (part of the record, exported
+    with it), never served publicly. A SourceTextAttached event names it by its SHA-256."""
+
+    __tablename__ = "source_texts"
+
+    sha256: str = Field(sa_column=Column(String(64), primary_key=True))
+    characters: int = Field(sa_column=Column(Integer(), nullable=False))
+    text: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class TextAttachmentRow(SQLModel, table=True):
+    """Which text a source has, known over [recorded_from, recorded_to): the quote-verification
+    read model's record of each SourceTextAttached (a later one closes the one before)."""
+
+    __tablename__ = "source_text_attachments"
+    __table_args__ = (Index("ix_text_attachments_open", "source", "recorded_to"),)
+
+    source: str = Field(sa_column=Column(String(100), primary_key=True))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    position: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    characters: int = Field(sa_column=Column(Integer(), nullable=False))
+
+
+class CitationCheckRow(SQLModel, table=True):
+    """Whether one citation's quote (the `citation`-th source of the event at `position`) occurs
+    in its source's text, and where (character offsets into that text, half-open; `fragments`
+    when an ellipsis split it), known over [recorded_from, recorded_to). Only quoted citations
+    of sources with a text have rows."""
+
+    __tablename__ = "citation_checks"
+    __table_args__ = (
+        Index("ix_citation_checks_source", "source", "recorded_to", "verified", "position"),
+    )
+
+    position: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    citation: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
+    recorded_from: int = Field(
+        sa_column=Column(BigInteger(), primary_key=True, autoincrement=False)
+    )
+    recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    source: str = Field(sa_column=Column(String(100), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    verified: bool = Field(sa_column=Column(Boolean(), nullable=False))
+    span_start: int | None = Field(default=None, sa_column=Column(Integer(), nullable=True))
+    span_end: int | None = Field(default=None, sa_column=Column(Integer(), nullable=True))
+    fragments: list[list[int]] = Field(sa_column=Column(Json, nullable=False))
 
 
 class SubscriptionRow(SQLModel, table=True):

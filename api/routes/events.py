@@ -16,7 +16,7 @@ from api.auth import KEY_STATE, need_scope, optional_key, requires
 from api.bodies import json_body, strict_body
 from api.dependencies import AppServices
 from api.parameters import ActorFilter, EventId, StreamFilter, TypeFilter, event_types
-from api.presenters import corroboration_out, event_out
+from api.presenters import checks_of, corroboration_out, event_out
 from api.problems import PROBLEM_JSON, ApiProblem, handle_exception, problem_specs
 from api.schemas import AppendedOut, AppendIn, AppendOut, EventDetailOut, EventPage
 from domain.canonical import canonical_bytes
@@ -282,8 +282,9 @@ async def list_events(
         ]
         params.extend(("type", t) for t in types)
         next_url = f"/v1/events?{urlencode(params)}"
+    checks = await checks_of(services.store.reads, page)
     return Response(
-        EventPage(items=[event_out(e, audit=audit) for e in page], next=next_url),
+        EventPage(items=[event_out(e, audit=audit, checks=checks) for e in page], next=next_url),
         headers=_read_headers(audit),
     )
 
@@ -312,7 +313,7 @@ async def get_event(
     if event is None:
         raise NotFoundException(f"no event {wanted}")
     editorial = await services.store.targeting(wanted)
-    out = event_out(event, audit=audit)
+    out = event_out(event, audit=audit, checks=await checks_of(services.store.reads, [event]))
     # The version standing now (the open one), as the timeline shows it.
     version = await services.store.reads.version(event.position, FOREVER - 1)
     corroboration = None

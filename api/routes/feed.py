@@ -19,6 +19,7 @@ from api.feed_filter import FeedFilter, read_after
 from api.feed_tail import FeedTail, sse_message
 from api.notifier import Notifier
 from api.parameters import ActorFilter, ProposalFilter, StreamFilter, TypeFilter, event_types
+from api.presenters import checks_of
 from api.problems import problem_specs
 from api.reading import invalid
 from domain.vocabulary import END
@@ -123,7 +124,9 @@ async def _write(
         else:  # behind the tail: catch up from the log
             page = await read_after(services.store, wanted, cursor, PAGE)
             if page.events:
-                await send(_chunk(b"".join(sse_message(event).framed for event in page.events)))
+                checks = await checks_of(services.store.reads, page.events)
+                framed = [sse_message(event, checks).framed for event in page.events]
+                await send(_chunk(b"".join(framed)))
             cursor = page.resume
             if page.full:
                 continue

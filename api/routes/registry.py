@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from api.dependencies import AppServices
 from api.parameters import AsOf, KnownAt, SlugPath, Tz
-from api.presenters import event_out
+from api.presenters import checks_of, event_out
 from api.read_schemas import (
     ActorDetailOut,
     ActorOut,
@@ -20,11 +20,13 @@ from api.read_schemas import (
     SourceDetailOut,
     SourceOut,
     SourcePage,
+    TextMetaOut,
 )
 from api.reading import cached, cached_read_responses, read_time
-from domain.valid_time import format_instant
+from domain.valid_time import format_instant, from_micros
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery
+from store.read_models.verification import Attachment
 
 MAX_PAGE = 1000
 
@@ -89,7 +91,11 @@ async def list_sources(
     """Every registered source."""
     when = await read_time(services, None, known_at, tz)
     registrations = await services.store.reads.sources(when.known_at_micros)
-    items = [_source(v) for v in registrations]
+    ids = [v.state["payload"]["source"] for v in registrations]
+    attached = {
+        a.source: a for a in await services.store.reads.attachments_among(ids, when.known_at_micros)
+    }
+    items = [_source(v, attached.get(v.state["payload"]["source"])) for v in registrations]
     body = SourcePage(items=items, next=None, known_at=format_instant(when.known_at))
     return cached(request, body, when.known_settled)
 
@@ -130,19 +136,28 @@ async def get_source(
         next_url = f"/v1/sources/{source}?" + urlencode(
             [(k, v) for k, values in query.items() for v in values]
         )
-    summary = _source(registered[0])
+    attached = await services.store.reads.attachments_among([source], when.known_at_micros)
+    summary = _source(registered[0], attached[0] if attached else None)
+    checks = await checks_of(services.store.reads, page, when.known_at_micros)
     body = SourceDetailOut(
         **{f: getattr(summary, f) for f in summary.__struct_fields__},
-        cited_by=[event_out(e) for e in page],
+        cited_by=[event_out(e, checks=checks) for e in page],
         next=next_url,
         known_at=format_instant(when.known_at),
     )
     return cached(request, body, when.known_settled)
 
 
-def _source(version: Version) -> SourceOut:
+def _source(version: Version, attached: Attachment | None = None) -> SourceOut:
     payload = version.state["payload"]
     return SourceOut(
+        text=None
+        if attached is None
+        else TextMetaOut(
+            sha256=attached.sha256,
+            characters=attached.characters,
+            attached_at=format_instant(from_micros(attached.recorded_from)),
+        ),
         id=payload["source"],
         outlet=payload["outlet"],
         headline=payload["headline"],

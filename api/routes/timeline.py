@@ -9,7 +9,14 @@ from litestar.params import QueryParameter
 
 from api.dependencies import AppServices
 from api.parameters import ActorFilter, KnownAt, OptionalFrom, OptionalTo, ProposalFilter, Tz
-from api.presenters import codes_out, corroboration_out, event_out, valid_time_out
+from api.presenters import (
+    Checks,
+    checks_of,
+    codes_out,
+    corroboration_out,
+    event_out,
+    valid_time_out,
+)
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
 from api.reading import cached, cached_read_responses, moment, read_time
 from domain.editorial import EffectiveEvent
@@ -96,6 +103,7 @@ async def timeline(
             )
         )
     page = found[:limit]
+    checks = await checks_of(services.store.reads, [r for r, _ in page], when.known_at_micros)
     next_url = None
     if len(found) > limit:
         last = page[-1][1]
@@ -104,7 +112,7 @@ async def timeline(
         encoded = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         next_url = f"/v1/timeline?{encoded}"
     body = TimelinePage(
-        items=[_item(effective_of(v, logged(r)), r, v) for r, v in page],
+        items=[_item(effective_of(v, logged(r)), r, v, checks) for r, v in page],
         next=next_url,
         known_at=format_instant(when.known_at),
     )
@@ -123,8 +131,10 @@ def _bigint(value: int) -> int:
     return max(-(2**63), min(value, 2**63 - 1))
 
 
-def _item(event: EffectiveEvent, recorded: RecordedEvent, version: Version) -> TimelineItem:
-    out = event_out(recorded)
+def _item(
+    event: EffectiveEvent, recorded: RecordedEvent, version: Version, checks: Checks
+) -> TimelineItem:
+    out = event_out(recorded, checks=checks)
     kind = EVENT_TYPES[event.type]
     codes = recorded.draft.codes or kind.default_codes(event.payload)
     fields: dict[str, Any] = {f: getattr(out, f) for f in out.__struct_fields__}

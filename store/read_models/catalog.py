@@ -35,6 +35,12 @@ MODELS = (
         tables=("registry",),
         about="actors and proposals over valid time",
     ),
+    ReadModel(
+        name="quote_verification",
+        version=1,
+        tables=("source_text_attachments", "citation_checks"),
+        about="the text each source has, and whether each quoted citation is a span of it",
+    ),
 )
 BY_NAME = {model.name: model for model in MODELS}
 NAMES = tuple(BY_NAME)

@@ -12,6 +12,7 @@ from domain.valid_time import to_micros
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.read_models.verification_memory import MemoryVerificationReads, MemoryVerificationRows
 from store.records import RecordedEvent
 
 
@@ -66,7 +67,7 @@ def _known(recorded_from: int, recorded_to: int, known_at: int) -> bool:
     return recorded_from <= known_at < recorded_to
 
 
-class MemoryReadModels:
+class MemoryReadModels(MemoryVerificationReads):
     """The read-model queries over rows in memory and the log they came from."""
 
     def __init__(
@@ -75,7 +76,9 @@ class MemoryReadModels:
         registry: MemoryRegistryRows,
         log: list[RecordedEvent],
         refs: dict[tuple[str, str], list[int]],
+        verification: MemoryVerificationRows,
     ) -> None:
+        super().__init__(verification)
         self._effective = effective
         self._registry = registry
         self._log = log
@@ -137,6 +140,9 @@ class MemoryReadModels:
             if v.position == position and _known(v.recorded_from, v.recorded_to, known_at)
         ]
         return found[0] if found else None
+
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        return [self._log[p - 1] for p in sorted(set(positions)) if 0 < p <= len(self._log)]
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         found = []

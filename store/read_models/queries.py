@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from store.read_models.effective import Version
+from store.read_models.verification import Attachment, Check
 from store.records import RecordedEvent
 
 
@@ -78,4 +79,31 @@ class ReadModels(Protocol):
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         """One page of the events citing a source."""
+        ...
+
+    async def attachments_among(self, sources: Sequence[str], known_at: int) -> list[Attachment]:
+        """The texts these sources had at a transaction time (those with none left out)."""
+        ...
+
+    async def checks(self, positions: Sequence[int], known_at: int) -> list[Check]:
+        """The quote checks of these events' citations known at a transaction time."""
+        ...
+
+    async def failures(
+        self, source: str, known_at: int, after: tuple[int, int] | None, limit: int
+    ) -> list[Check]:
+        """One page of a source's citations whose quotes its text does not hold, by (event
+        position, citation index), after a cursor in that order."""
+        ...
+
+    async def check_counts(self, source: str, known_at: int) -> tuple[int, int]:
+        """How many of a source's quoted citations its text verifies, and how many it fails."""
+        ...
+
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        """The events at these log positions, in position order (a page's worth)."""
+        ...
+
+    async def text(self, sha256: str) -> str | None:
+        """A stored text by its SHA-256."""
         ...

@@ -16,6 +16,7 @@ from store.projection import FOREVER
 from store.read_models.effective import Version
 from store.read_models.queries import CitingQuery, TimelineEntry, TimelineQuery
 from store.read_models.registry import Entry
+from store.read_models.verification_sql import SqlVerificationReads
 from store.read_path import ReadConnection, constant
 from store.records import RecordedEvent
 from store.rows import recorded_event
@@ -353,7 +354,7 @@ _VERSION_KNOWN = constant(
 )
 
 
-class SqlReadModels:
+class SqlReadModels(SqlVerificationReads):
     """The read-model queries over a SQL database."""
 
     def __init__(self, reading: Reading) -> None:
@@ -418,6 +419,17 @@ class SqlReadModels:
         async with self._reading() as conn:
             row = (await conn.execute(_VERSION_KNOWN, params)).first()
             return None if row is None else version_of_row(row)
+
+    async def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        if not positions:
+            return []
+        stmt = (
+            select(events)
+            .where(events.c.position.in_(sorted(set(positions))))
+            .order_by(events.c.position)
+        )
+        async with self._reading() as conn:
+            return [recorded_event(row) for row in await conn.execute(stmt)]
 
     async def citing(self, query: CitingQuery) -> list[RecordedEvent]:
         stmt = (

@@ -78,7 +78,8 @@ async def test_an_event_reads_back_with_valid_time_codes_and_sources(api: Api) -
     assert event["codes"] == {"cameo": "127", "plover": "REJECT", "plover_mode": None}
     assert event["actors"] == ["russia", "yuri-ushakov"]
     assert event["sources"] == [
-        {"source": "notus", "quote": "nothing more than a temporary respite"}
+        # The source has no text: nothing to verify the quote against.
+        {"source": "notus", "quote": "nothing more than a temporary respite", "verified": False}
     ]
     assert "recorded_by" not in event["metadata"]  # only for an events:audit key
     assert event["editorial"] == []

@@ -20,7 +20,9 @@ from store.factory import open_store
 from store.sql import SqlEventStore, events, refs
 from tests.builders import draft
 from tests.clock import FrozenClock
+from tests.contract.test_quote_verification import sha
 from tests.support.backends import SQL_BACKENDS
+from tests.support.backups import DESK_TEXT, TABLES, append_figures, table_rows
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 
@@ -108,7 +110,7 @@ async def test_the_restored_log_takes_appends_like_the_source(
 
 async def test_the_export_is_a_header_an_event_per_line_and_a_trailer(backup: Path) -> None:
     header, *body, end = (json.loads(line) for line in lines(backup))
-    assert header["format"] == "diplomatic-timeline-log" and header["version"] == 1
+    assert header["format"] == "diplomatic-timeline-log" and header["version"] == 2
     assert [e["position"] for e in body] == list(range(1, 63))
     assert isinstance(body[0]["recorded_at"], int) and len(body[0]["hash"]) == 64
     assert end == {"end": True, "events": 62, "head": 62, "head_hash": body[-1]["hash"]}
@@ -177,3 +179,41 @@ async def test_a_database_whose_log_is_not_empty_is_refused(
     with pytest.raises(LogNotEmpty, match="already holds 62 events"):
         await import_log(source, backup)
     assert await source.chain_head() == before
+
+
+async def export_to(store: SqlEventStore, path: Path) -> list[bytes]:
+    with path.open("wb") as file:
+        await export_log(store, file.write, exported_at="2026-01-01T00:00:00+00:00")
+    return lines(path)
+
+
+async def test_texts_travel_with_the_log_and_are_checked_against_their_events(
+    source: SqlEventStore, target: SqlEventStore, tmp_path: Path
+) -> None:
+    await append_figures(source)
+    exported = await export_to(source, tmp_path / "texts.jsonl")
+    [at] = [i for i, line in enumerate(exported) if b'"sha256"' in line and b'"text"' in line]
+    assert json.loads(exported[at]) == {
+        "text": DESK_TEXT,
+        "sha256": sha(DESK_TEXT),
+        "characters": len(DESK_TEXT),
+    }
+    assert json.loads(exported[at + 1])["type"] == "SourceTextAttached"
+    edited = tmp_path / "edited.jsonl"
+    edited.write_bytes(
+        b"".join(
+            [*exported[:at], exported[at].replace(b"made-up", b"made-on"), *exported[at + 1 :]]
+        )
+    )
+    with pytest.raises(BackupError, match=rf"^line {at + 1}: the text does not have the SHA-256"):
+        await import_log(target, edited)
+    dropped = tmp_path / "dropped.jsonl"
+    dropped.write_bytes(b"".join([*exported[:at], *exported[at + 1 :]]))
+    with pytest.raises(BackupError, match=rf"^line {at + 1}: the text .* is not before it"):
+        await import_log(target, dropped)
+    await assert_empty(target)
+    await import_log(target, tmp_path / "texts.jsonl")
+    for name in TABLES:
+        assert await table_rows(target, name) == await table_rows(source, name), name
+    assert await target.reads.text(sha(DESK_TEXT)) == DESK_TEXT
+    assert await export_to(target, tmp_path / "again.jsonl") == exported

@@ -85,12 +85,12 @@ async def test_a_backup_restores_on_the_other_backend_row_for_row(
 
     report = await import_log(target, tmp_path / "source.jsonl")
 
-    assert (report.events, report.head) == (68, 68)
+    assert (report.events, report.head) == (70, 70)
     for name in TABLES:
         assert await table_rows(target, name) == await table_rows(source, name), name
     verified = await target.verify_chain()
-    assert (verified.ok, verified.checked) == (True, 68)
-    assert await target.chain_head() == await source.chain_head() == (68, report.head_hash)
+    assert (verified.ok, verified.checked) == (True, 70)
+    assert await target.chain_head() == await source.chain_head() == (70, report.head_hash)
     again = await export(target, tmp_path / "restored.jsonl")
     header, restored_header = json.loads(backup[0]), json.loads(again[0])
     assert (header["backend"], restored_header["backend"]) == (origin, destination)

@@ -32,7 +32,7 @@ from tests.support.backends import SQL_BACKENDS
 pytestmark = pytest.mark.parametrize("backend", SQL_BACKENDS)
 
 MODEL_TABLES = set(metadata.tables)
-LOG_TABLES = ("events", "event_refs")
+LOG_TABLES = ("events", "event_refs", "source_texts")  # append-only, by trigger
 
 
 def databases(request: pytest.FixtureRequest, backend: str) -> SqliteDatabases | PostgresDatabases:
@@ -233,6 +233,11 @@ def trigger_definitions(engine: Engine) -> set[tuple[str, ...]]:
         return {tuple(row) for row in conn.execute(sa.text(query))}
 
 
+def chain_guards(engine: Engine) -> set[tuple[str, ...]]:
+    """The triggers' definitions but the texts' (which a later revision than the chain adds)."""
+    return {t for t in trigger_definitions(engine) if not t[0].startswith("source_texts_")}
+
+
 def log_without_hashes(engine: Engine, count: int) -> None:
     """Events written as the schema before the hash chain held them."""
     rows = [
@@ -276,7 +281,7 @@ def test_the_upgrade_backfills_a_chain_over_an_existing_log(
     hashes = stored_hashes(engine)
     assert len(hashes) == 7 and all(len(h) == 64 for h in hashes)
     assert hashes == recomputed_hashes(engine)
-    assert trigger_definitions(engine) == guards
+    assert chain_guards(engine) == guards
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("UPDATE events SET hash = 'forged'"))
 
@@ -320,7 +325,7 @@ def test_the_chain_survives_a_downgrade_and_upgrade_round_trip(
         assert conn.scalar(sa.text("SELECT count(*) FROM events")) == 5
     upgrade(empty_url)
     assert stored_hashes(engine) == first
-    assert trigger_definitions(engine) == guards
+    assert chain_guards(engine) == guards
     check(empty_url)
 
 
@@ -359,3 +364,17 @@ def test_the_upgrade_indexes_who_recorded_the_existing_log(
     upgrade(empty_url)  # and adds none twice
     assert recorded_by_refs(engine) == [("desk", 1), ("wire", 5)]
     assert_at_head(engine, empty_url)
+
+
+def test_source_texts_are_append_only_as_the_log_is(engine: Engine, empty_url: DatabaseUrl) -> None:
+    upgrade(empty_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO source_texts (sha256, characters, text) VALUES (:s, 4, 'text')"),
+            {"s": "0" * 64},
+        )
+    for statement in ("UPDATE source_texts SET text = 'forged'", "DELETE FROM source_texts"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT text FROM source_texts")) == "text"

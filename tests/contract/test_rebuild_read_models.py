@@ -20,6 +20,7 @@ from store.rebuild import rebuild, stale_models
 from store.sql import SqlEventStore
 from store.tables import metadata
 from tests.clock import FrozenClock
+from tests.contract.test_quote_verification import QUOTES, TEXTS, attachment, quoting, sha
 from tests.contract.test_read_models_oracle import Scenario, logs
 from tests.support.backends import SQL_BACKENDS
 
@@ -61,6 +62,16 @@ async def scenario_log(store: SqlEventStore, clock: FrozenClock, seed: int = 0) 
     for batch in steps:
         clock.advance(seconds=1)
         await store.append(f"r-{uuid4().hex[:6]}", [scenario.draft(s) for s in batch])
+    # Quotes checked against a source's text, before it and after it, and against its successor.
+    source = scenario.sources[0]
+    for drafts, which in [
+        ([quoting((source, QUOTES[0]))], None),
+        ([attachment(source, TEXTS[0]), quoting((source, QUOTES[4]), (source, QUOTES[1]))], 0),
+        ([attachment(source, TEXTS[2 - seed % 2])], 2 - seed % 2),
+    ]:
+        clock.advance(seconds=1)
+        texts = {} if which is None else {sha(TEXTS[which]): TEXTS[which]}
+        await store.append(f"r-{uuid4().hex[:6]}", drafts, texts=texts)
 
 
 @every_sql_backend

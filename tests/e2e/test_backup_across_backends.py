@@ -88,7 +88,7 @@ def test_a_backup_moves_to_the_other_backend_and_back_out_unchanged(
     assert run("export", "--output", str(again))[0] == 0
 
     first, restored = backup.read_bytes().splitlines(), again.read_bytes().splitlines()
-    assert len(first) == count + 2
+    assert len(first) == count + 3  # the header, the events, the one text, the trailer
     assert restored[1:] == first[1:]  # byte for byte, the header aside
     assert (json.loads(first[0])["backend"], json.loads(restored[0])["backend"]) == (
         origin,

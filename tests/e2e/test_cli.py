@@ -47,6 +47,35 @@ def test_seed_appends_once_and_then_says_there_is_nothing_to_add(database: str) 
     assert "nothing to add: all 62 seed events are already in the log" in said
 
 
+ARTICLES = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+
+
+@pytest.mark.skipif(not ARTICLES.is_dir(), reason=f"the seed articles are not at {ARTICLES}")
+def test_seed_with_texts_attaches_each_article_to_its_source_once(
+    database: str, tmp_path: Path
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for article in ARTICLES.glob("*.txt"):
+        (folder / article.name).write_bytes(article.read_bytes())
+    (folder / "notes.txt").write_text("not an article of the data set")
+    code, _, said = run("seed", "--texts", str(folder))
+    assert code == 0, said
+    assert "attached 004_ce0fcfcbd8416ad1.txt to rt-2025-03-13" in said
+    assert "notes.txt matches no source of the data set" in said
+    assert "5 of 5 sources have a text" in said and "not in their source's text" not in said
+    code, _, said = run("seed", "--texts", str(folder))
+    assert code == 0 and "rt-2025-03-13 has 004_ce0fcfcbd8416ad1.txt already" in said
+
+
+def test_seed_with_a_missing_texts_folder_is_one_line_of_error(database: str) -> None:
+    assert run("db", "upgrade")[0] == 0
+    code, _, said = run("seed", "--texts", "no/such/folder")
+    assert code == 2
+    assert "Directory 'no/such/folder' does not exist" in said and "Traceback" not in said
+
+
 def test_keys_create_prints_the_key_alone_on_its_last_line(database: str) -> None:
     run("db", "upgrade")
     code, out, _ = run(

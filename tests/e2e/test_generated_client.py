@@ -28,6 +28,7 @@ from tests.support.live import LiveServer, live_server
 BIN = Path(sys.executable).parent
 PACKAGE = "diplomatic_timeline_client"
 PROPOSAL = "us-30-day-ceasefire-2025"
+CONFIG = Path(__file__).resolve().parents[2] / "openapi-python-client.yaml"
 
 
 @pytest.fixture
@@ -44,6 +45,8 @@ def timeline(server: LiveServer, tmp_path: Path) -> Iterator[ModuleType]:
     command = [
         str(BIN / "openapi-python-client"),
         "generate",
+        "--config",
+        str(CONFIG),
         "--url",
         f"{server.base}/v1/openapi.json",
         "--output-path",

@@ -14,12 +14,17 @@ from store.read_models.catalog import MODELS
 from store.sql import SqlEventStore
 from store.tables import metadata
 from tests.builders import draft, raw_actor, raw_editorial, raw_position, raw_source
+from tests.contract.test_quote_verification import attachment, sha
+
+DESK_TEXT = "A made-up article: the figures desk\u2019s own text, with \u201cquotes\u201d."
+DESK_TEXTS = {sha(DESK_TEXT): DESK_TEXT}
 
 # Every table the log and its read models keep.
 TABLES = (
     "events",
     "event_refs",
     "projection_checkpoints",
+    "source_texts",
     *(table for model in MODELS for table in model.tables),
 )
 
@@ -47,7 +52,8 @@ def with_figures(raw: dict[str, Any]) -> EventDraft:
 
 async def append_figures(store: SqlEventStore) -> int:
     """Events with FIGURES after the seed data: a registration, two statements, a correction of
-    one and a retraction of the other, so every read model holds some. The count appended."""
+    one and a retraction of the other, a text attached and a quote of it, so every read model
+    holds some. The count appended."""
     await store.append(
         "figures", [with_figures(raw_source("figures-desk")), with_figures(raw_actor("figures"))]
     )
@@ -58,7 +64,11 @@ async def append_figures(store: SqlEventStore) -> int:
     correction = draft(raw_editorial("EventCorrected", first.id, payload=corrected))
     retraction = draft(raw_editorial("EventRetracted", second.id))
     await store.append("figures", [correction, retraction])
-    return 6
+    # A text for the source (beside the log: it travels in the backup) and a quote it verifies.
+    await store.append("figures", [attachment("figures-desk", DESK_TEXT)], texts=DESK_TEXTS)
+    quoted = draft(raw_position("belarus", source="figures-desk", quote="A made-up ... text"))
+    await store.append("figures", [quoted])
+    return 8
 
 
 async def table_rows(store: SqlEventStore, name: str) -> list[bytes]:

@@ -19,6 +19,7 @@ from domain.backup_format import (
     encode,
     event_hash,
     header,
+    text_line,
     trailer,
 )
 
@@ -103,8 +104,8 @@ def test_reordered_or_dropped_lines_and_a_lying_trailer_are_refused() -> None:
         (b'{"format": "other"}\n', "not a timeline backup"),
         (b'{"format": "diplomatic-timeline-log", "format": "x"}\n', "appears twice"),
         (
-            json.dumps({**header("sqlite", "x"), "version": 2}).encode() + b"\n",
-            "unsupported version 2",
+            json.dumps({**header("sqlite", "x"), "version": 3}).encode() + b"\n",
+            "unsupported version 3",
         ),
     ],
 )
@@ -167,3 +168,36 @@ def test_numbers_are_hashed_as_read() -> None:
     lines[2] = lines[2].replace(b'"a":100.0', b'"a":1E+2')
     assert b'"a":1E+2' in lines[2] and b'"c":-0.0' in lines[2]
     assert check(lines) == 2
+
+
+def with_text(text: str = "An article\u2019s text.") -> list[bytes]:
+    """A file whose third event attaches a text, the text's line just before it."""
+    body = events(2)
+    digest = text_line(text)["sha256"]
+    attach: dict[str, Any] = {
+        **events(3)[2],
+        "type": "SourceTextAttached",
+        "payload": {"source": "tass", "sha256": digest, "characters": len(text)},
+        "sources": [],
+    }
+    attach["hash"] = event_hash({**attach, "hash": ""}, body[-1]["hash"])
+    lines = file_of([*body, attach])
+    return [*lines[:3], encode(text_line(text)), *lines[3:]]
+
+
+def test_a_text_line_comes_before_the_event_attaching_it_and_matches_it() -> None:
+    lines = with_text()
+    assert check(lines) == 3
+    assert refused_at([*lines[:3], *lines[4:]])[1].endswith("is not before it")
+    edited = lines[3].replace(b"article", b"articles")
+    assert "SHA-256" in refused_at([*lines[:3], edited, *lines[4:]])[1]
+    stray = encode(text_line("a text no event attaches"))
+    assert (
+        refused_at([*lines[:-1], stray, lines[-1]])[1] == "a text no event of the backup attaches"
+    )
+    twice = refused_at([*lines[:4], lines[3], *lines[4:]])
+    assert twice == (5, "this text is in the backup already")
+    version_1 = encode({**header("sqlite", "x"), "version": 1})
+    assert refused_at([version_1, *lines[1:]]) == (4, "a version 1 backup holds no texts")
+    control = text_line("a\x00b")
+    assert "control character" in refused_at([*lines[:3], encode(control), *lines[4:]])[1]
