@@ -58,12 +58,13 @@ from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.rate_limits import RateLimiter
+from store.sessions import SqlSessionStore
 from store.sql import SqlEventStore
 from store.subscriptions import SubscriptionStore
 
 
 def services_for(settings: Settings) -> Services:
-    """Open the store, keys and idempotency records on the configured database."""
+    """Open the store, keys, idempotency records and desk sessions on the configured database."""
     store: SqlEventStore = open_store(settings.database_url, postgres=settings.postgres)
     limit = settings.write_rate_limit
     return Services(
@@ -74,6 +75,7 @@ def services_for(settings: Settings) -> Services:
         keys=KeyStore(store.engine, store.read_path),
         idempotency=IdempotencyStore(store.engine),
         subscriptions=SubscriptionStore(store.engine, store.backend, store.read_path),
+        sessions=SqlSessionStore(store.engine, settings.desk.lifetime),
         clock=system_clock,
     )
 
