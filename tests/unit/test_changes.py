@@ -83,7 +83,7 @@ def test_putins_support_moves_russia_from_rejected_to_conditional_with_his_condi
 
 
 def test_a_statement_that_repeats_the_stance_changes_nothing() -> None:
-    log, putin = _story()
+    log, _ = _story()
     again = log.stated(
         "russia",
         "conditional",
