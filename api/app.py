@@ -13,6 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.dependencies import services_provider
+from api.desk.routes import desk_router
 from api.docs_ui import ServedSwaggerUI
 from api.drill_faults import CrashAfterCommit
 from api.feed_tail import FeedTail
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or services_for(settings)
         app.state.notifier = notifier = Notifier()
         app.state.webhooks = settings.webhooks
+        app.state.desk = settings.desk
         app.state.crash_after_commit = CrashAfterCommit(
             settings.crash_after_commit, settings.drill_seed
         )
@@ -159,7 +161,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
     )
     app = Litestar(
-        route_handlers=[v1, newsroom, embed, event_page, static_files],
+        route_handlers=[v1, newsroom, embed, event_page, desk_router(), static_files],
         dependencies=services_provider(lambda: app.state),
         template_config=TEMPLATES,
         lifespan=[lifespan],

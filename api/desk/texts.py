@@ -1,0 +1,45 @@
+"""Source texts at the desk: pasted to attach, read to highlight quotes in. Through the source
+texts service (issue 20, items 1-2: `PUT`/`GET /v1/sources/{source}/text`, scope
+`sources:text`), called in-process.
+
+TEXTS-PENDING: the service lands with branch `texts`; until it is merged this module says that
+texts cannot be attached or read, and the desk shows so where it would offer them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.services import Services
+from store.keys import ApiKey
+
+TEXT_SCOPE = "sources:text"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attached:
+    """A text attached to a source, and what checking the source's citations against it found."""
+
+    source: str
+    sha256: str
+    characters: int
+    verified: int
+    failed: int
+
+
+class TextsUnavailable(Exception):
+    """This build cannot attach or read source texts."""
+
+
+def available() -> bool:
+    """Whether source texts can be attached and read."""
+    return False
+
+
+async def attach(services: Services, key: ApiKey, source: str, text: str) -> Attached:
+    """Attach `text` to a registered source, for `key` (which needs `sources:text`)."""
+    raise TextsUnavailable("source texts are not available in this build yet")
+
+
+async def read(services: Services, key: ApiKey, source: str) -> str | None:
+    """The text attached to a source, or None when it has none."""
+    raise TextsUnavailable("source texts are not available in this build yet")
