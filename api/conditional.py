@@ -8,6 +8,8 @@ from typing import Any
 
 from litestar import Request, Response
 
+from api.encoded_response import EncodedJson
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -19,7 +21,7 @@ def conditional(
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if client_has(request, etag):
         return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=encoded, media_type="application/json", headers=headers)
+    return EncodedJson(encoded, headers)
 
 
 def client_has(request: Request[Any, Any, Any], etag: str) -> bool:

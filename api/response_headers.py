@@ -64,18 +64,34 @@ def build() -> str:
 def response_headers(api_version: str, build_id: str) -> BeforeMessageSendHookHandler:
     """A before-send hook adding the version, build and security headers to every response."""
     fixed = {**SECURITY_HEADERS, "API-Version": api_version, "X-Timeline-Build": build_id}
+    encoded = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in fixed.items()
+    ]
+    ours = {name for name, _ in encoded} | {b"content-security-policy"}
+    policies = {
+        policy: (b"content-security-policy", policy.encode("latin-1"))
+        for policy in (API_POLICY, DOCS_POLICY, PAGE_POLICY, EMBED_POLICY)
+    }
 
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in fixed.items():
-            headers[name] = value
         path = str(scope.get("path", ""))
-        headers["Content-Security-Policy"] = content_policy(path)
+        headers = MutableScopeHeaders.from_message(message)  # the message's own list
+        sent = headers.headers
+        present = {name.lower() for name, _ in sent}
+        if present.isdisjoint(ours):
+            # The usual case, none of ours set by the handler: appended as they are, instead of
+            # a case-insensitive scan of the whole list for each of ten headers.
+            sent.extend(encoded)
+            sent.append(policies[content_policy(path)])
+        else:
+            for name, value in fixed.items():
+                headers[name] = value
+            headers["Content-Security-Policy"] = content_policy(path)
         if path.startswith("/embed/"):
             del headers["X-Frame-Options"]
-        if scope.get("method") == "OPTIONS" and "allow" in headers:
+        if scope.get("method") == "OPTIONS" and b"allow" in present:
             headers["Allow"] = allowed_methods(scope["litestar_app"], scope.get("path_template"))
 
     return add
