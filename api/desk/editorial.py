@@ -5,11 +5,12 @@ EventRetracted or EventDisputed through the API's append path."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from api.dependencies import AppServices
@@ -87,11 +88,17 @@ def editorial_forms(
                     widget="text",
                     value=values.get("timezone", event.draft.valid_time.timezone),
                 ),
-                *payload_fields(
-                    kind,
-                    values.get("payload", event.current_payload()),
-                    pickers,
-                    prefix="payload.payload",
+                Field(
+                    name="payload.payload",
+                    label="What it says",
+                    widget="group",
+                    hint="As it stands now; change what is wrong.",
+                    children=payload_fields(
+                        kind,
+                        values.get("payload", event.current_payload()),
+                        pickers,
+                        prefix="payload.payload",
+                    ),
                 ),
                 _reason(values.get("reason")),
             ]
@@ -140,7 +147,10 @@ async def event_page(
 
 @get("/events/{event_id:str}", name="desk-event")
 async def desk_event(
-    request: Request[Any, Any, Any], services: AppServices, event_id: str, recorded: str = ""
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    event_id: Annotated[str, PathParameter()],
+    recorded: Annotated[str, QueryParameter(max_length=1)] = "",
 ) -> Template:
     """One event, and how to correct, retract or dispute it."""
     editor = await signed_in(request, services)
@@ -150,7 +160,10 @@ async def desk_event(
 
 @post("/events/{event_id:str}/{action:str}", name="desk-editorial", status_code=303)
 async def editorial(
-    request: Request[Any, Any, Any], services: AppServices, event_id: str, action: str
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    event_id: Annotated[str, PathParameter()],
+    action: Annotated[str, PathParameter()],
 ) -> Response[Any]:
     """Append the correction, retraction or dispute; then its own desk page."""
     editor, form = await posted(request, services)

@@ -105,7 +105,7 @@ def sign_in_page(
     return page("sign_in", context, status=status, cookies=[cookie])
 
 
-@get("/", name="desk", sync_to_thread=False)
+@get("/", name="desk")
 async def desk_home(request: Request[Any, Any, Any], services: AppServices) -> Template:
     """The desk: the sign-in form, or what a signed-in editor can do and the latest events."""
     editor = await editor_of(request, services)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.dependencies import AppServices
@@ -73,7 +74,9 @@ def record_page(
 
 @get("/events/new", name="desk-new-event")
 async def new_event(
-    request: Request[Any, Any, Any], services: AppServices, type: str | None = None
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    type: Annotated[str | None, QueryParameter(max_length=100)] = None,
 ) -> Template:
     """The type chooser, or the chosen type's empty form."""
     editor = await signed_in(request, services)
