@@ -31,7 +31,10 @@ OCCURRED_HINT = (
     "(2025-03-13T18+03:00/2025-03-13T23+03:00)."
 )
 TIMEZONE_HINT = "Where a date alone is read, as an IANA zone (Europe/Moscow); UTC if left empty."
-STREAM_HINT = "The stream the event is appended to; the suggested one suits most events."
+STREAM_HINT = (
+    "The stream the event is appended to. Left empty: the proposal's stream for an event about "
+    "a proposal (proposal-<id>), `actors` for actors, else `desk`."
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -108,9 +111,8 @@ def event_form(
             name="stream",
             label="Stream",
             widget="text",
-            required=True,
             hint=STREAM_HINT,
-            value=stream or default_stream(kind, payload or {}),
+            value=stream or None,
         ),
     )
 

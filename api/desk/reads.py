@@ -44,8 +44,11 @@ async def registry(services: Services) -> Registry:
     return Registry(
         actors={a["id"]: str(a.get("name") or a["id"]) for a in actors},
         proposals={p["id"]: str(p.get("title") or p["id"]) for p in proposals},
-        sources={
-            v.state["payload"]["source"]: "{outlet}, “{headline}”".format(**v.state["payload"])
-            for v in sources
-        },
+        sources={v.state["payload"]["source"]: _label(v.state["payload"]) for v in sources},
     )
+
+
+def _label(source: dict[str, str]) -> str:
+    headline = source["headline"]
+    short = headline if len(headline) <= 80 else headline[:79].rstrip() + "…"
+    return f"{source['outlet']}, “{short}”"

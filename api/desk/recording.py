@@ -14,6 +14,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.dependencies import AppServices
+from api.desk import texts
 from api.desk.drafts import EventForm, append_draft, event_form, read_event
 from api.desk.forms import FormMistake, humane
 from api.desk.pages import NO_STORE, DeskRefusal, page, posted, signed_in
@@ -68,6 +69,7 @@ def record_page(
         "sources": form.sources,
         "stream": form.stream,
         "summary": summary,
+        "texts_refusal": texts.refusal(editor.key),
     }
     return page("record", context, status=status)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from litestar import MediaType, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.response import Template
 
 from api.dependencies import AppServices
@@ -193,23 +193,16 @@ async def attach_text(
     )
 
 
-@get("/sources/{source:str}/text", name="desk-source-text", media_type=MediaType.TEXT)
+@get("/sources/{source:str}/text", name="desk-source-text")
 async def source_text(
     request: Request[Any, Any, Any], services: AppServices, source: SlugPath
-) -> Response[str]:
-    """The text of a source, for the page to show beside the form (the editor's key must hold
-    `sources:text`)."""
+) -> Response[dict[str, str | None]]:
+    """The text of a source for the page to show beside the form, or why there is none (the
+    editor's key must hold `sources:text`)."""
     editor = await signed_in(request, services)
-    if not editor.key.allows(texts.TEXT_SCOPE):
-        return _plain(403, f"Your key lacks the {texts.TEXT_SCOPE!r} scope: texts are not shown.")
-    try:
-        found = await texts.read(services, editor.key, source)
-    except texts.TextsUnavailable as error:
-        return _plain(404, f"{str(error).capitalize()}.")
-    if found is None:
-        return _plain(404, f"No text is attached to {source!r}; paste it on the source's page.")
-    return _plain(200, found)
-
-
-def _plain(status: int, text: str) -> Response[str]:
-    return Response(text, status_code=status, media_type=MediaType.TEXT, headers=NO_STORE)
+    refusal = texts.refusal(editor.key)
+    if refusal:
+        return Response({"source": source, "text": None, "note": refusal}, status_code=403)
+    found = await texts.read(services, editor.key, source)
+    note = None if found else f"No text is attached to {source}; paste it on the source's page."
+    return Response({"source": source, "text": found, "note": note}, headers=NO_STORE)

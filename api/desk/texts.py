@@ -43,3 +43,12 @@ async def attach(services: Services, key: ApiKey, source: str, text: str) -> Att
 async def read(services: Services, key: ApiKey, source: str) -> str | None:
     """The text attached to a source, or None when it has none."""
     raise TextsUnavailable("source texts are not available in this build yet")
+
+
+def refusal(key: ApiKey) -> str | None:
+    """Why this key cannot see source texts at the desk, or None when it can."""
+    if not available():
+        return "Source texts are not available in this build yet; type the quote."
+    if not key.allows(TEXT_SCOPE):
+        return f"Your key lacks the {TEXT_SCOPE!r} scope, so texts are not shown; type the quote."
+    return None

@@ -31,15 +31,15 @@ async function showSource(select) {
   }
   say(`Loading the text of ${source}…`);
   const response = await fetch(`/desk/sources/${encodeURIComponent(source)}/text`, {
-    headers: { Accept: "text/plain" },
+    headers: { Accept: "application/json" },
   });
-  const body = await response.text();
-  if (!response.ok) {
+  const body = await response.json().catch(() => ({}));
+  if (typeof body.text !== "string") {
     panel.hidden = true;
-    say(body);
+    say(body.note || body.detail || `Could not load the text (${response.status}).`);
     return;
   }
-  panel.textContent = body;
+  panel.textContent = body.text;
   panel.dataset.source = source;
   panel.hidden = false;
   say(`The text of ${source}: highlight the passage to quote.`);
@@ -62,7 +62,7 @@ function useSelection(target) {
   say(`${label} set from the highlighted text: “${text}”.`);
 }
 
-if (form && panel) {
+if (form && panel && panel.dataset.texts === "on") {
   for (const select of form.querySelectorAll('select[name^="sources["]')) {
     select.addEventListener("change", () => showSource(select).catch((e) => say(`Could not load the text: ${e.message}`)));
     select.addEventListener("focus", () => {
