@@ -3,7 +3,12 @@ texts service (issue 20, items 1-2: `PUT`/`GET /v1/sources/{source}/text`, scope
 `sources:text`), called in-process.
 
 TEXTS-PENDING: the service lands with branch `texts`; until it is merged this module says that
-texts cannot be attached or read, and the desk shows so where it would offer them."""
+texts cannot be attached or read, and the desk shows so where it would offer them. To wire it
+once merged: `available()` answers True; `attach` calls `api.source_texts.attach_text(services,
+key, source, text)` and reads characters, sha256 and the verification counts from its answer;
+`read` returns `read_source_text(...).text` (None when it answers None); their refusals (an
+ApiProblem naming `body`) go to the desk's text field (sources._attach). The browser test's
+highlight step and its misquote test (tests/browser/test_desk.py, TEXTS) then run."""
 
 from __future__ import annotations
 
