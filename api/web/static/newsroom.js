@@ -686,7 +686,7 @@ function eventItem(event) {
       event.retracted ? element("p", { class: "mark-note", text: "Retracted: this report was withdrawn." }) : null,
       event.single_source
         ? element("p", {
-          class: "mark-note single-source-note",
+          class: "single-source-note",
           text: `Single source: only ${event.corroboration?.outlets?.[0] || "one outlet"} reports this.`,
         })
         : null,
