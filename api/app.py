@@ -13,6 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.dependencies import services_provider
+from api.desk.routes import desk_router
 from api.docs_ui import ServedSwaggerUI
 from api.drill_faults import CrashAfterCommit
 from api.feed_tail import FeedTail
@@ -59,12 +60,13 @@ from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.rate_limits import RateLimiter
+from store.sessions import SqlSessionStore
 from store.sql import SqlEventStore
 from store.subscriptions import SubscriptionStore
 
 
 def services_for(settings: Settings) -> Services:
-    """Open the store, keys and idempotency records on the configured database."""
+    """Open the store, keys, idempotency records and desk sessions on the configured database."""
     store: SqlEventStore = open_store(settings.database_url, postgres=settings.postgres)
     limit = settings.write_rate_limit
     return Services(
@@ -75,6 +77,7 @@ def services_for(settings: Settings) -> Services:
         keys=KeyStore(store.engine, store.read_path),
         idempotency=IdempotencyStore(store.engine),
         subscriptions=SubscriptionStore(store.engine, store.backend, store.read_path),
+        sessions=SqlSessionStore(store.engine, settings.desk.lifetime),
         clock=system_clock,
     )
 
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or services_for(settings)
         app.state.notifier = notifier = Notifier()
         app.state.webhooks = settings.webhooks
+        app.state.desk = settings.desk
         app.state.crash_after_commit = CrashAfterCommit(
             settings.crash_after_commit, settings.drill_seed
         )
@@ -161,7 +165,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
     )
     app = Litestar(
-        route_handlers=[v1, newsroom, embed, event_page, static_files],
+        route_handlers=[v1, newsroom, embed, event_page, desk_router(), static_files],
         dependencies=services_provider(lambda: app.state),
         template_config=TEMPLATES,
         lifespan=[lifespan],

@@ -27,6 +27,8 @@ def _page_of_its_own(scope: Scope, content_type: str) -> bool:
     """An HTML error page answered outside /v1 (an event page's 404) is meant for a person;
     under /v1 HTML can only be the OpenAPI router's, which is rewritten."""
     path = str(scope.get("path", ""))
+    if path == "/desk" or path.startswith("/desk/"):  # the desk's pages and plain texts
+        return True
     return content_type.startswith("text/html") and not path.startswith("/v1/")
 
 

@@ -45,7 +45,7 @@ def content_policy(path: str) -> str:
         return DOCS_POLICY
     if path.startswith("/embed/"):
         return EMBED_POLICY
-    if path == "/" or path.startswith(("/static/", "/events/")):
+    if path in ("/", "/desk") or path.startswith(("/static/", "/events/", "/desk/")):
         return PAGE_POLICY
     return API_POLICY
 

@@ -1,5 +1,5 @@
 """What request handlers depend on: the store, keys, idempotency records, webhook
-subscriptions and the clock."""
+subscriptions, the desk's sessions and the clock."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
 from store.ports import Clock, EventStore
 from store.rate_limits import RateLimiter
+from store.sessions import SessionStore
 from store.subscriptions import SubscriptionStore
 
 
@@ -27,6 +28,7 @@ class Services:
     keys: KeyStore
     idempotency: IdempotencyStore
     subscriptions: SubscriptionStore
+    sessions: SessionStore
     rate_limiter: RateLimiter | None = None
     clock: Clock = system_clock
     horizon: LogHorizon = field(init=False)

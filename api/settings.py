@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from domain.webhooks import DEFAULT_RETRY_SCHEDULE, RetrySchedule
 from store.database import DatabaseUrl, PostgresOptions, configured_url
+from store.sessions import SessionLifetime
 
 MAX_BODY_BYTES = 1024 * 1024
 DAY_SECONDS = 86_400
@@ -93,6 +95,26 @@ def _write_rate_limit() -> tuple[int, int] | None:
     return int(count), int(seconds)
 
 
+def _desk_lifetime() -> SessionLifetime:
+    """TIMELINE_DESK_SESSION_IDLE (seconds since last use, default an hour) and
+    TIMELINE_DESK_SESSION_LIFETIME (seconds since sign-in, default 12 hours)."""
+    idle = _whole("TIMELINE_DESK_SESSION_IDLE", "3600", low=60, high=DAY_SECONDS)
+    absolute = _whole(
+        "TIMELINE_DESK_SESSION_LIFETIME", str(12 * 3600), low=300, high=30 * DAY_SECONDS
+    )
+    return SessionLifetime(idle=timedelta(seconds=idle), absolute=timedelta(seconds=absolute))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskSettings:
+    """The editors' desk: how long its sessions live and whether their cookie is `Secure`."""
+
+    lifetime: SessionLifetime = field(default_factory=_desk_lifetime)
+    # `Secure` always, for a TLS proxy uvicorn does not trust (FORWARDED_ALLOW_IPS); otherwise
+    # whenever the request came over https (a trusted proxy's X-Forwarded-Proto included).
+    secure_cookie: bool = field(default_factory=lambda: _flag("TIMELINE_DESK_SECURE_COOKIE"))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """What a running API needs to know."""
@@ -102,6 +124,7 @@ class Settings:
     port: int = field(default_factory=lambda: int(os.environ.get("TIMELINE_PORT", "8000")))
     max_body_bytes: int = MAX_BODY_BYTES
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    desk: DeskSettings = field(default_factory=DeskSettings)
     write_rate_limit: tuple[int, int] | None = field(default_factory=_write_rate_limit)
     # Reliability drills only (api/drill_faults.py): die after this share of idempotent appends.
     crash_after_commit: float = field(

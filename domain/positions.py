@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.drafts import Citation
 from domain.editorial import POSITION_TYPES, EffectiveEvent
-from domain.valid_time import format_instant, to_micros
+from domain.valid_time import format_instant, parse_instant, to_micros
 
 UNSTATED = "unstated"
 Pair = tuple[str, str]
@@ -126,6 +126,41 @@ class Position:
             "contested": self.contested,
             "disputed": [str(e) for e in based_on if e in self.disputed_events],
         }
+
+
+def restore(state: dict[str, Any]) -> Position:
+    """The position a stored state (`Position.to_json`) describes, to fold more events into.
+    Citations are not carried back: a state lists them by position, not by event."""
+    return Position(
+        actor=state["actor"],
+        proposal=state["proposal"],
+        stance=state["stance"],
+        speaker=state.get("speaker"),
+        since=None if state.get("since") is None else parse_instant(state["since"]),
+        stance_event=UUID(state["based_on"][0])
+        if state["stance"] != UNSTATED and state.get("based_on")
+        else None,
+        conditions=tuple(
+            OpenCondition(
+                id=c["id"],
+                text=c["text"],
+                raised_by=c.get("raised_by"),
+                raised_at=parse_instant(c["raised_at"]),
+                event=UUID(c["event"]),
+            )
+            for c in state.get("conditions", ())
+        ),
+        voices=tuple(
+            Voice(
+                speaker=v["speaker"],
+                stance=v["stance"],
+                since=parse_instant(v["since"]),
+                event=UUID(v["event"]),
+            )
+            for v in state.get("voices", ())
+        ),
+        disputed_events=frozenset(UUID(e) for e in state.get("disputed", ())),
+    )
 
 
 def pair_of(event: EffectiveEvent) -> Pair | None:

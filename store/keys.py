@@ -97,6 +97,13 @@ class KeyStore:
         key = _key(row)
         return key if key.revoked_at is None else None
 
+    async def find(self, key_id: str) -> ApiKey | None:
+        """The live key of this id (a desk session's), or None when unknown or revoked."""
+        async with self._reads.reading() as conn:
+            row = (await conn.execute(_BY_ID, {"key_id": key_id})).first()
+        key = None if row is None else _key(row)
+        return key if key is not None and key.revoked_at is None else None
+
     async def list(self) -> list[ApiKey]:
         """Every key, oldest first."""
         async with reading(self._engine) as conn:

@@ -320,4 +320,19 @@ class RateWindowRow(SQLModel, table=True):
     count: int = Field(sa_column=Column(Integer(), nullable=False))
 
 
+class DeskSessionRow(SQLModel, table=True):
+    """An editor's desk session: only the SHA-256 of its secret is kept, as for API keys."""
+
+    __tablename__ = "desk_sessions"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    key_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("api_keys.id"), nullable=False, index=True)
+    )
+    created_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    last_seen_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    revoked_at: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+
+
 metadata = SQLModel.metadata

@@ -18,6 +18,7 @@ from store.database import DatabaseUrl
 from store.factory import open_store
 from store.idempotency import IdempotencyStore
 from store.keys import KeyStore
+from store.sessions import SqlSessionStore
 from store.subscriptions import SubscriptionStore
 from tests.builders import draft, raw_source
 from tests.clock import FrozenClock
@@ -62,6 +63,7 @@ async def serving(
         keys=keys,
         idempotency=IdempotencyStore(store.engine),
         subscriptions=SubscriptionStore(store.engine, store.backend, store.read_path),
+        sessions=SqlSessionStore(store.engine),
         clock=clock,
     )
     _, writer = await keys.create("writer", frozenset({"events:write"}), clock())

@@ -650,6 +650,8 @@ function eventItem(event) {
   if (event.retracted) marks.push(["retracted", "Retracted"]);
   if (event.corrected_by.length) marks.push(["corrected", "Corrected"]);
   if (event.disputed) marks.push(["disputed", "Disputed"]);
+  // One outlet alone reports it: said in words on the mark and in a note, not by colour.
+  if (event.single_source) marks.push(["single-source", "Single source"]);
   const quote = event.payload.quote;
   const headingId = `event-${event.id}`;
   return element(
@@ -659,6 +661,7 @@ function eventItem(event) {
       "data-retracted": event.retracted ? "true" : null,
       "data-corrected": event.corrected_by.length ? "true" : null,
       "data-disputed": event.disputed ? "true" : null,
+      "data-single-source": event.single_source ? "true" : null,
     },
     element(
       "article",
@@ -681,6 +684,12 @@ function eventItem(event) {
       quote ? element("blockquote", { class: "event-quote", text: quote }) : null,
       ...event.disputes.map((dispute) => element("p", { class: "mark-note", text: `Disputed: ${dispute.reason}` })),
       event.retracted ? element("p", { class: "mark-note", text: "Retracted: this report was withdrawn." }) : null,
+      event.single_source
+        ? element("p", {
+          class: "single-source-note",
+          text: `Single source: only ${event.corroboration?.outlets?.[0] || "one outlet"} reports this.`,
+        })
+        : null,
       element("details", { class: "sources" },
         element("summary", { text: `${event.sources.length} source${event.sources.length === 1 ? "" : "s"}` }),
         ...event.sources.map(citation)),
