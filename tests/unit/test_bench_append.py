@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+
+import pytest
 
 from bench.append import (
     BATCH,
@@ -16,6 +20,7 @@ from bench.append import (
     Bench,
     Clones,
     Numbering,
+    Poster,
     Workload,
     ratios,
     raw_appends,
@@ -157,3 +162,53 @@ def test_ratios_and_targets_compare_medians() -> None:
     assert measured == {"store_single / raw_single": 0.8, "store_batch100 / raw_batch100": 0.4}
     met = {v["target"].split(" ≥")[0]: v["met"] for v in verdicts(measured, "sqlite")}
     assert met == {"store_single": True, "store_batch100": False}
+
+
+class _Canned:
+    """A loopback server answering each request with the next canned answer, split across
+    several sends (so the poster must read until Content-Length, not just once)."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.seen: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._answers = answers
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self._listener.accept()
+        with conn:
+            for answer in self._answers:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(65536)
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                while len(body) < length:
+                    body += conn.recv(65536)
+                self.seen.append(body)
+                middle = len(answer) // 2
+                conn.sendall(answer[:middle])
+                conn.sendall(answer[middle:])
+
+    def close(self) -> None:
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+def test_the_poster_reads_whole_answers_and_refuses_any_but_201() -> None:
+    created = b'HTTP/1.1 201 Created\r\ncontent-length: 11\r\n\r\n{"ok":true}'
+    refused = b'HTTP/1.1 409 Conflict\r\nContent-Length: 14\r\n\r\n{"no":"clash"}'
+    server = _Canned([created, created, refused])
+    try:
+        poster = Poster(type("S", (), {"base": server.base, "key": "k"})())  # type: ignore[arg-type]
+        with poster:
+            for body in (b'{"a":1}', b'{"b":2}'):
+                poster.send(poster.request(body))
+            with pytest.raises(RuntimeError, match=r"409.*clash"):
+                poster.send(poster.request(b'{"c":3}'))
+    finally:
+        server.close()
+
+    assert server.seen == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
