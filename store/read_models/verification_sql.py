@@ -209,6 +209,26 @@ def _known(table: Any, known_at: Any) -> Any:
     return and_(table.c.recorded_from <= known_at, table.c.recorded_to > known_at)
 
 
+# Built once (every append with a quote asks the first, every read of events the second): made
+# per call, the statement's construction cost more than the read.
+_ATTACHMENTS_AMONG = constant(
+    select(attachments)
+    .where(
+        attachments.c.source.in_(bindparam("sources", expanding=True)),
+        _known(attachments, bindparam("known_at")),
+    )
+    .order_by(attachments.c.source)
+)
+_CHECKS_AMONG = constant(
+    select(checks)
+    .where(
+        checks.c.position.in_(bindparam("positions", expanding=True)),
+        _known(checks, bindparam("known_at")),
+    )
+    .order_by(checks.c.position, checks.c.citation)
+)
+
+
 class SqlVerificationReads:
     """The model's reads over a SQL database."""
 
@@ -217,24 +237,16 @@ class SqlVerificationReads:
     async def attachments_among(self, sources: Sequence[str], known_at: int) -> list[Attachment]:
         if not sources:
             return []
-        stmt = (
-            select(attachments)
-            .where(attachments.c.source.in_(sorted(set(sources))), _known(attachments, known_at))
-            .order_by(attachments.c.source)
-        )
+        wanted = {"sources": sorted(set(sources)), "known_at": known_at}
         async with self._reading() as conn:
-            return [attachment_of_row(r) for r in await conn.execute(stmt)]
+            return [attachment_of_row(r) for r in await conn.execute(_ATTACHMENTS_AMONG, wanted)]
 
     async def checks(self, positions: Sequence[int], known_at: int) -> list[Check]:
         if not positions:
             return []
-        stmt = (
-            select(checks)
-            .where(checks.c.position.in_(sorted(set(positions))), _known(checks, known_at))
-            .order_by(checks.c.position, checks.c.citation)
-        )
+        wanted = {"positions": sorted(set(positions)), "known_at": known_at}
         async with self._reading() as conn:
-            return [check_of_row(r) for r in await conn.execute(stmt)]
+            return [check_of_row(r) for r in await conn.execute(_CHECKS_AMONG, wanted)]
 
     async def failures(
         self, source: str, known_at: int, after: tuple[int, int] | None, limit: int
