@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from store.postgres import APPEND_LOCK_KEY
+from store.read_models.catalog import NAMES
 from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.e2e.receiver import Reply, receiving
 from tests.e2e.test_feed import sse
@@ -245,6 +246,8 @@ MODEL_TABLES = {
     "effective_events": "position, recorded_from",
     "effective_event_actors": "actor, valid_earliest, position, recorded_from",
     "registry": "kind, subject, valid_from, recorded_from",
+    "source_text_attachments": "source, recorded_from",
+    "citation_checks": "position, citation, recorded_from",
 }
 
 
@@ -367,7 +370,7 @@ def run_drill(
     env = servers[0].env
     live_model = read_model(env["TIMELINE_DATABASE_URL"])
     rebuilt_model = rebuilt_read_model(env)
-    models = [("effective_events", final), ("positions", final), ("registry", final)]
+    models = sorted((name, final) for name in NAMES)
     assert live_model[1] == rebuilt_model[1] == models, "checkpoints"
     assert len(live_model[0]) == len(rebuilt_model[0])
     assert live_model[0] == rebuilt_model[0], "the read model differs from a fresh rebuild"
