@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, InvalidatePoolError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite:///var/timeline.db"
@@ -198,7 +198,7 @@ def _configure_postgres(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if _closed_by_server(record.driver_connection):
+        if _closed_by_server_socket(record.driver_connection):
             # A restart or a failover drops every idle connection at once: the pool replaces
             # all it holds that are older than this one, and this one now (SQLAlchemy retries
             # the checkout on a fresh connection). Anything else a server may send unasked (a
@@ -206,7 +206,15 @@ def _configure_postgres(engine: Engine) -> None:
             raise InvalidatePoolError("the server closed this pooled connection")
 
 
-def _closed_by_server(connection: Any) -> bool:
+def closed_by_server(conn: Connection) -> bool:
+    """Whether a held connection's PostgreSQL server has closed it (as a checkout from the pool
+    would find it); never for SQLite."""
+    if conn.dialect.name != "postgresql":
+        return False
+    return _closed_by_server_socket(conn.connection.driver_connection)
+
+
+def _closed_by_server_socket(connection: Any) -> bool:
     """Whether the server has sent anything on an idle psycopg connection: outside a query it
     says nothing but that it is going away (a FATAL error, then the end of the stream), as after
     pg_terminate_backend, a restart or an idle timeout. One poll(2) with no wait; no round trip.
@@ -228,6 +236,46 @@ def _configure_sqlite(engine: Engine) -> None:
         configure_sqlite_connection(dbapi_connection)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # Straight on a cursor: through exec_driver_sql, SQLAlchemy's execution context cost
+        # more than the statement, and every write transaction opens with it.
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        on_cursor(connection, cursor, f"BEGIN {mode}", ())
+
+
+def on_cursor(
+    conn: Connection,
+    cursor: Any,
+    sql: str,
+    arguments: Any,
+    *,
+    many: bool = False,
+    fetch: bool = False,
+) -> tuple[list[Any], int]:
+    """Run SQL on a driver cursor (then closed) as SQLAlchemy would run it: its listeners see
+    it, a driver error comes out as SQLAlchemy's (the connection invalidated when it is gone).
+    The fetched rows (with `fetch`) and the row count."""
+    dialect = conn.dialect
+    if conn.dispatch.before_cursor_execute:  # listeners (tracing, tests) still see it
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, arguments, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, arguments)
+        else:
+            cursor.execute(sql, arguments)
+        return (cursor.fetchall() if fetch else []), cursor.rowcount
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
+        if invalidated:
+            conn.invalidate(error)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
+    finally:
+        cursor.close()

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError, NoResultFound
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from store.database import on_cursor
 from store.read_path import _decoder, _row_maker
 
 Processor = Callable[[Any], Any]
@@ -104,31 +105,9 @@ def execute(
         plan = _plan(statement, dialect, columns)
         sql, argument = _one(plan, given)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    if conn.dispatch.before_cursor_execute:  # listeners (tracing, tests) still see it
-        conn.dispatch.before_cursor_execute(
-            conn, cursor, sql, arguments if many else argument, None, many
-        )
-    try:
-        if many:
-            cursor.executemany(sql, arguments)
-        else:
-            cursor.execute(sql, argument)
-        fetched = cursor.fetchall() if plan.row is not None else []
-    except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
-        if invalidated:
-            conn.invalidate(error)
-        raise DBAPIError.instance(
-            sql,
-            None,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from error
-    finally:
-        rowcount = cursor.rowcount
-        cursor.close()
+    fetched, rowcount = on_cursor(
+        conn, cursor, sql, arguments if many else argument, many=many, fetch=plan.row is not None
+    )
     if plan.row is None:
         return DriverResult([], rowcount)
     return DriverResult(list(map(plan.row, fetched)), rowcount)

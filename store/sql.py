@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
@@ -11,7 +12,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -25,7 +26,7 @@ from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
 from store.blocking import SyncBridge, drive
 from store.boundary import connection_failed, driver_errors, unavailable
-from store.database import PostgresOptions, create_blocking_engine
+from store.database import PostgresOptions, closed_by_server, create_blocking_engine
 from store.errors import RateLimited, ReservationLost, StoreError
 from store.idempotency import record_answer
 from store.ports import (
@@ -166,6 +167,7 @@ class SqlEventStore:
         self._queue: list[_Request] = []
         self._writer: asyncio.Task[None] | None = None
         self._writes: ThreadPoolExecutor | None = None
+        self._held_writer: Connection | None = None  # used in the writer thread only
         self._registrations: set[str] = set()
         self._blocking_engine: Engine | None = None
         self._read_path = read_path(engine, postgres)
@@ -252,10 +254,33 @@ class SqlEventStore:
         return self._writes
 
     def _write_group_blocking(self, group: list[_Request]) -> list[AppendResult | Exception]:
-        """The group written in the writer thread, over a blocking connection (one hop)."""
-        with self.blocking_engine.connect() as conn:
-            conn = conn.execution_options(**self.write_options)
+        """The group written in the writer thread, over its blocking connection (one hop)."""
+        conn = self._writer_connection()
+        try:
             return drive(self._write_group(SyncBridge(conn), group))  # type: ignore[arg-type]
+        except BaseException:
+            self._release_writer_connection()  # the next group starts on a fresh one
+            raise
+
+    def _writer_connection(self) -> Connection:
+        """The writer thread's connection, kept from one group to the next: a checkout from the
+        pool and its return (with the reset) each time cost more CPU than the statements of a
+        single-event append. A PostgreSQL connection the server has closed meanwhile is found
+        as the pool's checkout finds it, with no round trip, and replaced."""
+        held = self._held_writer
+        if held is not None and (held.invalidated or closed_by_server(held)):
+            self._release_writer_connection()
+            held = None
+        if held is None:
+            held = self.blocking_engine.connect().execution_options(**self.write_options)
+            self._held_writer = held
+        return held
+
+    def _release_writer_connection(self) -> None:
+        held, self._held_writer = self._held_writer, None
+        if held is not None:
+            with contextlib.suppress(Exception):  # a connection already lost: nothing to return
+                held.close()
 
     async def _write_group(
         self, conn: AsyncConnection, group: list[_Request]
@@ -541,6 +566,10 @@ class SqlEventStore:
         """Release connections and the writer thread."""
         await self._read_path.close()
         if self._writes is not None:
+            # Returned where it is used: SQLite's connections belong to their thread.
+            await asyncio.get_running_loop().run_in_executor(
+                self._writes, self._release_writer_connection
+            )
             self._writes.shutdown(wait=True)
             self._writes = None
         if self._blocking_engine is not None:
