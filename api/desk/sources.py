@@ -39,6 +39,13 @@ TEXT_HINT = (
 FORM_BYTES = MAX_BODY_BYTES + 64 * 1024
 
 
+def pasted(form: FormMultiDict) -> str:
+    """The text pasted in a form, its line breaks as typed: a browser sends a textarea's as
+    CR LF whatever they were, and the text attached is the article's, with LF as any file."""
+    sent = form.get("text")
+    return sent.replace("\r\n", "\n") if isinstance(sent, str) else ""
+
+
 def _text_field(value: str | None = None) -> Field:
     return Field(name="text", label="Text", widget="textarea", hint=TEXT_HINT, value=value)
 
@@ -128,8 +135,7 @@ async def register_source(request: Request[Any, Any, Any], services: AppServices
     editor, form = read
     names = await registry(services)
     blank = payload_fields(SOURCE, {}, names.pickers())
-    sent = form.get("text")
-    text = sent if isinstance(sent, str) else ""
+    text = pasted(form)
     try:
         payload = read_fields(blank, form, form.getall)
     except FormMistake as mistake:
@@ -256,8 +262,7 @@ async def attach_text(
     if isinstance(read, Template):
         return read
     editor, form = read
-    sent = form.get("text")
-    text = sent if isinstance(sent, str) else ""
+    text = pasted(form)
     outcome: list[str] = []
     summary: list[Shown] | None = place([_text_field()], [("text", "paste the text")])
     status = 422

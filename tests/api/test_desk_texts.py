@@ -53,8 +53,9 @@ async def editor(seeded: Api) -> str:
 
 
 async def test_a_text_pasted_with_a_registration_is_attached(seeded: Api, editor: str) -> None:
+    as_sent = ARTICLE.replace("\n", "\r\n")  # a browser sends a textarea's lines so
     response = await seeded.client.post(
-        "/desk/sources", data={**REGISTRATION, "text": ARTICLE, "csrf": editor}
+        "/desk/sources", data={**REGISTRATION, "text": as_sent, "csrf": editor}
     )
     assert response.status_code == 200, response.text
     assert f"Text attached: {len(ARTICLE)} characters" in response.text
