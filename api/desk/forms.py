@@ -19,6 +19,15 @@ from domain.event_types import EventType, JsonObject, payload_schema
 Options = tuple[tuple[str, str], ...]
 LONG_TEXT = 1000
 _ROW = re.compile(r"^(?P<name>.+)\[(?P<index>[0-9]{1,3})\]\.")
+# A picker says what to choose (the schema's description of an id says how to spell one).
+PICKER_HINTS = {
+    "actor": "The actor it is about (a state, bloc, body or person), from the register.",
+    "speaker": "Who said it, when not the party as a whole: a person or body on the register.",
+    "proposal": "The proposal the event concerns, from the proposals on record.",
+    "affiliation": "The party the actor belongs to or speaks for, from the registered actors.",
+}
+# The id a registration makes is typed, not picked from those that exist already.
+MADE_HERE = {"ActorRegistered": "actor", "ProposalTabled": "proposal"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,8 @@ def payload_fields(
     schema = payload_schema(kind.versions[kind.current_version])
     defs: Mapping[str, JsonObject] = schema.get("$defs", {})
     root = _resolve(schema, defs)
-    return _object_fields(root, defs, values, pickers, prefix, frozenset(kind.actor_fields))
+    actors = frozenset(kind.actor_fields)
+    return _object_fields(root, defs, values, pickers, prefix, actors, MADE_HERE.get(kind.name))
 
 
 def _object_fields(
@@ -92,11 +102,16 @@ def _object_fields(
     pickers: Pickers,
     prefix: str,
     actor_fields: frozenset[str],
+    typed: str | None = None,
 ) -> list[Field]:
     required = set(node.get("required", ()))
     fields = []
     for name, prop in node.get("properties", {}).items():
-        made = _field(name, prop, defs, values.get(name), pickers, f"{prefix}.{name}", actor_fields)
+        value, path = values.get(name), f"{prefix}.{name}"
+        if name == typed:
+            made = _field(name, prop, defs, value, Pickers(), path, frozenset(), picks=False)
+        else:
+            made = _field(name, prop, defs, value, pickers, path, actor_fields)
         made.required = name in required
         fields.append(made)
     return fields
@@ -110,6 +125,8 @@ def _field(
     pickers: Pickers,
     path: str,
     actor_fields: frozenset[str],
+    *,
+    picks: bool = True,
 ) -> Field:
     node = _unwrap(prop, defs)
     hint = node.get("description") or prop.get("description")
@@ -139,12 +156,15 @@ def _field(
             ]
         elif name in actor_fields:
             made.widget, made.options, made.value = "multiselect", pickers.actors, listed
+            made.hint = "Choose every one that applies from the registered actors."
         else:
             made.widget, made.value = "lines", "\n".join(str(v) for v in listed)
     elif name in actor_fields:
         made.widget, made.options = "select", pickers.actors
-    elif name == "proposal":
+        made.hint = PICKER_HINTS.get(name, "Choose from the registered actors.")
+    elif name == "proposal" and picks:
         made.widget, made.options = "select", pickers.proposals
+        made.hint = PICKER_HINTS["proposal"]
     elif name == "quote":
         made.widget, made.quote = "textarea", True
     elif node.get("format") == "date":

@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie, FormMultiDict
 from litestar.response import Redirect, Template
 
 from api.dependencies import AppServices
+from api.desk import texts
 from api.desk.forms import Field
 from api.desk.problems import Shown
 from api.desk.session import (
@@ -117,7 +118,8 @@ async def desk_home(request: Request[Any, Any, Any], services: AppServices) -> T
         {"id": e.id, "type": e.type, "position": e.position, "summary": _summary(e.draft.payload)}
         for e in latest
     ]
-    return page("home", {"editor": editor, "recent": recent})
+    context = {"editor": editor, "recent": recent, "texts_refusal": texts.refusal(editor.key)}
+    return page("home", context)
 
 
 def _summary(payload: Mapping[str, Any]) -> str:

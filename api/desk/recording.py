@@ -114,6 +114,9 @@ async def preview_event(request: Request[Any, Any, Any], services: AppServices) 
         return record_page(editor, filled, status=422, mistakes=[(error.field, error.message)])
     except DomainError as error:
         return record_page(editor, filled, status=422, mistakes=[("", str(error))])
+    misquotes = await texts.misquoted(services, checked)
+    if misquotes:
+        return record_page(editor, filled, status=422, mistakes=misquotes)
     context = {
         "editor": editor,
         "draft": draft,

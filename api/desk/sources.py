@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Template
 
 from api.dependencies import AppServices
@@ -20,20 +23,59 @@ from api.desk.reads import registry
 from api.desk.recording import idempotency_key
 from api.desk.session import Editor
 from api.parameters import SlugPath
+from api.problems import handle_exception
+from api.settings import MAX_BODY_BYTES
 from domain.event_types import EVENT_TYPES
+from store.errors import InvalidSubmission, UnknownSource
+from store.source_texts import check_text
 
 SOURCE = EVENT_TYPES["SourceRegistered"]
 TEXT_HINT = (
     "The article's text, pasted whole. It is kept beside the log and never made public; every "
     "quote of this source must then be found in it."
 )
+# A source's form carries its text (sent as multipart, so UTF-8 as it is): room for a text as
+# large as the API's own limit on a body, and for the registration's other fields beside it.
+FORM_BYTES = MAX_BODY_BYTES + 64 * 1024
+
+
+def pasted(form: FormMultiDict) -> str:
+    """The text pasted in a form, its line breaks as typed: a browser sends a textarea's as
+    CR LF whatever they were, and the text attached is the article's, with LF as any file."""
+    sent = form.get("text")
+    return sent.replace("\r\n", "\n") if isinstance(sent, str) else ""
 
 
 def _text_field(value: str | None = None) -> Field:
-    hint = TEXT_HINT
-    if not texts.available():
-        hint = "Source texts are not available in this build yet (TEXTS-PENDING)."
-    return Field(name="text", label="Text", widget="textarea", hint=hint, value=value)
+    return Field(name="text", label="Text", widget="textarea", hint=TEXT_HINT, value=value)
+
+
+async def _posted(
+    request: Request[Any, Any, Any], services: AppServices
+) -> tuple[Editor, FormMultiDict] | Template:
+    """The editor and form of a source's post; a form too large to read is the form again (as
+    the editor must fill it anew), the problem named on its text field."""
+    try:
+        return await posted(request, services)
+    except RequestEntityTooLarge:
+        editor = await signed_in(request, services)
+        message = (
+            f"the form is larger than the {FORM_BYTES // 1024} KiB the desk takes; "
+            "paste a shorter text (the article alone, without the page around it)"
+        )
+        text = _text_field()
+        names = await registry(services)
+        register = request.url.path.rstrip("/").endswith("/desk/sources")
+        payload = payload_fields(SOURCE, {}, names.pickers()) if register else None
+        return source_page(
+            editor,
+            payload=payload,
+            text=text,
+            action=request.url.path,
+            heading="Register a source" if register else "Attach a text",
+            summary=place([text], [("text", message)]),
+            status=413,
+        )
 
 
 def source_page(
@@ -79,26 +121,36 @@ async def new_source(request: Request[Any, Any, Any], services: AppServices) -> 
     )
 
 
-@post("/sources", name="desk-register-source", status_code=200)
+@post(
+    "/sources",
+    name="desk-register-source",
+    status_code=200,
+    request_max_body_size=FORM_BYTES,
+)
 async def register_source(request: Request[Any, Any, Any], services: AppServices) -> Template:
     """Register the source through the append path, then attach its text if one was pasted."""
-    editor, form = await posted(request, services)
+    read = await _posted(request, services)
+    if isinstance(read, Template):
+        return read
+    editor, form = read
     names = await registry(services)
     blank = payload_fields(SOURCE, {}, names.pickers())
-    sent = form.get("text")
-    text = sent if isinstance(sent, str) else ""
+    text = pasted(form)
     try:
         payload = read_fields(blank, form, form.getall)
     except FormMistake as mistake:
         return _again(editor, blank, text, [(mistake.name, str(mistake))], 422)
     filled = payload_fields(SOURCE, payload, names.pickers())
+    refused = _text_refused(editor, text)
+    if refused is not None:
+        return _again(editor, filled, text, [("text", refused[0])], refused[1])
     occurred = payload.get("published_on") or services.clock().date().isoformat()
     draft = {"type": "SourceRegistered", "occurred_at": occurred, "payload": payload}
     answer = await append_draft(request, services, editor, "sources", draft, idempotency_key(form))
     if not answer.ok:
         return _again(editor, filled, text, problem_messages(answer.body), answer.status)
     source = str(payload["source"])
-    outcome, summary, status = await _attach(services, editor, source, text)
+    outcome, summary, status = await _attach(request, services, editor, source, text)
     return source_page(
         editor,
         payload=None,
@@ -110,6 +162,24 @@ async def register_source(request: Request[Any, Any, Any], services: AppServices
         summary=summary,
         status=status,
     )
+
+
+def _text_refused(editor: Editor, text: str) -> tuple[str, int] | None:
+    """Why a pasted text could not be attached, known before the source is registered (so that
+    a refusal writes nothing): the key's scope, or the text itself."""
+    if not text.strip():
+        return None
+    if not editor.key.allows(texts.TEXT_SCOPE):
+        return (
+            f"your key lacks the {texts.TEXT_SCOPE!r} scope, so it cannot attach texts; "
+            "register the source without its text (and ask for the scope to attach it)",
+            403,
+        )
+    try:
+        check_text(text, "text")
+    except InvalidSubmission as error:
+        return "; ".join(e.message for e in error.errors), 422
+    return None
 
 
 def _again(
@@ -129,22 +199,30 @@ def _again(
 
 
 async def _attach(
-    services: AppServices, editor: Editor, source: str, text: str
+    request: Request[Any, Any, Any], services: AppServices, editor: Editor, source: str, text: str
 ) -> tuple[list[str], list[Shown] | None, int]:
-    """Attach a pasted text: what it found, or the problem beside the text field."""
+    """Attach a pasted text: what it found, or the service's refusal beside the text field
+    (every refusal of an attachment is about the text: its size, its characters, the scope)."""
     if not text.strip():
         return ["No text was pasted; paste it below when you have it."], None, 200
     field = _text_field(text)
     if not editor.key.allows(texts.TEXT_SCOPE):
-        message = f"your key lacks the {texts.TEXT_SCOPE!r} scope, so it cannot attach texts"
+        message = (
+            f"your key lacks the {texts.TEXT_SCOPE!r} scope, so it cannot attach texts; the "
+            "source is registered without one"
+        )
         return [], place([field], [("text", message)]), 403
     try:
         attached = await texts.attach(services, editor.key, source, text)
-    except texts.TextsUnavailable as error:
-        return [], place([field], [("text", str(error))]), 501
+    except Exception as error:  # the problem document the API would send, on the text field
+        problem = handle_exception(request, error)
+        body = msgspec.to_builtins(problem.content)
+        messages = [("text", message) for _, message in problem_messages(body, prefix="")]
+        return [], place([field], messages), problem.status_code or 500
+    state = "attached" if attached.created else "already attached (nothing changed)"
     return (
         [
-            f"Text attached: {attached.characters} characters, SHA-256 {attached.sha256[:16]}….",
+            f"Text {state}: {attached.characters} characters, SHA-256 {attached.sha256[:16]}….",
             f"Its existing citations: {attached.verified} verified, {attached.failed} not found.",
         ],
         None,
@@ -170,16 +248,26 @@ async def desk_source(
     )
 
 
-@post("/sources/{source:str}/text", name="desk-attach-text", status_code=200)
+@post(
+    "/sources/{source:str}/text",
+    name="desk-attach-text",
+    status_code=200,
+    request_max_body_size=FORM_BYTES,
+)
 async def attach_text(
     request: Request[Any, Any, Any], services: AppServices, source: SlugPath
 ) -> Template:
     """Attach (or replace) a registered source's text."""
-    editor, form = await posted(request, services)
-    sent = form.get("text")
-    outcome, summary, status = await _attach(
-        services, editor, source, sent if isinstance(sent, str) else ""
-    )
+    read = await _posted(request, services)
+    if isinstance(read, Template):
+        return read
+    editor, form = read
+    text = pasted(form)
+    outcome: list[str] = []
+    summary: list[Shown] | None = place([_text_field()], [("text", "paste the text")])
+    status = 422
+    if text.strip():
+        outcome, summary, status = await _attach(request, services, editor, source, text)
     return source_page(
         editor,
         payload=None,
@@ -202,7 +290,17 @@ async def source_text(
     editor = await signed_in(request, services)
     refusal = texts.refusal(editor.key)
     if refusal:
-        return Response({"source": source, "text": None, "note": refusal}, status_code=403)
-    found = await texts.read(services, editor.key, source)
-    note = None if found else f"No text is attached to {source}; paste it on the source's page."
-    return Response({"source": source, "text": found, "note": note}, headers=NO_STORE)
+        return Response(
+            {"source": source, "text": None, "note": refusal}, status_code=403, headers=NO_STORE
+        )
+    try:
+        found = await texts.read(services, editor.key, source)
+    except UnknownSource:
+        note = f"No source {source!r} is registered."
+        return Response(
+            {"source": source, "text": None, "note": note}, status_code=404, headers=NO_STORE
+        )
+    missing = f"No text is attached to {source}; paste it on the source's page."
+    return Response(
+        {"source": source, "text": found, "note": None if found else missing}, headers=NO_STORE
+    )

@@ -1,9 +1,11 @@
 """The editors' desk in a real browser, against a live server whose log holds the data set up to
 Ushakov's rejection of 13 March (and no RT article): an editor signs in, registers article 004
-(RT) with its text, records Putin's conditional support with a quote highlighted in that text,
-previews what it changes and appends it, while the newsroom page open in another browser
-context shows it without a reload. The time from opening the desk to the event on the public
-page is measured and kept, with screenshots, in test-artifacts/browser/."""
+(RT) with its text pasted, records Putin's conditional support with the quote highlighted in
+that text, previews what it changes and appends it, while the newsroom page open in another
+browser context shows it without a reload; the citation is then verified, with its span. The
+time from opening the desk to the event on the public page is measured and kept, with
+screenshots, in test-artifacts/browser/. Article 004 is read at test time from the checkout's
+sibling ../shared/seeds/ (never committed); without it those tests skip."""
 
 from __future__ import annotations
 
@@ -17,24 +19,20 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from api.desk import texts
+from api.desk.texts import TEXT_SCOPE
 from tests.browser.sites import static_site
 from tests.databases import SqliteDatabases
 from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom, open_tab
 from tests.support.live import LiveServer, in_thread, live_server, make_key, migrate
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+CHECKOUT = Path(__file__).resolve().parents[2]
+SEEDS = CHECKOUT.parent / "shared" / "seeds"
 RT = "rt-2025-03-13"
 PUTIN_AT = "2025-03-13T18+03:00/2025-03-13T23+03:00"
 QUOTE = "We absolutely support it"
 CHANGE = (
     "Russia on U.S. proposal for a 30-day ceasefire between Russia and Ukraine: "
     "rejected → conditional from 13 March 2025, 18:00 Moscow"
-)
-# TEXTS-PENDING: attaching and reading texts (and so highlighting a quote in one, and a quote
-# refused for not being in it) needs the source texts service of branch `texts`.
-TEXTS = pytest.mark.skipif(
-    not texts.available(), reason="TEXTS-PENDING: source texts are not in this build yet"
 )
 
 
@@ -87,8 +85,7 @@ def desk(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[LiveServ
     url = sqlite_databases.empty().raw
     migrate(url)
     before_putin(url)
-    scopes = ("events:write", texts.TEXT_SCOPE) if texts.available() else ("events:write",)
-    key = make_key(url, *scopes, name="editor")
+    key = make_key(url, "events:write", TEXT_SCOPE, name="editor")
     settings = {"TIMELINE_SSE_HEARTBEAT": "0.5"}
     with live_server(url, tmp_path, key=key, settings=settings) as server:
         yield server
@@ -106,7 +103,7 @@ def sign_in(page: Page, server: LiveServer, key: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def register_rt(page: Page, server: LiveServer, text: str | None) -> None:
+def register_rt(page: Page, server: LiveServer, text: str) -> None:
     from seeds.dataset import load_dataset
 
     [registration] = [
@@ -124,10 +121,10 @@ def register_rt(page: Page, server: LiveServer, text: str | None) -> None:
     page.locator("#f-payload-reliability-information").select_option(
         str(reliability["information"])
     )
-    if text is not None:
-        page.locator("#f-text").fill(text)
+    page.locator("#f-text").fill(text)
     page.get_by_role("button", name="Register the source").click()
     expect(page.locator("#registered")).to_contain_text(f"Source {RT} registered")
+    expect(page.locator("#registered")).to_contain_text(f"Text attached: {len(text)} characters")
 
 
 def fill_putin(page: Page, *, quote: str | None) -> None:
@@ -146,12 +143,15 @@ def fill_putin(page: Page, *, quote: str | None) -> None:
 
 
 def highlight(page: Page, passage: str) -> None:
-    """Select a passage of the text shown beside the form, as a mouse drag would."""
+    """Select a passage of the text shown beside the form, as a mouse drag would: a range over
+    the passage's characters in the panel's text, then the mouseup the page listens for."""
     panel = page.locator("#source-text")
-    expect(panel).to_be_visible()
+    expect(panel).to_contain_text(passage)
     panel.evaluate(
         """(panel, passage) => {
-            const node = panel.firstChild;
+            const walker = document.createTreeWalker(panel, NodeFilter.SHOW_TEXT);
+            let node = walker.nextNode();
+            while (node && !node.textContent.includes(passage)) node = walker.nextNode();
             const start = node.textContent.indexOf(passage);
             const range = document.createRange();
             range.setStart(node, start);
@@ -168,7 +168,7 @@ def highlight(page: Page, passage: str) -> None:
 def test_an_editor_records_putins_conditional_support_and_the_newsroom_shows_it_live(
     tab: Tab, newsroom: Tab, desk: LiveServer
 ) -> None:
-    text = article_004() if texts.available() else None
+    text = article_004()
     public = open_newsroom(newsroom, desk)
     expect(public.locator(".event")).not_to_have_count(0)
     page = tab.page
@@ -176,10 +176,12 @@ def test_an_editor_records_putins_conditional_support_and_the_newsroom_shows_it_
     started = time.monotonic()
     sign_in(page, desk, desk.key)
     register_rt(page, desk, text)
-    fill_putin(page, quote=None if text else QUOTE)
-    if text:  # TEXTS-PENDING until `texts` is merged: the quote is typed instead
-        highlight(page, QUOTE)
+    fill_putin(page, quote=None)
+    highlight(page, QUOTE)
     expect(page.locator("#f-sources-0-quote")).to_have_value(QUOTE)
+    expect(page.locator("#source-text mark")).to_have_text(QUOTE)
+    expect(page.locator("#source-text-status")).to_contain_text("Quote set from the highlighted")
+    page.evaluate("window.scrollTo(0, 0)")  # the text panel beside the top of the form
     page.screenshot(path=str(ARTIFACTS / "desk-recording-an-event.png"), full_page=True)
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#changes")).to_contain_text(CHANGE)
@@ -196,33 +198,40 @@ def test_an_editor_records_putins_conditional_support_and_the_newsroom_shows_it_
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     timing = {
         "what": "opening the desk to the new PositionStated on the public page (signing in, "
-        "registering the source, filling the form, previewing, appending), by a scripted editor",
+        "registering the source with its text pasted, filling the form, highlighting the quote "
+        "in the text, previewing, appending), by a scripted editor",
         "seconds": round(seconds, 2),
-        "quote": "highlighted in the text" if text else "typed (TEXTS-PENDING)",
+        "quote": "highlighted in the text",
     }
     (ARTIFACTS / "desk-editor-time.json").write_text(json.dumps(timing, indent=2) + "\n")
     event = httpx.get(f"{desk.base}/v1/events/{event_id}", headers=desk.writer).json()
     assert event["payload"]["stance"] == "conditional"
-    assert event["sources"][0]["quote"] == QUOTE
+    [citation] = event["sources"]
+    assert citation["quote"] == QUOTE and citation["verified"] is True
+    span = citation["span"]
+    assert text[span["start"] : span["end"]] == QUOTE
     assert tab.problems == [] and newsroom.problems == []
 
 
-@TEXTS
 def test_a_quote_not_in_the_text_is_refused_with_the_field_named(
     tab: Tab, desk: LiveServer
 ) -> None:
     page = tab.page
     sign_in(page, desk, desk.key)
     register_rt(page, desk, article_004())
+    head = httpx.get(f"{desk.base}/v1/health").json()["head"]
     fill_putin(page, quote="We reject the ceasefire outright")
     page.get_by_role("button", name="Preview").click()
-    page.get_by_role("button", name="Append to the record").click()
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
     error = page.locator("#f-sources-0-quote-error")
     expect(error).to_be_visible()
+    expect(error).to_contain_text(f"not in the text of source '{RT}'")
+    expect(error).to_contain_text("the closest passage reads")
     expect(page.locator("#f-sources-0-quote")).to_have_attribute("aria-invalid", "true")
     expect(summary.get_by_role("link")).to_contain_text("Quote")
+    expect(page.get_by_role("button", name="Append to the record")).to_have_count(0)
+    assert httpx.get(f"{desk.base}/v1/health").json()["head"] == head
 
 
 def test_a_cross_site_form_post_without_the_csrf_token_is_refused(

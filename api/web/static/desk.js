@@ -12,7 +12,8 @@ const form = document.getElementById("event-form");
 
 let activeQuote = null; // the quote field a highlight fills
 let shownRow = null; // the sources[i] row whose text is shown
-let lastSelection = "";
+let lastSelection = null; // { start, end, text } of the last passage highlighted
+let shownText = ""; // the text shown, as the server sent it
 
 const rowOf = (name) => (/^sources\[(\d+)\]\./.exec(name || "") || [])[1];
 const quoteOfRow = (row) => form.querySelector(`[name="sources[${row}].quote"]`);
@@ -24,6 +25,7 @@ function say(text) {
 async function showSource(select) {
   const source = select.value;
   shownRow = rowOf(select.name);
+  lastSelection = null;
   if (!source) {
     panel.hidden = true;
     say("");
@@ -39,27 +41,47 @@ async function showSource(select) {
     say(body.note || body.detail || `Could not load the text (${response.status}).`);
     return;
   }
+  shownText = body.text;
   panel.textContent = body.text;
   panel.dataset.source = source;
   panel.hidden = false;
   say(`The text of ${source}: highlight the passage to quote.`);
 }
 
+// The selection within the panel, as offsets into the text shown.
 function selectedInPanel() {
   const selection = window.getSelection();
-  if (!selection || selection.isCollapsed || !selection.anchorNode) return "";
-  if (!panel.contains(selection.anchorNode) || !panel.contains(selection.focusNode)) return "";
-  return selection.toString().replace(/\s+/g, " ").trim();
+  if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+  const range = selection.getRangeAt(0);
+  if (!panel.contains(range.startContainer) || !panel.contains(range.endContainer)) return null;
+  const before = document.createRange();
+  before.selectNodeContents(panel);
+  before.setEnd(range.startContainer, range.startOffset);
+  const start = before.toString().length;
+  const end = start + range.toString().length;
+  const text = shownText.slice(start, end).replace(/\s+/g, " ").trim();
+  return text ? { start, end, text } : null;
+}
+
+// Keeps the quoted passage marked in the text once the selection is gone.
+function markPassage(start, end) {
+  const marked = document.createElement("mark");
+  marked.id = "quoted-passage";
+  marked.textContent = shownText.slice(start, end);
+  panel.replaceChildren(shownText.slice(0, start), marked, shownText.slice(end));
+  const within = marked.offsetTop - panel.offsetTop; // both from the sticky panel's box
+  panel.scrollTop = Math.max(0, within - panel.clientHeight / 3);
 }
 
 function useSelection(target) {
-  const text = selectedInPanel() || lastSelection;
+  const picked = selectedInPanel() || lastSelection;
   const field = target || activeQuote || (shownRow !== undefined ? quoteOfRow(shownRow) : null);
-  if (!text || !field) return;
-  field.value = text;
+  if (!picked || !field) return;
+  field.value = picked.text;
   field.dispatchEvent(new Event("input", { bubbles: true }));
+  markPassage(picked.start, picked.end);
   const label = form.querySelector(`label[for="${field.id}"]`)?.textContent?.trim() || "Quote";
-  say(`${label} set from the highlighted text: “${text}”.`);
+  say(`${label} set from the highlighted text: “${picked.text}”.`);
 }
 
 if (form && panel && panel.dataset.texts === "on") {
@@ -73,9 +95,9 @@ if (form && panel && panel.dataset.texts === "on") {
     if (event.target.matches("[data-quote]")) activeQuote = event.target;
   });
   const pick = () => {
-    const text = selectedInPanel();
-    if (!text) return;
-    lastSelection = text;
+    const picked = selectedInPanel();
+    if (!picked) return;
+    lastSelection = picked;
     useSelection(null);
   };
   panel.addEventListener("mouseup", pick);
