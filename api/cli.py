@@ -115,6 +115,7 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from api.access_log import log_config
     from api.settings import Settings
     from store.database import configured_url
     from store.errors import DatabaseUnavailable
@@ -147,6 +148,7 @@ def serve(host: str, port: int, workers: int, fd: int | None) -> None:
         "workers": workers,
         "timeout_graceful_shutdown": 5,
         "log_level": "info",
+        "log_config": log_config(),
     }
     # The socket as it is, not uvicorn's --fd (which takes every inherited socket for a Unix
     # one, and asyncio then leaves Nagle's algorithm on for TCP connections: each keep-alive
