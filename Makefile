@@ -56,10 +56,14 @@ migrate:
 seed:
 	$(UV) run timeline seed
 
-# migrate and seed in one process (one start-up of the CLI, not two)
+# migrate and seed in one process (one start-up of the CLI, not two); with TEXTS=DIR (the
+# articles are not in the repository: `make run TEXTS=../shared/seeds`), attach their texts too
 setup:
 	mkdir -p var
 	$(UV) run timeline db upgrade --seed
+ifneq ($(TEXTS),)
+	$(UV) run timeline seed --texts $(TEXTS)
+endif
 
 serve:
 	$(UV) run timeline serve --host $(HOST) --port $(PORT)
