@@ -10,11 +10,13 @@ from api.schemas import (
     CodesOut,
     CorroborationOut,
     EventOut,
+    QuoteCheckOut,
     SpanOut,
     ValidTimeOut,
 )
 from domain.drafts import Citation
-from domain.event_types import Codes
+from domain.event_types import Codes, JsonObject, Kind
+from domain.quotes import quote_of
 from domain.valid_time import ValidTime, format_instant
 from store.projection import FOREVER
 from store.read_models.effective import Version
@@ -22,7 +24,8 @@ from store.read_models.queries import ReadModels
 from store.read_models.verification import Check
 from store.records import RecordedEvent
 
-# The quote checks of a page of events, by (event position, citation index).
+# The quote checks of a page of events, by (event position, citation index; -1 - the index of
+# the citation whose text was read, for the payload's quote).
 Checks = Mapping[tuple[int, int], Check]
 
 
@@ -54,9 +57,15 @@ def public_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 async def checks_of(
     reads: ReadModels, events: Iterable[RecordedEvent], known_at: int = FOREVER - 1
 ) -> dict[tuple[int, int], Check]:
-    """The quote checks of these events' citations as known at known_at (now by default): one
-    read, and none when no citation has a quote."""
-    quoting = [e.position for e in events if any(c.quote is not None for c in e.draft.sources)]
+    """The quote checks of these events' citations and payloads as known at known_at (now by
+    default): one read, and none when no citation has a quote and no event is a world event
+    (whose payload, as corrected, may have one)."""
+    quoting = [
+        e.position
+        for e in events
+        if e.draft.event_type.kind is Kind.WORLD
+        or any(c.quote is not None for c in e.draft.sources)
+    ]
     if not quoting:
         return {}
     return {c.key: c for c in await reads.checks(quoting, known_at)}
@@ -81,15 +90,38 @@ def citation_out(position: int, j: int, citation: Citation, checks: Checks) -> C
     )
 
 
+def quote_check_out(
+    position: int, citations: int, payload: JsonObject, checks: Checks
+) -> QuoteCheckOut | None:
+    """The check of an event's payload quote (its `citations` counted), if it has one."""
+    found = [checks[(position, -1 - j)] for j in range(citations) if (position, -1 - j) in checks]
+    held = next((c for c in found if c.verified), None)
+    if held is not None:
+        parts = [SpanOut(start=s, end=e) for s, e in held.fragments]
+        return QuoteCheckOut(
+            verified=True,
+            source=held.source,
+            span=None
+            if held.span_start is None or held.span_end is None
+            else SpanOut(start=held.span_start, end=held.span_end),
+            fragments=parts if len(parts) > 1 else None,
+            sha256=held.sha256,
+        )
+    if found:
+        return QuoteCheckOut(verified=False, failed=True)
+    return None if quote_of(payload) is None else QuoteCheckOut(verified=False)
+
+
 def event_out(
     event: RecordedEvent, *, audit: bool = False, checks: Checks | None = None
 ) -> EventOut:
     """The wire form of one event, upcast to its type's current schema version; with `audit`
     (the reader's key holds events:audit) its metadata names the key that recorded it; its
-    citations with their quote checks (from `checks_of`)."""
+    citations and payload quote with their checks (from `checks_of`)."""
     draft = event.draft
     valid_time = draft.valid_time
     codes = event.codes()
+    payload = event.current_payload()
     return EventOut(
         id=event.id,
         position=event.position,
@@ -102,12 +134,13 @@ def event_out(
         valid_time=valid_time_out(valid_time),
         recorded_at=format_instant(event.recorded_at),
         actors=list(draft.actors()),
-        payload=event.current_payload(),
+        payload=payload,
         sources=[
             citation_out(event.position, j, c, checks or {}) for j, c in enumerate(draft.sources)
         ],
         codes=codes_out(codes),
         metadata=event.metadata if audit else public_metadata(event.metadata),
+        quote_check=quote_check_out(event.position, len(draft.sources), payload, checks or {}),
     )
 
 

@@ -39,12 +39,14 @@ TYPE_BASE = "https://diplomatic-timeline.org/problems/"
 log = logging.getLogger("timeline.api")
 
 
-class PassageOut(msgspec.Struct, frozen=True):
-    """A short excerpt of a source's text and where it is (character offsets, half-open)."""
+class PassageOut(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A short excerpt of a source's text and where it is (character offsets, half-open);
+    `source` names the source whose text it is when a quote rests on several (a payload's)."""
 
     start: int
     end: int
     text: str
+    source: str | None = None
 
 
 class FieldProblem(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -274,7 +276,9 @@ def _field_problem(error: FieldError) -> FieldProblem:
     return FieldProblem(
         error.field,
         error.message,
-        None if passage is None else PassageOut(passage.start, passage.end, passage.text),
+        None
+        if passage is None
+        else PassageOut(passage.start, passage.end, passage.text, passage.source),
     )
 
 

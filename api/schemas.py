@@ -133,6 +133,21 @@ class CheckedCitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     sha256: str | None = None
 
 
+class QuoteCheckOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How the payload's quote (as the event now stands, after corrections) fares against the
+    texts of the sources the event cites: `verified` when one holds it, naming that `source`,
+    the text's `sha256`, the quote's `span` in it and, when an ellipsis split it, `fragments`.
+    Not verified when none does: `failed` when every cited source has a text (each lists it
+    among its failures), else some cited source has no text yet."""
+
+    verified: bool
+    source: str | None = None
+    span: SpanOut | None = None
+    fragments: list[SpanOut] | None = None
+    sha256: str | None = None
+    failed: bool = False
+
+
 class CodesOut(msgspec.Struct, kw_only=True):
     """The event's CAMEO and PLOVER codes."""
 
@@ -159,6 +174,8 @@ class EventOut(msgspec.Struct, kw_only=True):
     sources: list[CheckedCitationOut]
     codes: CodesOut
     metadata: dict[str, Any]
+    # None when the payload carries no quote.
+    quote_check: QuoteCheckOut | None = None
 
 
 class CorroborationOut(msgspec.Struct, kw_only=True):

@@ -19,7 +19,7 @@ from api.auth import need_scope
 from api.problems import PassageOut
 from api.schemas import Instant
 from api.services import Services
-from domain.quotes import closest_passage
+from domain.quotes import closest_passage, quote_of
 from domain.valid_time import format_instant, from_micros
 from store.errors import UnknownSource
 from store.keys import ApiKey
@@ -42,19 +42,23 @@ __all__ = [
 
 
 class FailedQuoteOut(msgspec.Struct, kw_only=True):
-    """A citation whose quote its source's text does not hold: the event, which of its
-    sources (`citation`, an index into its `sources`), the quote, and the closest passage."""
+    """A quote the source's text does not hold: the event, the quote's `field` (a citation's,
+    `sources[j].quote`; or the payload's as the event now stands, `payload.quote`, which no
+    text of the event's cited sources holds), `citation` (the index into its `sources` of the
+    citation of this source), the quote, and the closest passage."""
 
     event: str
     position: int
+    field: str
     citation: int
     quote: str
     closest: PassageOut
 
 
 class TextVerificationOut(msgspec.Struct, kw_only=True):
-    """How the source's quoted citations fare against its text: how many it verifies, and the
-    first of those it fails (`failed_total` in all; the rest page through `next`)."""
+    """How the quotes resting on the source (its quoted citations, and payload quotes) fare
+    against its text: how many it verifies, and the first of those it fails (`failed_total` in
+    all; the rest page through `next`)."""
 
     verified: int
     failed: list[FailedQuoteOut]
@@ -83,7 +87,7 @@ class SourceTextOut(msgspec.Struct, kw_only=True):
 
 
 class VerificationPage(msgspec.Struct, kw_only=True):
-    """One page of a source's citations its text does not verify."""
+    """One page of the quotes resting on a source that its text fails."""
 
     source: str
     sha256: str | None
@@ -112,14 +116,22 @@ async def _failed(services: Services, failures: Sequence[Check], text: str) -> l
     found = []
     for failure in failures:
         event = events[failure.position]
-        quote = event.draft.sources[failure.citation].quote or ""
+        if failure.payload:
+            field = "payload.quote"
+            version = await services.store.reads.version(failure.position, FOREVER - 1)
+            standing = event.current_payload() if version is None else version.state["payload"]
+            quote = quote_of(standing) or ""
+        else:
+            field = f"sources[{failure.citation}].quote"
+            quote = event.draft.sources[failure.citation].quote or ""
         normalised = normalised_text(failure.sha256, text)
         start, end = closest_passage(quote, text, normalised)
         found.append(
             FailedQuoteOut(
                 event=str(event.id),
                 position=event.position,
-                citation=failure.citation,
+                field=field,
+                citation=failure.cited,
                 quote=quote,
                 closest=PassageOut(start, end, text[start:end]),
             )

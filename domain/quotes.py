@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -138,14 +139,26 @@ def _in_order(haystack: str, parts: tuple[str, ...], start: int) -> list[tuple[i
 def closest_passage(quote: str, original: str, text: NormalisedText) -> tuple[int, int]:
     """The span of the original text most like the quote (for a refusal to show), at most
     EXCERPT characters long."""
+    return _closest(quote, original, text)[1:]
+
+
+def closest_among(quote: str, texts: Sequence[tuple[str, NormalisedText]]) -> tuple[int, int, int]:
+    """The text (an index into `texts`, each original and normalised) holding the passage most
+    like the quote, and that passage's span, as `closest_passage` finds it in each."""
+    scored = [(*_closest(quote, original, text), i) for i, (original, text) in enumerate(texts)]
+    _, start, end, i = max(scored, key=lambda found: (found[0], -found[3]))
+    return i, start, end
+
+
+def _closest(quote: str, original: str, text: NormalisedText) -> tuple[float, int, int]:
     wanted = " ".join(fragments(quote)) or normalise(quote).text
     if not text.text or not wanted:
-        return 0, min(len(original), EXCERPT)
+        return 0.0, 0, min(len(original), EXCERPT)
     found = fuzz.partial_ratio_alignment(wanted, text.text)
     if found is None or found.dest_end <= found.dest_start:
-        return 0, min(len(original), EXCERPT)
+        return 0.0, 0, min(len(original), EXCERPT)
     start, end = text.original(found.dest_start, found.dest_end)
-    return _widened(original, start, min(end, start + EXCERPT))
+    return (found.score, *_widened(original, start, min(end, start + EXCERPT)))
 
 
 def _widened(original: str, start: int, end: int, context: int = 24) -> tuple[int, int]:
@@ -160,3 +173,38 @@ def _widened(original: str, start: int, end: int, context: int = 24) -> tuple[in
         space = original.rfind(" ", end, wide_end)
         wide_end = space if space >= 0 else wide_end
     return wide_start, wide_end
+
+
+@dataclass(frozen=True, slots=True)
+class Resting:
+    """How a payload's quote fares against the texts of the sources its event cites: `holder`
+    (an index into those texts) holds it at `match`; else it is `refuted` when every cited
+    source has a text and none holds it, and merely unverified when some source has none."""
+
+    holder: int | None = None
+    match: Match | None = None
+    refuted: bool = False
+
+    @property
+    def verified(self) -> bool:
+        """Whether a cited source's text holds the quote."""
+        return self.match is not None
+
+
+def rest_quote(quote: str, texts: Sequence[NormalisedText | None]) -> Resting:
+    """A payload's quote against its event's cited sources' texts, in citation order (None for
+    a source without a text): the first text holding it verifies it; with no source cited, or
+    one without a text, a quote none holds is not refuted (its text may yet hold it)."""
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        found = find_quote(quote, text)
+        if found is not None:
+            return Resting(holder=i, match=found)
+    return Resting(refuted=bool(texts) and all(t is not None for t in texts))
+
+
+def quote_of(payload: Mapping[str, object]) -> str | None:
+    """The quote a payload carries, if any (`quote` on the payload types that have one)."""
+    found = payload.get("quote")
+    return found if isinstance(found, str) else None

@@ -40,11 +40,13 @@ class DuplicateEventConflict(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A short excerpt of a source's text, and where it is (character offsets, half-open)."""
+    """A short excerpt of a source's text, and where it is (character offsets, half-open);
+    `source` names the source when a quote rests on several."""
 
     start: int
     end: int
     text: str
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

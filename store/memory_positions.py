@@ -31,7 +31,8 @@ class MemoryLogIndex:
     def add_logged(self, entry: LoggedEvent) -> LoggedEvent:
         """Index one more event of the log, already read as the fold reads it (a rebuild makes
         these straight from the rows). Its keys are those `domain.references.references` gives
-        of kinds PAIR and TARGET, from the same current payload, and CITES of quoted citations."""
+        of kinds PAIR and TARGET, from the same current payload, and CITES of every citation
+        (a payload's quote rests on citations without a quote too)."""
         position = entry.position
         self._by_position[position] = entry
         self._by_id[entry.id] = entry
@@ -40,7 +41,7 @@ class MemoryLogIndex:
         pair = pair_reference(entry.type, entry.payload)
         if pair:
             self._by_ref.setdefault((PAIR, pair), []).append(position)
-        for source in dict.fromkeys(c.source for c in entry.sources if c.quote is not None):
+        for source in dict.fromkeys(c.source for c in entry.sources):
             self._by_ref.setdefault((CITES, source), []).append(position)
         return entry
 
@@ -53,7 +54,7 @@ class MemoryLogIndex:
         return [e for i in ids for e in self._at((TARGET, str(i)), upto)]
 
     async def citing(self, source: str, upto: int) -> list[LoggedEvent]:
-        """Events quoting a source (the only citations the quote checks need)."""
+        """Events citing a source."""
         return self._at((CITES, source), upto)
 
     async def events(self, ids: set[UUID]) -> list[LoggedEvent]:

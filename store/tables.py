@@ -235,7 +235,10 @@ class CitationCheckRow(SQLModel, table=True):
     """Whether one citation's quote (the `citation`-th source of the event at `position`) occurs
     in its source's text, and where (character offsets into that text, half-open; `fragments`
     when an ellipsis split it), known over [recorded_from, recorded_to). Only quoted citations
-    of sources with a text have rows."""
+    of sources with a text have rows. A payload's quote has rows with `citation` = -1 - j (j
+    the index of the first citation of `source`): one verified row for the text holding it, or
+    a failed row per cited source when each has a text and none holds it
+    (`store.read_models.verification`)."""
 
     __tablename__ = "citation_checks"
     __table_args__ = (

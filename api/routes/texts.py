@@ -144,10 +144,12 @@ async def get_source_text(
 @get(
     "/sources/{source:str}/verification",
     operation_id="getSourceVerification",
-    summary="The quoted citations of a source that its text does not verify (a page at a time)",
+    summary="The quotes resting on a source that its text does not verify (a page at a time)",
     description=(
-        "How many quoted citations of the source its text verifies, and the ones it does not "
-        "(a text attached after them), each with the passage of the text closest to its quote. "
+        "How many quotes resting on the source its text verifies (quoted citations of it, and "
+        "payload quotes it holds), and the ones it fails (a text attached after them), each "
+        "with the passage of the text closest to its quote: quoted citations of it, and payload "
+        "quotes that no text of their event's cited sources holds when each of them has one. "
         "Needs the `sources:text` scope."
     ),
     guards=[requires(TEXTS)],
@@ -163,8 +165,8 @@ async def get_source_verification(
         str | None,
         QueryParameter(
             max_length=40,
-            pattern=r"^[0-9]{1,15}\.[0-9]{1,6}$(?!\n)",
-            description="Cursor: `position.citation` of the last failure seen.",
+            pattern=r"^[0-9]{1,15}\.-?[0-9]{1,6}$(?!\n)",
+            description="Cursor: where the last failure seen is (as `next` gives it).",
         ),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,

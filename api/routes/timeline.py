@@ -15,6 +15,7 @@ from api.presenters import (
     codes_out,
     corroboration_out,
     event_out,
+    quote_check_out,
     valid_time_out,
 )
 from api.read_schemas import DisputeOut, TimelineItem, TimelinePage
@@ -145,6 +146,9 @@ def _item(
         payload=event.payload,
         actors=list(kind.actors(event.payload)),
         codes=codes_out(codes),
+        quote_check=quote_check_out(
+            recorded.position, len(recorded.draft.sources), event.payload, checks
+        ),
     )
     corroboration = corroboration_out(version)
     return TimelineItem(

@@ -37,9 +37,10 @@ MODELS = (
     ),
     ReadModel(
         name="quote_verification",
-        version=1,
+        version=2,  # 2: payload quotes, checked against their events' cited sources' texts
         tables=("source_text_attachments", "citation_checks"),
-        about="the text each source has, and whether each quoted citation is a span of it",
+        about="the text each source has, and whether each quote (a citation's, a payload's) "
+        "is a span of a text it rests on",
     ),
 )
 BY_NAME = {model.name: model for model in MODELS}

@@ -22,6 +22,7 @@ class MemoryVerificationRows:
         self._load = load
         self._open_attachment: dict[str, int] = {}  # source -> slot in `attachments`
         self._open_checks: dict[str, dict[tuple[int, int], int]] = {}  # source -> key -> slot
+        self._open_payload: dict[int, dict[tuple[int, int], int]] = {}  # position -> key -> slot
 
     async def open_attachment(self, source: str) -> Attachment | None:
         slot = self._open_attachment.get(source)
@@ -37,12 +38,23 @@ class MemoryVerificationRows:
     async def open_checks(self, source: str) -> list[Check]:
         return [self.checks[slot] for slot in self._open_checks.get(source, {}).values()]
 
+    async def open_payload_checks(self, positions: Sequence[int]) -> list[Check]:
+        return [
+            self.checks[slot]
+            for position in dict.fromkeys(positions)
+            for slot in self._open_payload.get(position, {}).values()
+        ]
+
     async def revise(self, closing: Sequence[Check], at: int, inserting: Sequence[Check]) -> None:
         for old in closing:
             slot = self._open_checks[old.source].pop(old.key)
+            if old.payload:
+                self._open_payload[old.position].pop(old.key)
             self.checks[slot] = replace(old, recorded_to=at)
         for new in inserting:
             self._open_checks.setdefault(new.source, {})[new.key] = len(self.checks)
+            if new.payload:
+                self._open_payload.setdefault(new.position, {})[new.key] = len(self.checks)
             self.checks.append(new)
 
     async def text(self, sha256: str) -> str:

@@ -3,7 +3,7 @@ set-wise, the texts beside them, and the reads, each an indexed statement bounde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
@@ -39,6 +39,14 @@ _CLOSE_ATTACHMENT = constant(
 _OPEN_CHECKS = constant(
     select(checks).where(checks.c.source == bindparam("source"), checks.c.recorded_to == FOREVER)
 )
+_OPEN_PAYLOAD_CHECKS = constant(
+    select(checks).where(
+        checks.c.position.in_(bindparam("positions", expanding=True)),
+        checks.c.citation < 0,
+        checks.c.recorded_to == FOREVER,
+    )
+)
+_POSITIONS_PER_READ = 1000
 _CLOSE_CHECK = constant(
     update(checks)
     .where(
@@ -117,7 +125,8 @@ class BufferedVerificationRows:
         self._conn = conn
         self._texts = dict(batch_texts)
         self._attachments: dict[str, Attachment | None] = {}
-        self._checks: dict[str, dict[tuple[int, int], Check]] = {}
+        self._checks: dict[str, dict[tuple[int, int], Check]] = {}  # by source, when read
+        self._payload: dict[int, dict[tuple[int, int], Check]] = {}  # by position, when read
         self._closed_attachments: dict[tuple[str, int], int] = {}
         self._new_attachments: dict[tuple[str, int], Attachment] = {}
         self._closed: dict[tuple[int, int, int], int] = {}
@@ -150,21 +159,53 @@ class BufferedVerificationRows:
     async def open_checks(self, source: str) -> list[Check]:
         if source not in self._checks:
             result = await self._conn.execute(_OPEN_CHECKS, {"source": source})
-            self._checks[source] = {(r.position, r.citation): check_of_row(r) for r in result}
+            self._checks[source] = self._overlaid(
+                (check_of_row(r) for r in result), lambda c: c.source == source
+            )
         return list(self._checks[source].values())
 
+    async def open_payload_checks(self, positions: Sequence[int]) -> list[Check]:
+        missing = sorted({p for p in positions if p not in self._payload})
+        for start in range(0, len(missing), _POSITIONS_PER_READ):
+            chunk = missing[start : start + _POSITIONS_PER_READ]
+            result = await self._conn.execute(_OPEN_PAYLOAD_CHECKS, {"positions": chunk})
+            wanted = frozenset(chunk)
+            found = self._overlaid(
+                (check_of_row(r) for r in result),
+                lambda c, wanted=wanted: c.payload and c.position in wanted,  # type: ignore[misc]
+            )
+            for p in chunk:
+                self._payload[p] = {}
+            for key, c in found.items():
+                self._payload[c.position][key] = c
+        return [c for p in dict.fromkeys(positions) for c in self._payload[p].values()]
+
+    def _overlaid(
+        self, stored: Iterable[Check], wanted: Callable[[Check], bool]
+    ) -> dict[tuple[int, int], Check]:
+        """Open rows as read from the database, with the batch's revisions not yet written."""
+        found = {c.key: c for c in stored if (*c.key, c.recorded_from) not in self._closed}
+        for c in self._new.values():
+            if c.recorded_to == FOREVER and wanted(c):
+                found[c.key] = c
+        return found
+
     async def revise(self, closing: Sequence[Check], at: int, inserting: Sequence[Check]) -> None:
+        # Only the rows read already are kept up to date: one read later sees the revisions
+        # through `_overlaid`.
         for old in closing:
-            await self.open_checks(old.source)
-            self._checks[old.source].pop(old.key, None)
+            self._checks.get(old.source, {}).pop(old.key, None)
+            self._payload.get(old.position, {}).pop(old.key, None)
             key = (*old.key, old.recorded_from)
             if key in self._new:
                 self._new[key] = replace(old, recorded_to=at)
             else:
                 self._closed[key] = at
         for new in inserting:
-            await self.open_checks(new.source)  # so a later attachment in the batch sees it
-            self._checks[new.source][new.key] = new
+            if new.source in self._checks:
+                self._checks[new.source][new.key] = new
+            if new.payload and new.position in self._payload:
+                self._payload[new.position][new.key] = new
             self._new[(*new.key, new.recorded_from)] = new
 
     async def text(self, sha256: str) -> str:

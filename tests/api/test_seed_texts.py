@@ -49,6 +49,13 @@ async def test_files_attach_by_hash_and_the_rest_are_reported(seeded: Api) -> No
     assert again.attached == {} and again.already == {"notus-2025-03-13": "a.txt"}
 
 
+def _reads_as(span: str, quote: str) -> bool:
+    """Whether a span of a text starts and ends as a quote's first and last fragments."""
+    parts = fragments(quote)
+    read = normalise(span).text
+    return read.startswith(parts[0]) and read.endswith(parts[-1])
+
+
 @needs_articles
 async def test_every_seed_quote_verifies_against_the_articles(seeded: Api) -> None:
     report = await seed_texts(seeded.services.store, seeded.services.clock, text_files(ARTICLES))
@@ -57,7 +64,7 @@ async def test_every_seed_quote_verifies_against_the_articles(seeded: Api) -> No
     for source in report.attached:
         shown = (await seeded.client.get(f"/v1/sources/{source}")).json()["text"]
         texts[shown["sha256"]] = await seeded.services.store.reads.text(shown["sha256"])
-    quoted = 0
+    cited = payloads = 0
     url: str | None = "/v1/events?limit=1000"
     while url:
         page = (await seeded.client.get(url)).json()
@@ -65,12 +72,24 @@ async def test_every_seed_quote_verifies_against_the_articles(seeded: Api) -> No
             for citation in event["sources"]:
                 if "quote" not in citation:
                     continue
-                quoted += 1
+                cited += 1
                 assert citation["verified"] is True, citation
+                span = citation["span"]
                 text = texts[citation["sha256"]]
-                span = text[citation["span"]["start"] : citation["span"]["end"]]
-                parts = fragments(citation["quote"])
-                read = normalise(span).text
-                assert read.startswith(parts[0]) and read.endswith(parts[-1]), (span, citation)
+                assert _reads_as(text[span["start"] : span["end"]], citation["quote"]), citation
+            quote = event["payload"].get("quote")
+            if quote is None:
+                assert event["quote_check"] is None, event
+                continue
+            payloads += 1
+            check = event["quote_check"]
+            assert check["verified"] is True, (event["payload"], check)
+            assert check["source"] in {c["source"] for c in event["sources"]}
+            span = check["span"]
+            assert _reads_as(texts[check["sha256"]][span["start"] : span["end"]], quote), check
         url = page["next"]
-    assert quoted == 56  # and the ten quotes in payloads repeat or sit beside these
+    assert (cited, payloads) == (56, 10)
+    # The timeline shows each event as it now stands, with the same checks.
+    timeline = (await seeded.client.get("/v1/timeline?limit=1000")).json()["items"]
+    shown = [e["quote_check"] for e in timeline if e["payload"].get("quote") is not None]
+    assert shown and all(check["verified"] is True for check in shown)

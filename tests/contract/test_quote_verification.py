@@ -1,7 +1,9 @@
 """The quote-verification read model answers as the simple fold over the log does, on every
 backend: at any transaction time, each source's text is the one its last SourceTextAttached
-known then names, and each quoted citation of a source with a text is checked against that
-text, whether the citation came before the text or after it, and whether texts replace texts."""
+known then names, each quoted citation of a source with a text is checked against that text,
+and each payload quote, as the event then stands (corrections and retractions of them known
+then applied), against its cited sources' texts: whether the quote came before the text or
+after it, and whether texts replace texts."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.drafts import EventDraft, draft_from_json
-from domain.editorial import LoggedEvent
+from domain.editorial import LoggedEvent, effective_events
 from domain.quotes import find_quote, normalise
 from domain.valid_time import to_micros
 from store.factory import open_store
@@ -54,14 +56,32 @@ def attachment(source: str, text: str) -> EventDraft:
     return draft_from_json(raw, now=NOW, default_id=uuid4())
 
 
-def quoting(*citations: tuple[str, str | None]) -> EventDraft:
-    """A statement citing these (source, quote) pairs."""
+def statement(quote: str | None) -> dict[str, Any]:
+    """A StatementMade payload, quoting or not."""
+    return {
+        "speaker": "vladimir-putin",
+        "summary": "A statement.",
+        **({"quote": quote} if quote is not None else {}),
+    }
+
+
+def quoting(*citations: tuple[str, str | None], said: str | None = None) -> EventDraft:
+    """A statement citing these (source, quote) pairs, its payload quoting `said`."""
     raw = {
         "type": "StatementMade",
         "occurred_at": "2025-03-13",
-        "payload": {"speaker": "vladimir-putin", "summary": "A statement."},
+        "payload": statement(said),
         "sources": [{"source": s, **({"quote": q} if q is not None else {})} for s, q in citations],
     }
+    return draft_from_json(raw, now=NOW, default_id=uuid4())
+
+
+def editorial(kind: str, target: str, said: str | None = None) -> EventDraft:
+    """An EventCorrected giving a statement the quote `said` (or none), or an EventRetracted."""
+    payload: dict[str, Any] = {"target": target, "reason": "r"}
+    if kind == "EventCorrected":
+        payload["payload"] = statement(said)
+    raw = {"type": kind, "occurred_at": "2025-03-14", "payload": payload}
     return draft_from_json(raw, now=NOW, default_id=uuid4())
 
 
@@ -106,7 +126,38 @@ def fold(
                     fragments=[] if match is None else [list(f) for f in match.fragments],
                 )
             )
-    return attached, found
+    standing = {e.position: e.payload for e in effective_events(known, keep_retracted=True)}
+    for e in known:
+        said = standing.get(e.position, {}).get("quote")
+        if e.type != "StatementMade" or not isinstance(said, str):
+            continue
+        first: dict[str, int] = {}
+        for j, c in enumerate(e.sources):
+            first.setdefault(c.source, j)
+        rows = []
+        for source, j in first.items():
+            if source not in attached:
+                continue
+            digest = attached[source].sha256
+            match = find_quote(said, normalise(texts[digest]))
+            rows.append(
+                Check(
+                    position=e.position,
+                    citation=-1 - j,
+                    source=source,
+                    sha256=digest,
+                    verified=match is not None,
+                    span_start=None if match is None else match.start,
+                    span_end=None if match is None else match.end,
+                    fragments=[] if match is None else [list(f) for f in match.fragments],
+                )
+            )
+        held = [c for c in rows if c.verified]
+        if held:
+            found.append(held[0])
+        elif len(rows) == len(first):  # every cited source has a text, and none holds it
+            found.extend(rows)
+    return attached, sorted(found, key=lambda c: c.key)
 
 
 def _said(c: Check) -> tuple[Any, ...]:
@@ -130,7 +181,11 @@ step = st.one_of(
         st.integers(0, 1),
         st.integers(-1, len(QUOTES) - 1),
         st.integers(-1, len(QUOTES) - 1),
+        st.integers(-1, len(QUOTES) - 1),
     ),
+    # Correct the k-th statement so far to quote q (-1: no quote); retract the k-th correction.
+    st.tuples(st.just("correct"), st.integers(0, 9), st.integers(-1, len(QUOTES) - 1)),
+    st.tuples(st.just("retract"), st.integers(0, 9)),
 )
 logs = st.lists(st.lists(step, min_size=1, max_size=3), min_size=1, max_size=7)
 
@@ -141,6 +196,8 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
     before = await store.head()
     clock.advance(seconds=1)
     await store.append(f"v-{tag}", [registration(s) for s in sources])
+    statements: list[str] = []
+    corrections: list[str] = []
     for batch in batches:
         clock.advance(seconds=1)
         drafts, texts = [], {}
@@ -149,13 +206,22 @@ async def _check(store: EventStore, clock: FrozenClock, batches: list[list[Any]]
                 text = TEXTS[raw[2]]
                 drafts.append(attachment(sources[raw[1]], text))
                 texts[sha(text)] = text
-            else:
-                _, s, q, r = raw
+            elif raw[0] == "quote":
+                _, s, q, r, p = raw
                 first = (sources[s], QUOTES[q] if q >= 0 else None)
-                drafts.append(
-                    quoting(first, (sources[1 - s], QUOTES[r])) if r >= 0 else quoting(first)
-                )
-        await store.append(f"v-{tag}", drafts, texts=texts)
+                said = QUOTES[p] if p >= 0 else None
+                cited = (first, (sources[1 - s], QUOTES[r])) if r >= 0 else (first,)
+                drafts.append(quoting(*cited, said=said))
+                statements.append(str(drafts[-1].id))
+            elif raw[0] == "correct" and statements:
+                target = statements[raw[1] % len(statements)]
+                said = QUOTES[raw[2]] if raw[2] >= 0 else None
+                drafts.append(editorial("EventCorrected", target, said))
+                corrections.append(str(drafts[-1].id))
+            elif raw[0] == "retract" and corrections:
+                drafts.append(editorial("EventRetracted", corrections[raw[1] % len(corrections)]))
+        if drafts:
+            await store.append(f"v-{tag}", drafts, texts=texts)
     log = [logged(e) for e in await store.read(EventQuery(after=before, limit=100_000))]
     positions = [e.position for e in log]
     by_sha = {sha(t): t for t in TEXTS}
