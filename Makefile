@@ -91,7 +91,7 @@ bench-feed: install
 ## the reliability drills at full size (crash: 10 SIGKILLs; load: 50 clients for 60 s; retries
 ## after a crash between commit and answer: 300 appends; clock skew: 100 rounds), printing their figures
 drill: install
-	TIMELINE_DRILL=long $(UV) run pytest tests/reliability -q -s
+	TIMELINE_DRILL=long $(UV) run pytest tests/reliability -q -s --timeout 0
 
 # uv is the only tool we need beyond Python; fetch it into .tools/ when the machine lacks it.
 $(CURDIR)/.tools/bin/uv:
