@@ -151,13 +151,26 @@ async def register_source(request: Request[Any, Any, Any], services: AppServices
         return _again(editor, filled, text, problem_messages(answer.body), answer.status)
     source = str(payload["source"])
     outcome, summary, status = await _attach(request, services, editor, source, text)
+    return _text_page(editor, source, f"Source {source} registered", outcome, summary, status)
+
+
+def _text_page(
+    editor: Editor,
+    source: str,
+    registered: str | None,
+    outcome: list[str],
+    summary: list[Shown] | None,
+    status: int,
+) -> Template:
+    """A registered source's text form after an attempt to attach one: its problems on the
+    text field when there are any."""
     return source_page(
         editor,
         payload=None,
         text=summary[0].field if summary and summary[0].field else _text_field(),
         action=f"/desk/sources/{source}/text",
         heading=f"Source {source}",
-        registered=f"Source {source} registered",
+        registered=registered,
         outcome=outcome,
         summary=summary,
         status=status,
@@ -268,17 +281,8 @@ async def attach_text(
     status = 422
     if text.strip():
         outcome, summary, status = await _attach(request, services, editor, source, text)
-    return source_page(
-        editor,
-        payload=None,
-        text=summary[0].field if summary and summary[0].field else _text_field(),
-        action=f"/desk/sources/{source}/text",
-        heading=f"Source {source}",
-        registered="Text attached" if summary is None else None,
-        outcome=outcome,
-        summary=summary,
-        status=status,
-    )
+    registered = "Text attached" if summary is None else None
+    return _text_page(editor, source, registered, outcome, summary, status)
 
 
 @get("/sources/{source:str}/text", name="desk-source-text")
