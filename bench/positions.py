@@ -52,6 +52,7 @@ from sqlalchemy.engine import make_url
 
 from bench.report import print_verdicts
 from bench.synthetic import ACTORS, PROPOSALS, START, YEAR, actor, load, proposal, synthetic_log
+from bench.write_floor import write_floor
 from domain.editorial import LoggedEvent, effective_events
 from domain.positions import fold, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
@@ -370,6 +371,15 @@ async def bench_size(
             result["rebuild_events_per_second"]["median"]
             / result["raw_read_events_per_second"]["median"]
         )
+        if url.backend == "sqlite":
+            floors = []
+            task = progress.add_task(f"{size:,}: rows by the bare driver", total=runs, rate="")
+            database = Path(make_url(url.raw).database or "")
+            for _ in range(runs):
+                seconds = write_floor(database, database.with_suffix(".floor.db"))
+                floors.append(size / seconds)
+                progress.update(task, advance=1, rate=f"{statistics.median(floors):,.0f} events/s")
+            result["write_floor_events_per_second"] = spread(floors)
 
         first = to_micros((await store.read(EventQuery(limit=1)))[0].recorded_at)
         [newest] = await store.read(EventQuery(after=size - 1, limit=1))
