@@ -27,6 +27,9 @@ CONTENDERS = {
     "store_concurrent8": "store, 8 concurrent writers, 1 event each",
     "replayed_concurrent8": "the store's statements for the 8 writers on the raw driver",
     "eventsourcing_threads8": "`eventsourcing`, 8 threads, 1 event each (peer)",
+    "memory_single": "the store's own work, no database: in-memory store, 1 per append",
+    "memory_batch100": "the store's own work, no database: in-memory store, 100 per append",
+    "memory_concurrent8": "the store's own work, no database: in-memory store, 8 writers",
 }
 # Which ceiling and which peer each contender is compared with.
 BASELINES = {
