@@ -29,9 +29,11 @@ def model_tables() -> list[str]:
     return [table for model in MODELS for table in model.tables]
 
 
-def write_floor(source: Path, scratch: Path, tables: Iterable[str] | None = None) -> float:
+def write_floor(
+    source: Path, scratch: Path, tables: Iterable[str] | None = None, *, keep: bool = False
+) -> float:
     """Seconds the bare driver takes to write every row of these tables (every read model's
-    when None) from `source` into a new database at `scratch`, which is removed afterwards."""
+    when None) from `source` into a new database at `scratch`, removed afterwards unless kept."""
     _remove(scratch)
     reader = sqlite3.connect(source)
     writer = sqlite3.connect(scratch)
@@ -61,7 +63,8 @@ def write_floor(source: Path, scratch: Path, tables: Iterable[str] | None = None
     finally:
         reader.close()
         writer.close()
-        _remove(scratch)
+        if not keep:
+            _remove(scratch)
 
 
 def _remove(database: Path) -> None:

@@ -22,8 +22,10 @@ from bench.append import (
     Numbering,
     Poster,
     Workload,
+    bounds,
     ratios,
     raw_appends,
+    registered_memory_store,
     registered_store,
     replayed_appends,
     verdicts,
@@ -162,6 +164,55 @@ def test_ratios_and_targets_compare_medians() -> None:
     assert measured == {"store_single / raw_single": 0.8, "store_batch100 / raw_batch100": 0.4}
     met = {v["target"].split(" ≥")[0]: v["met"] for v in verdicts(measured, "sqlite")}
     assert met == {"store_single": True, "store_batch100": False}
+
+
+def test_bounds_add_the_drivers_time_to_the_stores_own_work() -> None:
+    """With no overlap, a store that needs 1/memory s of its own per event and 1/raw s of the
+    driver's cannot beat 1/(1/memory + 1/raw); overlapping writers are bounded by memory alone."""
+
+    def rate(median: float) -> dict[str, float]:
+        return {"median": median, "min": median, "max": median}
+
+    rates = {
+        "raw_single": rate(100.0),
+        "memory_single": rate(300.0),  # 1/(1/300 + 1/100) = 75 events/s: 0.75 of raw
+        "raw_batch100": rate(1000.0),
+        "memory_concurrent8": rate(500.0),
+        "eventsourcing_threads8": rate(100.0),
+    }
+    found = bounds(rates)
+    assert found == pytest.approx(
+        {"store_single / raw_single": 0.75, "store_concurrent8 / eventsourcing_threads8": 5.0}
+    )  # no memory_batch100: no bound for the batched row
+    [single] = [
+        v
+        for v in verdicts({"store_single / raw_single": 0.5}, "sqlite", found)
+        if v["target"].startswith("store_single")
+    ]
+    assert single["measured"] == "0.50x (no database at all: at most 0.75x)"
+    assert not single["met"]
+
+
+def test_the_memory_contender_appends_the_store_s_events(tmp_path: Path) -> None:
+    """The in-memory store takes the same appends and ends with the same positions as the
+    store on a database: it does the same work, without the database."""
+    count = 10
+    work = workload(count)
+    bench = keeping_bench(tmp_path, work, lambda url: None)
+
+    async def positions_of(opened: Any) -> list[Any]:
+        async with opened(bench, count, None) as store:
+            for stream, drafts in work.plan(count, 5):
+                await store.append(stream, drafts, metadata=METADATA)
+            pairs = {(d.payload["actor"], d.payload["proposal"]) for d in work.events[:count]}
+            now = 2**62
+            return [await store.position(pair, now, now) for pair in sorted(pairs)]
+
+    in_memory = asyncio.run(positions_of(registered_memory_store))
+    on_sqlite = asyncio.run(positions_of(registered_store))
+    bench.databases.close()
+    assert in_memory == on_sqlite
+    assert all(p is not None for p in in_memory)
 
 
 class _Canned:
