@@ -12,7 +12,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite:///var/timeline.db"
@@ -244,6 +244,23 @@ def _configure_sqlite(engine: Engine) -> None:
         on_cursor(connection, cursor, f"BEGIN {mode}", ())
 
 
+def driver_error(conn: Connection, error: Any, sql: str, cursor: Any = None) -> StatementError:
+    """A driver's error as SQLAlchemy raises it, the connection invalidated when it is gone."""
+    dialect = conn.dialect
+    invalidated = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
+    if invalidated:
+        conn.invalidate(error)
+    raised: StatementError = DBAPIError.instance(
+        sql,
+        None,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
+    return raised
+
+
 def on_cursor(
     conn: Connection,
     cursor: Any,
@@ -266,16 +283,6 @@ def on_cursor(
             cursor.execute(sql, arguments)
         return (cursor.fetchall() if fetch else []), cursor.rowcount
     except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
-        if invalidated:
-            conn.invalidate(error)
-        raise DBAPIError.instance(
-            sql,
-            None,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from error
+        raise driver_error(conn, error, sql, cursor) from error
     finally:
         cursor.close()
