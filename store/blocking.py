@@ -11,11 +11,12 @@ suspend, so `drive` runs them to the end without an event loop.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect
 
+from store.database import driver_error
 from store.driver import execute as driver_execute
 from store.read_path import is_constant
 
@@ -46,6 +47,24 @@ class SyncBridge:
         return self._conn.exec_driver_sql(statement, parameters)
 
     @asynccontextmanager
+    async def pipelined(self) -> AsyncIterator[None]:
+        """Statements sent without waiting for each one's answer, on PostgreSQL (psycopg's
+        pipeline mode): the writes of a region share one round trip instead of one each. A
+        statement whose rows are fetched still waits for them (with the writes before it). A
+        failure surfaces when the region ends, raised as `on_cursor` raises one, so it stays
+        inside whatever savepoint the region is in. On SQLite, with no round trips to save,
+        nothing changes."""
+        if self._conn.dialect.name != "postgresql":
+            yield
+            return
+        driver = self._conn.connection.driver_connection
+        try:
+            with driver.pipeline():  # type: ignore[union-attr]
+                yield
+        except self._conn.dialect.loaded_dbapi.Error as error:
+            raise driver_error(self._conn, error, "(a pipeline of writes)") from error
+
+    @asynccontextmanager
     async def begin(self) -> AsyncIterator[None]:
         with self._conn.begin():
             yield
@@ -54,6 +73,13 @@ class SyncBridge:
     async def begin_nested(self) -> AsyncIterator[None]:
         with self._conn.begin_nested():
             yield
+
+
+def pipelined(conn: Any) -> AbstractAsyncContextManager[None]:
+    """The connection's pipeline region (`SyncBridge.pipelined`) when it has one; otherwise
+    (an AsyncConnection: the write path on the event loop) statements run one by one."""
+    region = getattr(conn, "pipelined", None)
+    return region() if region is not None else nullcontext()
 
 
 def drive(work: Coroutine[Any, Any, T]) -> T:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import BigInteger, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.ports import AppendResult
 from store.read_path import constant
-from store.sql import AppendArguments, SqlEventStore, landed
+from store.sql import SqlEventStore
 
 # Listeners in every API process are woken on this channel; the payload is the new head.
 NOTIFY_CHANNEL = "timeline_events"
@@ -39,15 +36,9 @@ class PostgresEventStore(SqlEventStore):
             return await super().transaction_time(conn)
         return int((await conn.execute(_DATABASE_NOW)).scalar_one())
 
-    async def _append_all(
-        self, conn: AsyncConnection, appends: Sequence[AppendArguments], now: int
-    ) -> list[AppendResult | Exception]:
-        outcomes = await super()._append_all(conn, appends, now)
-        written = landed(outcomes)
-        if written:
-            # Sent inside the transaction, so PostgreSQL delivers it at commit and never before.
-            await conn.execute(
-                text("SELECT pg_notify(:channel, :head)"),
-                {"channel": NOTIFY_CHANNEL, "head": str(written[-1].events[-1].position)},
-            )
-        return outcomes
+    async def _announce(self, conn: AsyncConnection, head: int) -> None:
+        """Sent inside the transaction, so PostgreSQL delivers it at commit and never before.
+        A NOTIFY command, not `SELECT pg_notify(...)`: it returns no rows, so in the write
+        pipeline it waits for nothing (a SELECT's rows would cost a round trip of their own)."""
+        # NOTIFY takes no bound parameters; the payload is an integer, written out.
+        await conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}, '{int(head)}'")

@@ -24,7 +24,7 @@ from domain.positions import Pair, Segment
 from domain.references import ACTOR, PROPOSAL, RECORDED_BY, REGISTERS, TARGET, pair_key
 from domain.valid_time import to_micros
 from store.append_rules import check_expected_version, recorded_stamps, replay_of_earlier_append
-from store.blocking import SyncBridge, drive
+from store.blocking import SyncBridge, drive, pipelined
 from store.boundary import connection_failed, driver_errors, unavailable
 from store.database import PostgresOptions, closed_by_server, create_blocking_engine
 from store.errors import RateLimited, ReservationLost, StoreError
@@ -431,9 +431,8 @@ class SqlEventStore:
         last = (await conn.execute(_HEAD)).first()
         return (last.position, last.recorded_at, last.hash) if last else (0, 0, GENESIS)
 
-    @staticmethod
     async def _project(
-        conn: AsyncConnection, appended: Sequence[RecordedEvent], texts: Mapping[str, str]
+        self, conn: AsyncConnection, appended: Sequence[RecordedEvent], texts: Mapping[str, str]
     ) -> None:
         """Bring the read models up to date with a batch, reading and writing set-wise."""
         seen = [logged(event) for event in appended]
@@ -457,10 +456,18 @@ class SqlEventStore:
             if change is not None:
                 await project_registry(change, versions, entries)
             await project_verification(event, log_index, checks)
-        await position_rows.flush()
-        await versions.flush()
-        await entries.flush()
-        await checks.flush()
+        # The rows are only written from here on, nothing read back: on PostgreSQL one round
+        # trip for all of them (and the announcement), not one per statement.
+        async with pipelined(conn):
+            await position_rows.flush()
+            await versions.flush()
+            await entries.flush()
+            await checks.flush()
+            await self._announce(conn, appended[-1].position)
+
+    async def _announce(self, conn: AsyncConnection, head: int) -> None:
+        """Tell other processes the log moved on, at commit (PostgreSQL's NOTIFY; SQLite's
+        listeners poll instead)."""
 
     async def _by_ids(
         self, conn: AsyncConnection, ids: Sequence[UUID]

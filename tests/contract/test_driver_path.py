@@ -6,18 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.references import ACTOR, PAIR, pair_key
+from store.blocking import SyncBridge, drive, pipelined
 from store.database import DatabaseUrl
 from store.driver import execute
 from store.factory import open_store
 from store.projection import FOREVER
 from store.sql import _BY_IDS, _HEAD, _INSERT_REFS, _STREAM_VERSIONS
 from store.sql_positions import _OPEN_ROWS, _REFERRING
+from store.tables import EventRefRow
 from tests.builders import drafts
 from tests.clock import FrozenClock
 from tests.support.backends import SQL_BACKENDS
+
+refs = EventRefRow.__table__  # type: ignore[attr-defined]
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 
@@ -66,5 +71,43 @@ async def test_a_refused_write_raises_sqlalchemys_error(
             execute(conn, _INSERT_REFS, [row])
             with pytest.raises(IntegrityError):  # the refs table keys on (kind, ref, position)
                 execute(conn, _INSERT_REFS, [row])
+    finally:
+        await store.close()
+
+
+async def test_writes_in_a_pipeline_land_and_a_refused_one_fails_at_its_end(
+    database_url: DatabaseUrl, clock: FrozenClock
+) -> None:
+    """The write region (`SyncBridge.pipelined`: one round trip on PostgreSQL) writes what it
+    is given, and a refusal in it comes out as SQLAlchemy's error by the region's end, inside
+    the savepoint around it, which rolls back alone."""
+    store = open_store(database_url, clock)
+    try:
+        appended = await store.append("s", drafts(1))
+        position = appended.events[0].position
+        count = select(func.count()).select_from(refs).where(refs.c.ref.like("piped-%"))
+        with store.blocking_engine.connect() as conn, conn.begin():
+            bridge = SyncBridge(conn)
+
+            async def landing() -> None:
+                async with pipelined(bridge):
+                    for name in ("piped-a", "piped-b"):
+                        row = {"kind": ACTOR, "ref": name, "position": position}
+                        execute(conn, _INSERT_REFS, [row])
+
+            drive(landing())
+            assert conn.scalar(count) == 2
+
+            async def refused() -> None:
+                async with bridge.begin_nested(), pipelined(bridge):
+                    row = {"kind": ACTOR, "ref": "piped-c", "position": position}
+                    execute(conn, _INSERT_REFS, [row])
+                    execute(conn, _INSERT_REFS, [row])  # the same key again
+
+            with pytest.raises(IntegrityError):
+                drive(refused())
+            assert conn.scalar(count) == 2  # the savepoint took back piped-c; a and b stay
+        with store.blocking_engine.connect() as conn:
+            assert conn.scalar(count) == 2
     finally:
         await store.close()
