@@ -18,6 +18,12 @@ APPEND_LOCK_KEY = 0x7431_6D65_6C69_6E65 & 0x7FFF_FFFF_FFFF_FFFF
 _DATABASE_NOW = constant(
     select(cast(func.extract("epoch", func.clock_timestamp()) * 1_000_000, BigInteger))
 )
+# The lock and then the clock, in one round trip: the outer SELECT has no row until the CTE's
+# has one, and that waits for the lock (a CTE calling a volatile function is never inlined).
+_LOCKED_NOW = (
+    "WITH held AS (SELECT pg_advisory_xact_lock(%(key)s)) "
+    "SELECT CAST(EXTRACT(epoch FROM clock_timestamp()) * 1000000 AS BIGINT) FROM held"
+)
 
 
 class PostgresEventStore(SqlEventStore):
@@ -28,6 +34,13 @@ class PostgresEventStore(SqlEventStore):
     async def serialize(self, conn: AsyncConnection) -> None:
         """Take the append lock, held until this transaction commits or rolls back."""
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+
+    async def serialized_time(self, conn: AsyncConnection) -> int:
+        """The append lock taken and the database's clock read under it, in one statement."""
+        if self._clock is not None:
+            return await super().serialized_time(conn)
+        result = await conn.exec_driver_sql(_LOCKED_NOW, {"key": APPEND_LOCK_KEY})
+        return int(result.scalar_one())
 
     async def transaction_time(self, conn: AsyncConnection) -> int:
         """The database's clock, read under the append lock: every API process on this database

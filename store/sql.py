@@ -188,6 +188,11 @@ class SqlEventStore:
     async def serialize(self, conn: AsyncConnection) -> None:
         """Make concurrent appends take positions in commit order."""
 
+    async def serialized_time(self, conn: AsyncConnection) -> int:
+        """`serialize`, then `transaction_time` (a backend may read both in one statement)."""
+        await self.serialize(conn)
+        return await self.transaction_time(conn)
+
     async def transaction_time(self, conn: AsyncConnection) -> int:
         """Now, in UTC microseconds, for the stamps of the appends serialised in this
         transaction: the injected clock's (tests), else the database's (see the subclasses)."""
@@ -287,8 +292,7 @@ class SqlEventStore:
     ) -> list[AppendResult | Exception]:
         """One transaction, one commit: each append's outcome, in order."""
         async with conn.begin():
-            await self.serialize(conn)
-            now = await self.transaction_time(conn)
+            now = await self.serialized_time(conn)
             if len(group) == 1:  # a refusal writes nothing (but its charge): no savepoint needed
                 outcomes: list[AppendResult | Exception] = await self._append_all(
                     conn, [group[0].arguments], now
