@@ -405,16 +405,20 @@ class SqlEventStore:
             versions[stream] = result.stream_version
             outcomes.append(result)
         if written:
-            await conn.execute(_INSERT_EVENTS, rows)
-            index = [
-                r
-                for event in written
-                for r in ref_rows(event.position, event.draft, event.metadata)
-            ]
-            if index:
-                await conn.execute(_INSERT_REFS, index)
-            await store_texts(conn, kept)
-            await self._project(conn, written, kept)
+            # From here the writes go out without waiting for their answers (on PostgreSQL, one
+            # pipeline): each read the projection makes takes the writes before it along, and the
+            # read models' rows and the NOTIFY go out together at the end.
+            async with pipelined(conn):
+                await conn.execute(_INSERT_EVENTS, rows)
+                index = [
+                    r
+                    for event in written
+                    for r in ref_rows(event.position, event.draft, event.metadata)
+                ]
+                if index:
+                    await conn.execute(_INSERT_REFS, index)
+                await store_texts(conn, kept)
+                await self._project(conn, written, kept)
             if self._before_commit is not None:
                 for outcome in landed(outcomes):
                     await self._before_commit(outcome.events)
@@ -460,14 +464,13 @@ class SqlEventStore:
             if change is not None:
                 await project_registry(change, versions, entries)
             await project_verification(event, log_index, checks)
-        # The rows are only written from here on, nothing read back: on PostgreSQL one round
-        # trip for all of them (and the announcement), not one per statement.
-        async with pipelined(conn):
-            await position_rows.flush()
-            await versions.flush()
-            await entries.flush()
-            await checks.flush()
-            await self._announce(conn, appended[-1].position)
+        # Only written from here on, nothing read back: in the caller's pipeline, one round trip
+        # for all of them and the announcement.
+        await position_rows.flush()
+        await versions.flush()
+        await entries.flush()
+        await checks.flush()
+        await self._announce(conn, appended[-1].position)
 
     async def _announce(self, conn: AsyncConnection, head: int) -> None:
         """Tell other processes the log moved on, at commit (PostgreSQL's NOTIFY; SQLite's
