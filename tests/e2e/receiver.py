@@ -3,6 +3,7 @@ from a script (e.g. 503 for the first three, then 200)."""
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ class Received:
     body: bytes
     answered: int
     at: float
+    number: int = 0  # in arrival order, from 1
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with receiver.changed:
                 receiver.arrived += 1
+                number = receiver.arrived
                 receiver.in_flight += 1
                 receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 reply = receiver.script(receiver.arrived)
@@ -79,15 +82,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("content-length", "0")
             self.end_headers()
+            # Recorded once answered, but in arrival order: the sender may send its next delivery
+            # the moment this answer reaches it, and that request's thread may record it before
+            # this one gets here (under load, two deliveries in order were recorded swapped).
+            received = Received(
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                reply.status,
+                time.monotonic(),
+                number,
+            )
             with receiver.changed:
-                receiver.requests.append(
-                    Received(
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                        reply.status,
-                        time.monotonic(),
-                    )
-                )
+                bisect.insort(receiver.requests, received, key=lambda r: r.number)
                 receiver.changed.notify_all()
 
         def log_message(self, format: str, *args: object) -> None:
