@@ -195,7 +195,8 @@ class SqlEventStore:
 
     async def transaction_time(self, conn: AsyncConnection) -> int:
         """Now, in UTC microseconds, for the stamps of the appends serialised in this
-        transaction: the injected clock's (tests), else the database's (see the subclasses)."""
+        transaction: the injected clock's (tests), else this process's (PostgreSQL reads the
+        database's instead, in `serialized_time`)."""
         return to_micros((self._clock or _system_clock)())
 
     async def next_positions(self, conn: AsyncConnection, head: int, count: int) -> list[int]:
@@ -419,6 +420,7 @@ class SqlEventStore:
                     await conn.execute(_INSERT_REFS, index)
                 await store_texts(conn, kept)
                 await self._project(conn, written, kept)
+                await self._announce(conn, written[-1].position)
             if self._before_commit is not None:
                 for outcome in landed(outcomes):
                     await self._before_commit(outcome.events)
@@ -439,8 +441,9 @@ class SqlEventStore:
         last = (await conn.execute(_HEAD)).first()
         return (last.position, last.recorded_at, last.hash) if last else (0, 0, GENESIS)
 
+    @staticmethod
     async def _project(
-        self, conn: AsyncConnection, appended: Sequence[RecordedEvent], texts: Mapping[str, str]
+        conn: AsyncConnection, appended: Sequence[RecordedEvent], texts: Mapping[str, str]
     ) -> None:
         """Bring the read models up to date with a batch, reading and writing set-wise."""
         seen = [logged(event) for event in appended]
@@ -465,12 +468,11 @@ class SqlEventStore:
                 await project_registry(change, versions, entries)
             await project_verification(event, log_index, checks)
         # Only written from here on, nothing read back: in the caller's pipeline, one round trip
-        # for all of them and the announcement.
+        # for all of them (and the announcement after them).
         await position_rows.flush()
         await versions.flush()
         await entries.flush()
         await checks.flush()
-        await self._announce(conn, appended[-1].position)
 
     async def _announce(self, conn: AsyncConnection, head: int) -> None:
         """Tell other processes the log moved on, at commit (PostgreSQL's NOTIFY; SQLite's
