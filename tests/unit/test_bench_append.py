@@ -28,6 +28,7 @@ from bench.append import (
     registered_memory_store,
     registered_store,
     replayed_appends,
+    statement_bounds,
     verdicts,
     wire,
     workload,
@@ -263,3 +264,37 @@ def test_the_poster_reads_whole_answers_and_refuses_any_but_201() -> None:
         server.close()
 
     assert server.seen == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+
+
+def test_statement_bounds_put_the_stores_own_statements_in_place_of_the_drivers() -> None:
+    """One writer: its own work and its own statements one after the other; 8 overlapping
+    writers: the slower of the two."""
+
+    def rate(median: float) -> dict[str, float]:
+        return {"median": median, "min": median, "max": median}
+
+    rates = {
+        "raw_single": rate(100.0),
+        "replayed_single": rate(80.0),
+        "memory_single": rate(320.0),  # 1/(1/320 + 1/80) = 64 events/s: 0.64 of raw
+        "memory_concurrent8": rate(500.0),
+        "replayed_concurrent8": rate(150.0),  # slower than memory: 1.5x the peer
+        "eventsourcing_threads8": rate(100.0),
+        "memory_batch100": rate(1000.0),  # no replayed_batch100: no bound for the batched row
+        "raw_batch100": rate(1000.0),
+    }
+    found = statement_bounds(rates)
+    assert found == pytest.approx(
+        {"store_single / raw_single": 0.64, "store_concurrent8 / eventsourcing_threads8": 1.5}
+    )
+    measured = {"store_single / raw_single": 0.5, "store_concurrent8 / eventsourcing_threads8": 1.0}
+    said = {
+        v["target"].split(" ≥")[0]: v["measured"]
+        for v in verdicts(measured, "sqlite", bounds(rates), found)
+    }
+    assert said == {
+        "store_single": "0.50x (no database at all: at most 0.76x; "
+        "with its own statements: at most 0.64x)",
+        "store_concurrent8": "1.00x (no database at all: at most 5.00x; "
+        "with its own statements: at most 1.50x)",
+    }
