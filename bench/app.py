@@ -1,7 +1,10 @@
-"""The API with one more route: a one-line handler, the HTTP benchmark's ceiling.
+"""The API with two more routes: a one-line handler, the HTTP benchmark's ceiling, and the
+position route with its answers known (`position_known`), the floor of what a miss can cost.
 
 Served by the same uvicorn, in the same process, through the same middleware and hooks as the
-API's own routes, so the difference between it and a position read is the read's own work.
+API's own routes, so the difference between hello and a position read is the read's own work,
+and the difference between the known answers and an uncached read is what the read, its times
+and its encoding cost.
 
     python -m bench.app --fd N [--workers 1]
 
@@ -14,13 +17,21 @@ both endpoints measured ~360 req/s, whatever the handler did.
 from __future__ import annotations
 
 import argparse
+import hashlib
 from typing import Any
 
-from litestar import Litestar, get
+import msgspec
+from litestar import Litestar, Request, Response, get
 
 from api.app import create_app
+from api.conditional import IMMUTABLE, REVALIDATE, conditional
+from api.dependencies import AppServices
+from api.parameters import AsOf, KnownAt, SlugPath, Tz
+from api.reading import read_time
 
 HELLO = "/bench/hello"
+# The position route again under this prefix, its answers' bytes known after the first.
+KNOWN_ROOT = "/bench/known"
 FACTORY = "bench.app:app_factory"
 
 
@@ -29,10 +40,42 @@ def hello() -> dict[str, str]:
     return {"hello": "world"}
 
 
+# (proposal, actor, as_of): the answer's ETag, bytes and Cache-Control, as the position route
+# made them for the first request.
+_answers: dict[tuple[str, str, str | None], tuple[str, bytes, str]] = {}
+
+
+@get(KNOWN_ROOT + "/proposals/{proposal:str}/positions/{actor:str}", include_in_schema=False)
+async def position_known(
+    request: Request[Any, Any, Any],
+    services: AppServices,
+    proposal: SlugPath,
+    actor: SlugPath,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    tz: Tz = "UTC",
+) -> Response[Any]:
+    """The position route's shape (its parameters, the app's hooks, the answer's size and
+    headers) with the answer already known: what a miss would cost if the read, the times and
+    the encoding were free. The first request for an (actor, as_of) makes it as the route does."""
+    key = (proposal, actor, as_of)
+    known = _answers.get(key)
+    if known is None:
+        when = await read_time(services, as_of, known_at, tz)
+        state = await services.store.position(
+            (actor, proposal), when.as_of_micros, when.known_at_micros
+        )
+        encoded = msgspec.json.encode({**(state or {}), **when.echo()})
+        etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+        known = _answers[key] = (etag, encoded, IMMUTABLE if when.settled else REVALIDATE)
+    return conditional(request, *known)
+
+
 def app_factory() -> Litestar:
     """What uvicorn serves (`bench.app:app_factory`, a factory)."""
     app = create_app()
     app.register(hello)
+    app.register(position_known)
     return app
 
 

@@ -27,7 +27,11 @@ request of each URL the position GET is answered from there. `--uncached` adds a
 the same reads, each request with its own `known_at` (1 µs apart, so a URL never seen before):
 what a miss costs — the route, the query, the encoding. Its ratio to the one-line handler is
 issue 17's target row, "uncached position GET ÷ one-line handler, req/s ≥ 0.5", reported as a
-target beside the cacheable one. The server's CPU per request is printed too: on a machine
+target beside the cacheable one. With it goes a fourth endpoint, `position_known`: the same
+requests to the same route's parameters, hooks and response (bench.app), its answer's bytes kept
+after the first request of each (actor, as_of): what a miss would cost with the read, the read
+times and the encoding free, so the most the uncached ratio could reach without changing the
+route, the framework or the server. The server's CPU per request is printed too: on a machine
 shared with other work, it moves less than requests/s.
 
 Results go to bench/results/http.json (`--quick`: http-quick.json); nothing is written to
@@ -63,7 +67,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from bench.app import HELLO
+from bench.app import HELLO, KNOWN_ROOT
 from bench.positions import Databases, machine, percentile, progress_bar, spread
 from bench.report import print_verdicts
 from bench.server import HOST, Server, running_server
@@ -84,6 +88,7 @@ READS = (
 )
 ENDPOINTS = ("position", "hello")
 UNCACHED = "position_uncached"
+KNOWN = "position_known"  # the route with its answers known (bench.app): the floor of a miss
 TARGET_RATIO = 0.5
 CONNECTIONS = 16
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -320,8 +325,8 @@ def request_bytes(port: int, path: str) -> bytes:
     ).encode("ascii")
 
 
-def position_path(actor: str, as_of: str, known_at: str) -> str:
-    return f"/v1/proposals/{PROPOSAL}/positions/{actor}?as_of={as_of}&known_at={known_at}"
+def position_path(actor: str, as_of: str, known_at: str, root: str = "/v1") -> str:
+    return f"{root}/proposals/{PROPOSAL}/positions/{actor}?as_of={as_of}&known_at={known_at}"
 
 
 def position_paths(known_at: str) -> list[str]:
@@ -334,10 +339,11 @@ class DistinctReads:
     `known_at` (one microsecond apart, all after the seed and in the past), so each is a
     settled read the server has not seen — what a cache miss costs."""
 
-    def __init__(self, port: int, after: datetime, connections: int) -> None:
+    def __init__(self, port: int, after: datetime, connections: int, root: str = "/v1") -> None:
         self.port = port
         self.next = to_micros(after)
         self.connections = connections
+        self.root = root
 
     async def workload(self, duration: float) -> Workload:
         count = int(duration * MAX_RPS) + self.connections
@@ -346,7 +352,9 @@ class DistinctReads:
         if ahead >= 0:  # every known_at strictly in the past
             await asyncio.sleep(ahead / 1e6 + 0.001)
         requests = [
-            request_bytes(self.port, position_path(*READS[i % len(READS)], instant(first + i)))
+            request_bytes(
+                self.port, position_path(*READS[i % len(READS)], instant(first + i), self.root)
+            )
             for i in range(count)
         ]
         return Workload(requests, stride=self.connections)
@@ -518,11 +526,14 @@ def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
     if UNCACHED in result["endpoints"]:
         miss = result["endpoints"][UNCACHED]["rps"]["median"]
         ratio = result["ratio_rps_uncached"]
+        floor = result.get("ratio_rps_known")
         rows.append(
             {
                 "target": f"uncached position GET ÷ one-line handler, req/s ≥ {TARGET_RATIO} "
                 f"({config})",
-                "measured": f"{ratio:.2f} ({miss:,.0f} / {hello:,.0f} req/s)",
+                "measured": f"{ratio:.2f} ({miss:,.0f} / {hello:,.0f} req/s"
+                + ("" if floor is None else f"; its answer known, no read: at most {floor:.2f}")
+                + ")",
                 "met": ratio >= TARGET_RATIO,
             }
         )
@@ -570,7 +581,7 @@ async def measure(
     """Position GET and hello, interleaved run by run, on one server configuration; with
     `uncached`, a third endpoint: position GETs no kept answer can serve."""
     settings = Settings.of(quick, runs, connections, duration)
-    endpoints = (*ENDPOINTS, UNCACHED) if uncached else ENDPOINTS
+    endpoints = (*ENDPOINTS, UNCACHED, KNOWN) if uncached else ENDPOINTS
     name = f"HTTP {backend}, {workers} worker{'s' if workers > 1 else ''}"
     task = progress.add_task(f"{name}: start server", total=None, rate="")
     async with bench_server(backend, postgres_url, workers, folder) as server:
@@ -583,14 +594,21 @@ async def measure(
         await asyncio.to_thread(register_wire, server.base, server.writer)
         paths = position_paths(known_at)
         cache_control = await verify(server, paths)
-        distinct = DistinctReads(server.port, after_seed, settings.connections)
+        if uncached:
+            await verify(server, [position_path(a, t, known_at, KNOWN_ROOT) for a, t in READS])
+        distinct = {
+            UNCACHED: DistinctReads(server.port, after_seed, settings.connections),
+            KNOWN: DistinctReads(server.port, after_seed, settings.connections, KNOWN_ROOT),
+        }
         fixed = {
             "position": Workload([request_bytes(server.port, p) for p in paths]),
             "hello": Workload([request_bytes(server.port, HELLO)]),
         }
 
         async def workload(endpoint: str, seconds: float) -> Workload:
-            return fixed[endpoint] if endpoint in fixed else await distinct.workload(seconds)
+            if endpoint in fixed:
+                return fixed[endpoint]
+            return await distinct[endpoint].workload(seconds)
 
         total = len(endpoints) * (settings.warmup + settings.runs * settings.duration)
         progress.update(task, description=f"{name}: warm-up", total=total, completed=0)
@@ -659,6 +677,12 @@ def report(
                 for u, h in zip(measured[UNCACHED], measured["hello"], strict=True)
             ]
         )
+    if KNOWN in endpoints:
+        result["settings"]["known"] = (
+            "the uncached requests' shape on the position route's parameters, hooks and "
+            "response, each answer's bytes kept after its first request (bench.app)"
+        )
+        result["ratio_rps_known"] = endpoints[KNOWN]["rps"]["median"] / hello
     result["targets"] = verdicts(result)
     return result
 
@@ -687,7 +711,7 @@ def summary_table(results: list[dict[str, Any]]) -> Table:
             first = endpoint == ENDPOINTS[0]
             table.add_row(
                 f"{result['backend']} {result['workers']}w" if first else "",
-                endpoint.replace("position_uncached", "uncached"),
+                endpoint.replace("position_", ""),
                 _range(figures["rps"]),
                 f"{figures['p50_ms']['median']:,.1f}",
                 f"{figures['p99_ms']['median']:,.1f}",

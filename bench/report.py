@@ -237,8 +237,8 @@ def feed_table(result: dict[str, Any]) -> list[str]:
 def http_table(report: dict[str, Any]) -> list[str]:
     lines = [
         "| backend | workers | position GET req/s | one-line req/s | ratio | position p50 / p99 ms"
-        " | one-line p50 / p99 ms | cache miss req/s (ratio) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        " | one-line p50 / p99 ms | cache miss req/s (ratio) | miss, answer known: req/s (ratio) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for backend, measured in report["backends"].items():
         for key in sorted(k for k in measured if k.startswith("http_")):
@@ -248,7 +248,7 @@ def http_table(report: dict[str, Any]) -> list[str]:
                 f"| {backend} | {r['workers']} | {_spread(pos['rps'])} | {_spread(hello['rps'])}"
                 f" | {r['ratio_rps']:.2f} | {_median(pos['p50_ms']):.1f} / "
                 f"{_median(pos['p99_ms']):.1f} | {_median(hello['p50_ms']):.1f} / "
-                f"{_median(hello['p99_ms']):.1f} | {_miss(r)} |"
+                f"{_median(hello['p99_ms']):.1f} | {_miss(r)} | {_known(r)} |"
             )
     return lines
 
@@ -258,6 +258,13 @@ def _miss(result: dict[str, Any]) -> str:
     if miss is None:
         return ""
     return f"{_spread(miss['rps'])} ({result['ratio_rps_uncached']:.2f})"
+
+
+def _known(result: dict[str, Any]) -> str:
+    known = result["endpoints"].get("position_known")
+    if known is None:
+        return ""
+    return f"{_spread(known['rps'])} ({result['ratio_rps_known']:.2f})"
 
 
 def markdown(report: dict[str, Any], pictures: list[Path]) -> str:

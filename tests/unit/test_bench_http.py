@@ -133,3 +133,27 @@ def test_the_uncached_read_is_a_target_row_of_its_own() -> None:
     assert uncached["target"].startswith("uncached position GET ÷ one-line handler, req/s ≥ 0.5")
     assert (uncached["measured"], uncached["met"]) == ("0.45 (45 / 100 req/s)", False)
     assert figures["hello"]["server_cpu_us_per_request"]["median"] == 5000
+
+
+def test_the_uncached_row_says_the_most_a_known_answer_leaves_it() -> None:
+    run = {"ok": 1, "errors": 0, "statuses": {}, "problems": [], "p50_ms": 1.0, "p99_ms": 2.0}
+    figures = {
+        name: summarise([{**run, "rps": rps, "client_cpu": 0.1, "server_cpu": 0.5}])
+        for name, rps in (
+            ("position", 100.0),
+            ("hello", 100.0),
+            ("position_uncached", 45.0),
+            ("position_known", 62.0),
+        )
+    }
+    result = {
+        "backend": "sqlite",
+        "workers": 1,
+        "endpoints": figures,
+        "ratio_rps": 1.0,
+        "ratio_rps_uncached": 0.45,
+        "ratio_rps_known": 0.62,
+    }
+    _, uncached = verdicts(result)
+    assert uncached["measured"] == "0.45 (45 / 100 req/s; its answer known, no read: at most 0.62)"
+    assert not uncached["met"]
