@@ -267,8 +267,8 @@ def test_the_poster_reads_whole_answers_and_refuses_any_but_201() -> None:
 
 
 def test_statement_bounds_put_the_stores_own_statements_in_place_of_the_drivers() -> None:
-    """One writer: its own work and its own statements one after the other; 8 overlapping
-    writers: the slower of the two."""
+    """Its own work and its own statements one after the other, for 8 writers too (the work runs
+    inside the serialized transaction, between the statements)."""
 
     def rate(median: float) -> dict[str, float]:
         return {"median": median, "min": median, "max": median}
@@ -278,16 +278,16 @@ def test_statement_bounds_put_the_stores_own_statements_in_place_of_the_drivers(
         "replayed_single": rate(80.0),
         "memory_single": rate(320.0),  # 1/(1/320 + 1/80) = 64 events/s: 0.64 of raw
         "memory_concurrent8": rate(500.0),
-        "replayed_concurrent8": rate(150.0),  # slower than memory: 1.5x the peer
+        "replayed_concurrent8": rate(125.0),  # 1/(1/500 + 1/125) = 100: 1.0x the peer
         "eventsourcing_threads8": rate(100.0),
         "memory_batch100": rate(1000.0),  # no replayed_batch100: no bound for the batched row
         "raw_batch100": rate(1000.0),
     }
     found = statement_bounds(rates)
     assert found == pytest.approx(
-        {"store_single / raw_single": 0.64, "store_concurrent8 / eventsourcing_threads8": 1.5}
+        {"store_single / raw_single": 0.64, "store_concurrent8 / eventsourcing_threads8": 1.0}
     )
-    measured = {"store_single / raw_single": 0.5, "store_concurrent8 / eventsourcing_threads8": 1.0}
+    measured = {"store_single / raw_single": 0.5, "store_concurrent8 / eventsourcing_threads8": 0.8}
     said = {
         v["target"].split(" ≥")[0]: v["measured"]
         for v in verdicts(measured, "sqlite", bounds(rates), found)
@@ -295,6 +295,6 @@ def test_statement_bounds_put_the_stores_own_statements_in_place_of_the_drivers(
     assert said == {
         "store_single": "0.50x (no database at all: at most 0.76x; "
         "with its own statements: at most 0.64x)",
-        "store_concurrent8": "1.00x (no database at all: at most 5.00x; "
-        "with its own statements: at most 1.50x)",
+        "store_concurrent8": "0.80x (no database at all: at most 5.00x; "
+        "with its own statements: at most 1.00x)",
     }
