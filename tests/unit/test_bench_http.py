@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from bench.http import (
     HOST,
@@ -115,12 +116,17 @@ def test_verdict_compares_medians() -> None:
     assert "(sqlite, 2 workers)" in verdict["target"]
 
 
-def test_the_uncached_read_is_a_target_row_of_its_own() -> None:
+def single_runs(rates: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Each endpoint's figures from one run at its rate."""
     run = {"ok": 1, "errors": 0, "statuses": {}, "problems": [], "p50_ms": 1.0, "p99_ms": 2.0}
-    figures = {
+    return {
         name: summarise([{**run, "rps": rps, "client_cpu": 0.1, "server_cpu": 0.5}])
-        for name, rps in (("position", 100.0), ("hello", 100.0), ("position_uncached", 45.0))
+        for name, rps in rates.items()
     }
+
+
+def test_the_uncached_read_is_a_target_row_of_its_own() -> None:
+    figures = single_runs({"position": 100.0, "hello": 100.0, "position_uncached": 45.0})
     result = {
         "backend": "sqlite",
         "workers": 1,
@@ -136,16 +142,9 @@ def test_the_uncached_read_is_a_target_row_of_its_own() -> None:
 
 
 def test_the_uncached_row_says_the_most_a_known_answer_leaves_it() -> None:
-    run = {"ok": 1, "errors": 0, "statuses": {}, "problems": [], "p50_ms": 1.0, "p99_ms": 2.0}
-    figures = {
-        name: summarise([{**run, "rps": rps, "client_cpu": 0.1, "server_cpu": 0.5}])
-        for name, rps in (
-            ("position", 100.0),
-            ("hello", 100.0),
-            ("position_uncached", 45.0),
-            ("position_known", 62.0),
-        )
-    }
+    figures = single_runs(
+        {"position": 100.0, "hello": 100.0, "position_uncached": 45.0, "position_known": 62.0}
+    )
     result = {
         "backend": "sqlite",
         "workers": 1,
