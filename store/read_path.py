@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.database import POOL_SIZE, PostgresOptions, configure_sqlite_connection
 from store.errors import DatabaseUnavailable
+from store.tables import CompactJson
 
 Processor = Callable[[Any], Any]
 T = TypeVar("T")
@@ -202,6 +203,8 @@ class Plan:
 
 def _decoder(column_type: Any, dialect: Dialect) -> Processor | None:
     """How a column's values are decoded: SQLAlchemy's processor, except for JSON text."""
+    if isinstance(column_type, CompactJson):
+        return _json_value  # its own decoding, without a call through the TypeDecorator
     processor: Processor | None = column_type.result_processor(dialect, None)
     if processor is not None and isinstance(column_type, JSON):
         return _json_value

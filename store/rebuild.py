@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,6 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     Index,
@@ -77,6 +75,7 @@ from store.read_path import ReadPath, constant
 from store.rows import valid_time_of
 from store.sql import SqlEventStore
 from store.sql_positions import checkpoints, events, positions, values_of
+from store.tables import json_text
 
 Progress = Callable[[int, int], None]
 INSERT_BATCH = 10_000
@@ -651,12 +650,14 @@ def _insert_statement(paramstyle: str, table: Table) -> str:
 def _tuples(table: Table, objects: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
     """Objects whose attributes are named as the table's columns, as rows of column values.
 
-    JSON values are serialised by the same `json.dumps` SQLAlchemy's JSON type uses, so the
+    JSON values are serialised as the column's own type serialises them (`json_text`), so the
     stored text matches the live table's; a closed row and its successor share one state
     object, serialised once."""
     names = [c.name for c in table.columns]
     values = attrgetter(*names)
-    as_json = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
+    as_json = [
+        (i, write) for i, c in enumerate(table.columns) if (write := json_text(c.type)) is not None
+    ]
     if not as_json:
         yield from map(values, objects)
         return
@@ -665,14 +666,14 @@ def _tuples(table: Table, objects: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
     last_text = ""
     for row in objects:
         found = list(values(row))
-        for i in as_json:
+        for i, write in as_json:
             value = found[i]
             if value is not last:  # the usual case when it repeats: the row just before's
                 text = texts.get(id(value))
                 if text is None:
                     if len(texts) >= INSERT_BATCH:
                         texts.clear()  # ids are only safe to key on while their rows are held
-                    text = texts[id(value)] = json.dumps(value)
+                    text = texts[id(value)] = write(value)
                 last, last_text = value, text
             found[i] = last_text
         yield tuple(found)
@@ -742,13 +743,13 @@ async def _insert(
 ) -> None:
     """Insert rows in large batches straight through the driver.
 
-    JSON values are serialised once each (a closed row and its successor share one), by the
-    same `json.dumps` SQLAlchemy's JSON type uses, so even the stored text matches the live
+    JSON values are serialised once each (a closed row and its successor share one), as the
+    column's own type serialises them (`json_text`), so even the stored text matches the live
     table's."""
     if not rows:
         return
     columns = [c.name for c in table.columns]
-    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    as_json = {c.name: write for c in table.columns if (write := json_text(c.type)) is not None}
     as_bool = {c.name for c in table.columns if isinstance(c.type, Boolean)}
     mark = "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
     statement = (
@@ -758,10 +759,11 @@ async def _insert(
 
     def cell(row: dict[str, Any], column: str) -> Any:
         value = row[column]
-        if column in as_json:
+        write = as_json.get(column)
+        if write is not None:
             text = texts.get(id(value))
             if text is None:
-                text = texts[id(value)] = json.dumps(value)
+                text = texts[id(value)] = write(value)
             return text
         return bool(value) if column in as_bool else value
 

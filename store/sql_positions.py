@@ -19,7 +19,7 @@ from store.projection import FOREVER, Row, logged
 from store.read_models.catalog import NAMES
 from store.read_path import constant
 from store.rows import recorded_event
-from store.tables import CheckpointRow, EventRefRow, EventRow, Json, PositionRow
+from store.tables import CheckpointRow, CompactJson, EventRefRow, EventRow, PositionRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
 refs = EventRefRow.__table__  # type: ignore[attr-defined]
@@ -101,7 +101,7 @@ latest AS (
     FROM party WHERE party.actor IS NOT NULL
 )
 SELECT actor, state FROM latest WHERE valid_to > :as_of ORDER BY actor"""
-).columns(actor=String(), state=Json)
+).columns(actor=String(), state=CompactJson)
 
 
 async def save_checkpoint(conn: AsyncConnection, position: int) -> None:

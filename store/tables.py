@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -20,11 +23,49 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # 64-bit on PostgreSQL; plain INTEGER on SQLite so the key stays a rowid alias.
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class CompactJson(TypeDecorator[Any]):
+    """A JSON value stored as text in the API's own compact encoding (msgspec's), on every
+    backend: a read that sends the value on as it is needs no decoding and re-encoding (JSONB
+    would give it back re-spaced and with its keys reordered)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else compact_json(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        try:
+            return msgspec.json.decode(value)
+        except msgspec.DecodeError:  # text written before, as json.dumps writes it
+            return json.loads(value)
+
+
+def compact_json(value: Any) -> str:
+    """A value as CompactJson stores it: the bytes `msgspec.json.encode` gives, as text."""
+    return msgspec.json.encode(value).decode()
+
+
+def json_text(column_type: Any) -> Callable[[Any], str] | None:
+    """How a column's values are written as text by a bulk insert on the bare driver, so the
+    stored text is what SQLAlchemy's own type would have stored; None for a column that is not
+    JSON."""
+    if isinstance(column_type, CompactJson):
+        return compact_json
+    if isinstance(column_type, JSON):
+        return json.dumps  # as SQLAlchemy's JSON type serialises
+    return None
 
 
 class EventRow(SQLModel, table=True):
@@ -113,7 +154,8 @@ class PositionRow(SQLModel, table=True):
     )
     valid_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
     recorded_to: int = Field(sa_column=Column(BigInteger(), nullable=False))
-    state: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
+    # As the API shows it: a position read sends it on without decoding it.
+    state: dict[str, Any] = Field(sa_column=Column(CompactJson, nullable=False))
 
 
 class CheckpointRow(SQLModel, table=True):

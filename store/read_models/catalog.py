@@ -19,7 +19,7 @@ class ReadModel:
 MODELS = (
     ReadModel(
         name="positions",
-        version=1,
+        version=2,  # 2: states stored as the API's compact JSON text
         tables=("positions",),
         about="each party's position on each proposal over valid time",
     ),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select, text
@@ -236,3 +237,22 @@ async def test_appends_go_on_while_a_rebuild_runs_and_end_up_in_its_tables(
     await rebuild(store)
     assert await model_rows(store) == live
     assert appended >= 3
+
+
+async def stored_state_texts(store: SqlEventStore) -> list[str]:
+    """The positions' states as the database holds them, not decoded."""
+    query = "SELECT state FROM positions ORDER BY actor, proposal, valid_from, recorded_from"
+    async with store.engine.connect() as conn:
+        return list((await conn.execute(text(query))).scalars())
+
+
+@every_sql_backend
+async def test_positions_states_are_stored_as_the_apis_compact_json_by_appends_and_rebuilds(
+    store: SqlEventStore, clock: FrozenClock
+) -> None:
+    await scenario_log(store, clock)
+    appended = await stored_state_texts(store)
+    assert appended
+    assert all(t == msgspec.json.encode(msgspec.json.decode(t)).decode() for t in appended)
+    await rebuild(store, ["positions"])
+    assert await stored_state_texts(store) == appended
