@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from domain.chain import GENESIS, ChainVerifier
 from domain.drafts import EventDraft
 from domain.event_types import JsonObject
@@ -233,6 +235,11 @@ class InMemoryEventStore:
             if _known(row, known_at) and row.valid_from <= as_of < row.valid_to:
                 return row.state
         return None
+
+    async def position_json(self, pair: Pair, as_of: int, known_at: int) -> bytes | None:
+        """The state of a pair as the API's JSON."""
+        state = await self.position(pair, as_of, known_at)
+        return None if state is None else msgspec.json.encode(state)
 
     async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
         """The pair's history in valid time as known at a transaction time."""

@@ -170,6 +170,11 @@ class EventStore(Protocol):
         """A pair's state at a valid time as known at a transaction time (UTC microseconds)."""
         ...
 
+    async def position_json(self, pair: Pair, as_of: int, known_at: int) -> bytes | None:
+        """`position` as the API's compact JSON (`msgspec.json.encode` of it), for a read that
+        sends it on: the SQL stores hold it so and return it without decoding it."""
+        ...
+
     async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
         """A pair's history in valid time as known at a transaction time."""
         ...

@@ -103,6 +103,11 @@ class ReadPath(Protocol):
         """An async context manager giving a ReadConnection for one read (one snapshot)."""
         ...
 
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        """The first column of one statement's first row (None without one), the statement a
+        read of its own: for the hot reads one statement answers, with nothing around it."""
+        ...
+
     async def close(self) -> None:
         """Close what is idle; a read in progress finishes on its own connection."""
         ...
@@ -296,6 +301,28 @@ class SqliteReadPath:
         """One read transaction on an idle connection (a new one if none is idle)."""
         return _SqliteReads(self, inline)
 
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        # No BEGIN and COMMIT around it: outside a transaction SQLite gives a statement a
+        # snapshot of its own, so a lone statement is one read without the two round trips.
+        plan, sql, bound = self._plans.bound(statement, parameters)
+        try:
+            conn = self._idle.pop() if self._idle else self._connect()
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        broken = True
+        try:
+            # fetchall, not fetchone: stepped to its end, the statement lets go of its snapshot.
+            found = conn.execute(sql, bound).fetchall()
+            broken = False
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        finally:
+            if broken or len(self._idle) >= IDLE_CONNECTIONS:
+                conn.close()
+            else:
+                self._idle.append(conn)
+        return plan.rows(found[:1])[0][0] if found else None
+
     def _checkout(self) -> sqlite3.Connection:
         conn = self._idle.pop() if self._idle else self._connect()
         try:
@@ -451,6 +478,10 @@ class PostgresReadPath:
         finally:
             await pool.putconn(reads.conn)  # a broken one is discarded by the pool
 
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        async with self.reading() as reads:  # autocommit already: one statement is one read
+            return await reads.scalar(statement, parameters)
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
@@ -512,6 +543,10 @@ class EngineReadPath:
             raise
         finally:
             await conn.close()
+
+    async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        async with self.reading() as reads:
+            return await reads.scalar(statement, parameters)
 
     async def close(self) -> None:
         """The engine is the store's to dispose of."""

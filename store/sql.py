@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Select, Text, bindparam, func, insert, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.chain import GENESIS
 from domain.drafts import EventDraft
@@ -92,17 +93,27 @@ _KNOWN = (  # rows known at a transaction time, as store.sql_positions.known say
     positions.c.recorded_from <= bindparam("known_at"),
     positions.c.recorded_to > bindparam("known_at"),
 )
+
+
 # At most one row matches; walked back from `as_of`, the index finds it among the pair's rows
 # at once (walked forward, a pair with hundreds of rows was scanned from its first: 56 -> 22 µs
 # at a million events).
-_POSITION = (
-    select(positions.c.state)
-    .where(positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal"))
-    .where(*_KNOWN, positions.c.valid_from <= bindparam("as_of"))
-    .where(positions.c.valid_to > bindparam("as_of"))
-    .order_by(positions.c.valid_from.desc())
-    .limit(1)
-)
+def _position_read(state: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(state)
+        .where(
+            positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal")
+        )
+        .where(*_KNOWN, positions.c.valid_from <= bindparam("as_of"))
+        .where(positions.c.valid_to > bindparam("as_of"))
+        .order_by(positions.c.valid_from.desc())
+        .limit(1)
+    )
+
+
+_POSITION = _position_read(positions.c.state)
+# The same state as stored, not decoded: the API's own JSON (see store.tables.CompactJson).
+_POSITION_JSON = _position_read(type_coerce(positions.c.state, Text))
 _POSITION_HISTORY = select(positions).where(
     positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal"), *_KNOWN
 )
@@ -129,6 +140,7 @@ _CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == CHECKPO
 for _read in (
     _HEAD,
     _POSITION,
+    _POSITION_JSON,
     _POSITION_HISTORY,
     _REGISTERED,
     _LAST_POSITION,
@@ -599,6 +611,12 @@ class SqlEventStore:
         async with self._reading() as conn:
             state = await conn.scalar(_POSITION, params)
         return None if state is None else dict(state)
+
+    async def position_json(self, pair: Pair, as_of: int, known_at: int) -> bytes | None:
+        """The stored state of a pair as the API's JSON, as stored: one statement, not decoded."""
+        params = {"actor": pair[0], "proposal": pair[1], "as_of": as_of, "known_at": known_at}
+        state: str | None = await self._read_path.scalar(_POSITION_JSON, params)
+        return None if state is None else state.encode()
 
     async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
         """The pair's history in valid time as known at a transaction time."""

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -188,6 +189,9 @@ async def _check(store: Any, clock: FrozenClock, batches: list[list[tuple[Any, .
                     assert stored in (None, unstated(pair)), (pair, as_of, known_at)
                 else:
                     assert stored == expected.to_json(), (pair, as_of, known_at)
+            # The same states as the API's JSON, as a position GET sends them on.
+            texts = await _concurrently(store.position_json(pair, a, known_at) for a in as_ofs)
+            assert texts == [None if s is None else msgspec.json.encode(s) for s in answers]
         # A proposal's parties and their states, each found by its own seek, agree with the
         # pairs read one at a time (which the fold has just vouched for).
         for proposal in scenario.proposals:

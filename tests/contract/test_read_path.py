@@ -10,6 +10,7 @@ import threading
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -56,7 +57,24 @@ async def test_a_position_read_decodes_the_stored_state(
     assert (actor, state["stance"]) == ("russia", "rejected")
     assert await store.position((actor, PROPOSAL), now, now) == state
     assert await store.position((actor, PROPOSAL), now, now - 10**9) is None  # not yet known
+    # As the API's JSON, as stored: the same state, not yet known alike.
+    assert await store.position_json((actor, PROPOSAL), now, now) == msgspec.json.encode(state)
+    assert await store.position_json((actor, PROPOSAL), now, now - 10**9) is None
     assert await store.registered(["actor:russia", "actor:nobody"]) == {"actor:russia"}
+
+
+async def test_a_position_read_as_json_sees_each_append_that_just_returned(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    # One statement without a transaction around it (SQLite): it must not keep a snapshot.
+    pair, end = ("russia", PROPOSAL), 2**62
+    await store.append("s", [draft(raw_source()), draft(raw_actor())])
+    assert await store.position_json(pair, end, end) is None
+    for stance in ("rejected", "conditional", "accepted"):
+        clock.advance(seconds=1)
+        await store.append("s", [draft(raw_position(stance=stance, occurred_at="2025-03-14"))])
+        found = await store.position_json(pair, end, end)
+        assert found is not None and msgspec.json.decode(found)["stance"] == stance
 
 
 async def test_an_unopenable_sqlite_file_is_unavailable_not_an_error(
@@ -72,6 +90,8 @@ async def test_an_unopenable_sqlite_file_is_unavailable_not_an_error(
             await sql_store.head()
         with pytest.raises(DatabaseUnavailable):
             await sql_store.reads.registry("actor", 0, 1)
+        with pytest.raises(DatabaseUnavailable):
+            await sql_store.position_json(("russia", PROPOSAL), 0, 1)
     finally:
         await sql_store.close()
         os.rmdir(path)
@@ -104,6 +124,7 @@ async def test_a_read_connection_the_server_dropped_is_replaced_not_an_outage(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+        assert await sql_store.position_json(("russia", PROPOSAL), 0, 1) is None
         assert await sql_store.head() == 1
         assert await sql_store.stream_version("s") == 1
     finally:
