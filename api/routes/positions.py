@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
@@ -22,7 +23,14 @@ from api.read_schemas import (
     ProposalSummary,
     VoiceChange,
 )
-from api.reading import ReadTime, cached, cached_read_responses, moment, read_time
+from api.reading import (
+    ReadTime,
+    cached,
+    cached_json,
+    cached_read_responses,
+    moment,
+    read_time,
+)
 from domain.positions import Pair, unstated
 from domain.valid_time import format_instant, from_micros, to_micros
 from domain.vocabulary import SLUG_PATTERN
@@ -102,9 +110,10 @@ async def get_position(
     """Stance, speaker, since, conditions, sources, voices; `unstated` when nothing is known."""
     when = await read_time(services, as_of, known_at, tz)
     pair = await _pair(services, actor, proposal)
-    state = await services.store.position(pair, when.as_of_micros, when.known_at_micros)
-    body = {**(state or unstated(pair)), **when.echo()}
-    return cached(request, body, when.settled)
+    # The state as stored, the API's own JSON: sent on with the times, never decoded.
+    state = await services.store.position_json(pair, when.as_of_micros, when.known_at_micros)
+    body = when.echoed_after(state or msgspec.json.encode(unstated(pair)))
+    return cached_json(request, body, when.settled)
 
 
 @get(

@@ -48,14 +48,14 @@ async def test_a_read_about_now_is_never_kept(seeded: Api, monkeypatch: pytest.M
     url = "/v1/proposals/us-30-day-ceasefire-2025/positions/russia?as_of=2025-03-13"
     store = seeded.services.store
     reads = 0
-    real = store.position
+    real = store.position_json
 
     async def counted(*args: Any) -> Any:
         nonlocal reads
         reads += 1
         return await real(*args)
 
-    monkeypatch.setattr(store, "position", counted)
+    monkeypatch.setattr(store, "position_json", counted)
     for _ in range(2):
         assert (await seeded.client.get(url)).status_code == 200
     assert reads == 2

@@ -1,16 +1,19 @@
 """The read time's parsing: the fast path for plain UTC instants answers exactly as the full
-parser does (api.reading.moment)."""
+parser does (api.reading.moment); its times spliced into a stored state's JSON are what
+encoding the two together gives."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from api.problems import ApiProblem
-from api.reading import moment
+from api.reading import ReadTime, moment
 from domain.errors import InvalidValidTime
 from domain.valid_time import parse_instant
 
@@ -50,3 +53,24 @@ def test_a_plain_utc_instant_reads_as_the_full_parser_reads_it(text: str) -> Non
     else:
         found = moment(text, "UTC", "as_of")
         assert (found, found.utcoffset()) == (expected, expected.utcoffset())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+STATES = st.dictionaries(
+    st.text().filter(lambda key: key not in ("as_of", "known_at")), JSON_VALUES, max_size=6
+)
+MOMENTS = st.datetimes(timezones=st.just(UTC))
+
+
+@given(STATES, MOMENTS, MOMENTS)
+@example({}, datetime(2025, 3, 13, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+def test_the_times_spliced_after_a_stored_state_are_the_bytes_encoding_them_together_gives(
+    state: dict[str, Any], as_of: datetime, known_at: datetime
+) -> None:
+    when = ReadTime(as_of=as_of, known_at=known_at, settled=False)
+    spliced = when.echoed_after(msgspec.json.encode(state))
+    assert spliced == msgspec.json.encode({**state, **when.echo()})
