@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Select, Text, bindparam, func, insert, select, type_coerce
+from sqlalchemy import LargeBinary, Select, bindparam, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from domain.chain import GENESIS
 from domain.drafts import EventDraft
@@ -111,9 +114,28 @@ def _position_read(state: ColumnElement[Any]) -> Select[Any]:
     )
 
 
+class utf8_bytes(FunctionElement[bytes]):
+    """A text column's value as its UTF-8 bytes, as the driver hands bytes over: no str made
+    of it only to be encoded again (2.5 kB of a state with a curly quote: 1.5 µs each way)."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(utf8_bytes, "sqlite")
+def _sqlite_utf8_bytes(element: utf8_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"  # the same bytes
+
+
+@compiles(utf8_bytes, "postgresql")
+def _postgres_utf8_bytes(element: utf8_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    # Not CAST(... AS bytea): that would read the JSON's backslashes as bytea escapes.
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
 _POSITION = _position_read(positions.c.state)
 # The same state as stored, not decoded: the API's own JSON (see store.tables.CompactJson).
-_POSITION_JSON = _position_read(type_coerce(positions.c.state, Text))
+_POSITION_JSON = _position_read(utf8_bytes(positions.c.state))
 _POSITION_HISTORY = select(positions).where(
     positions.c.actor == bindparam("actor"), positions.c.proposal == bindparam("proposal"), *_KNOWN
 )
@@ -615,8 +637,8 @@ class SqlEventStore:
     async def position_json(self, pair: Pair, as_of: int, known_at: int) -> bytes | None:
         """The stored state of a pair as the API's JSON, as stored: one statement, not decoded."""
         params = {"actor": pair[0], "proposal": pair[1], "as_of": as_of, "known_at": known_at}
-        state: str | None = await self._read_path.scalar(_POSITION_JSON, params)
-        return None if state is None else state.encode()
+        state: bytes | None = await self._read_path.scalar(_POSITION_JSON, params)
+        return state
 
     async def position_history(self, pair: Pair, known_at: int) -> list[Segment]:
         """The pair's history in valid time as known at a transaction time."""

@@ -77,6 +77,21 @@ async def test_a_position_read_as_json_sees_each_append_that_just_returned(
         assert found is not None and msgspec.json.decode(found)["stance"] == stance
 
 
+async def test_a_position_read_as_json_gives_escapes_and_non_ascii_text_as_they_were_encoded(
+    store: EventStore, clock: FrozenClock
+) -> None:
+    # Stored as text, sent as its UTF-8 bytes: no escape read as anything else on the way.
+    text = 'Kyiv\'s "pause" \\ \u2014 \u00abno\u00bb \U0001f54a\n'
+    condition = {"id": "kursk", "text": text}
+    await store.append("s", [draft(raw_source()), draft(raw_actor())])
+    await store.append("s", [draft(raw_position(stance="conditional", conditions=[condition]))])
+    end = 2**62
+    found = await store.position_json(("russia", PROPOSAL), end, end)
+    state = await store.position(("russia", PROPOSAL), end, end)
+    assert state is not None and state["conditions"][0]["text"] == text
+    assert found == msgspec.json.encode(state)
+
+
 async def test_an_unopenable_sqlite_file_is_unavailable_not_an_error(
     sqlite_databases: SqliteDatabases, clock: FrozenClock
 ) -> None:
