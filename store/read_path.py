@@ -29,6 +29,8 @@ import sqlite3
 from collections import OrderedDict, namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from itertools import repeat
+from operator import is_
 from typing import Any, Protocol, TypeVar
 
 import msgspec
@@ -119,10 +121,12 @@ class Plan:
 
     __slots__ = (
         "_compiled",
+        "_defaults",
         "_dialect",
         "_expands",
         "_make",
         "_positions",
+        "_processed",
         "_processors",
         "_slots",
         "sql",
@@ -152,6 +156,12 @@ class Plan:
                 self._processors.get(name),
             )
             for name in (self._positions or binds)
+        )
+        # The same, as `bind_own` walks them: one pass for the values, one over the few slots
+        # with a processor (building a tuple per slot cost more than the look-ups).
+        self._defaults = tuple((key, value) for _, key, value, _ in self._slots)
+        self._processed = tuple(
+            (i, process) for i, (*_, process) in enumerate(self._slots) if process is not None
         )
         columns = compiled._result_columns
         decoders = [_decoder(c.type.dialect_impl(dialect), dialect) for c in columns]
@@ -190,16 +200,18 @@ class Plan:
         if self._expands:
             return self.bind(parameters)
         given = parameters or {}
-        values = [(given.get(key, value), process) for _, key, value, process in self._slots]
-        if any(v is _REQUIRED for v, _ in values):
-            missing = [k for _, k, value, _ in self._slots if value is _REQUIRED and k not in given]
+        values = [given.get(key, value) for key, value in self._defaults]
+        if any(map(is_, values, repeat(_REQUIRED))):
+            missing = [k for k, value in self._defaults if value is _REQUIRED and k not in given]
             raise KeyError(f"no value for the bound parameter(s) {missing}")
+        for i, process in self._processed:
+            values[i] = process(values[i])
         if self._positions is not None:
-            return self.sql, [v if p is None else p(v) for v, p in values]
+            return self.sql, values
         escaped = self._compiled.escaped_bind_names
         return self.sql, {
-            escaped.get(name, name): v if p is None else p(v)
-            for (name, *_), (v, p) in zip(self._slots, values, strict=True)
+            escaped.get(name, name): value
+            for (name, *_), value in zip(self._slots, values, strict=True)
         }
 
     def rows(self, fetched: Iterable[Sequence[Any]]) -> Rows:
