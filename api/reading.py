@@ -61,10 +61,19 @@ class ReadTime:
         """A JSON object (a stored state, as `msgspec.json.encode` wrote it) with the times
         after its own fields: the bytes `msgspec.json.encode({**decoded, **self.echo()})` gives
         for an object that has neither field, made without decoding it."""
-        times = msgspec.json.encode(self.echo())
+        # msgspec writes an aware UTC datetime as format_instant does, in a fraction of its time.
+        times = msgspec.json.encode(
+            {"as_of": _echoed(self.as_of), "known_at": _echoed(self.known_at)}
+        )
         if state == b"{}":
             return times
         return state[:-1] + b"," + times[1:]
+
+
+def _echoed(moment: datetime) -> datetime | str:
+    """A time as msgspec may encode it for the echo: a plain UTC datetime as it is (written as
+    format_instant writes it), anything else (another zone, pendulum's) formatted."""
+    return moment if type(moment) is datetime and moment.tzinfo is UTC else format_instant(moment)
 
 
 # The form clients send most, and the one the API echoes: UTC with "Z", whole seconds or six

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import pendulum
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -63,11 +64,14 @@ JSON_VALUES = st.recursive(
 STATES = st.dictionaries(
     st.text().filter(lambda key: key not in ("as_of", "known_at")), JSON_VALUES, max_size=6
 )
-MOMENTS = st.datetimes(timezones=st.just(UTC))
+MOMENTS = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+)
 
 
-@given(STATES, MOMENTS, MOMENTS)
+@given(STATES, MOMENTS | MOMENTS.map(pendulum.instance), MOMENTS)
 @example({}, datetime(2025, 3, 13, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+@example({"a": 1}, pendulum.datetime(2025, 3, 13), datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC))
 def test_the_times_spliced_after_a_stored_state_are_the_bytes_encoding_them_together_gives(
     state: dict[str, Any], as_of: datetime, known_at: datetime
 ) -> None:
