@@ -26,6 +26,7 @@ class LogHorizon:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._seen = 0
+        self._seen_at: datetime | None = None  # the same, made once: every read asks for it
 
     async def passed(self, moment: datetime) -> bool:
         """Whether the log is known to have moved past this moment (then what was known at it
@@ -33,10 +34,12 @@ class LogHorizon:
         micros = to_micros(moment)
         if micros < self._seen:
             return True
-        self._seen = max(self._seen, await self._store.last_recorded_at())
+        last = await self._store.last_recorded_at()
+        if last > self._seen:
+            self._seen, self._seen_at = last, from_micros(last)
         return micros < self._seen
 
     @property
     def seen(self) -> datetime | None:
         """The last recorded_at seen, if any."""
-        return from_micros(self._seen) if self._seen else None
+        return self._seen_at
