@@ -73,6 +73,17 @@ async def test_an_encoded_answer_sends_what_litestar_sends(
     assert await sent(fast, {}) == await sent(oracle, {})
 
 
+@given(body=st.binary(max_size=64), headers=st.dictionaries(names, values, max_size=4))
+def test_an_encoded_answer_is_made_as_litestars_response_is_made(
+    body: bytes, headers: dict[str, str]
+) -> None:
+    # Its own __init__ sets what Response's sets: every slot, to the same values.
+    fast = EncodedJson(body, headers)
+    usual = Response(content=body, media_type="application/json", headers=headers)
+    for name in Response.__slots__:
+        assert getattr(fast, name) == getattr(usual, name), name
+
+
 @pytest.mark.parametrize("method", ["HEAD", "POST"])
 async def test_anything_but_a_get_takes_litestars_own_path(method: str) -> None:
     answer = EncodedJson(b"{}", {"ETag": '"x"'}).to_asgi_response(None, request(method))
