@@ -28,11 +28,11 @@ def client_has(request: Request[Any, Any, Any], etag: str) -> bool:
     """Whether the request's If-None-Match names this ETag (or any, with `*`)."""
     # Read from the raw ASGI headers: building the request's Headers for this one cost more
     # than the rest of the check. The first If-None-Match counts, as with headers.get.
-    wanted = next(
-        (v.decode("latin-1") for k, v in request.scope["headers"] if k.lower() == b"if-none-match"),
-        "",
-    )
-    return etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*"
+    for name, value in request.scope["headers"]:
+        if name.lower() == b"if-none-match":
+            wanted = value.decode("latin-1")
+            return etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*"
+    return False
 
 
 def http_date(moment: datetime) -> str:
