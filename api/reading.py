@@ -144,7 +144,8 @@ def cached_json(request: Request[Any, Any, Any], encoded: bytes, settled: bool) 
     """`cached` for a body already encoded."""
     etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
     if settled:
-        answers: SettledAnswers | None = getattr(request.app.state, "settled_answers", None)
+        # A mapping look-up: getattr with a default fails an attribute look-up first (4x slower).
+        answers: SettledAnswers | None = request.app.state.get("settled_answers")
         if answers is not None:
             answers.put(request, Answer(etag=etag, body=encoded))
     return conditional(request, etag, encoded, IMMUTABLE if settled else REVALIDATE)
