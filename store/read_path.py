@@ -24,7 +24,6 @@ An operational failure of the driver surfaces as `DatabaseUnavailable`.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections import OrderedDict, namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -33,7 +32,6 @@ from itertools import repeat
 from operator import is_
 from typing import Any, Protocol, TypeVar
 
-import msgspec
 import psycopg
 from psycopg import AsyncConnection as PsycopgConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -44,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.database import POOL_SIZE, PostgresOptions, configure_sqlite_connection
 from store.errors import DatabaseUnavailable
-from store.tables import CompactJson
+from store.tables import CompactJson, json_value
 
 Processor = Callable[[Any], Any]
 T = TypeVar("T")
@@ -63,7 +61,6 @@ CHECKOUT_SECONDS = 3.0
 # never reused): their plans are found by identity, and bound without SQLAlchemy's help.
 _CONSTANTS: dict[int, Any] = {}
 _REQUIRED = object()  # a bound parameter that has no value of its own
-_decode_json = msgspec.json.Decoder().decode
 
 
 def constant(statement: T) -> T:
@@ -221,23 +218,11 @@ class Plan:
 def _decoder(column_type: Any, dialect: Dialect) -> Processor | None:
     """How a column's values are decoded: SQLAlchemy's processor, except for JSON text."""
     if isinstance(column_type, CompactJson):
-        return _json_value  # its own decoding, without a call through the TypeDecorator
+        return json_value  # its own decoding, without a call through the TypeDecorator
     processor: Processor | None = column_type.result_processor(dialect, None)
     if processor is not None and isinstance(column_type, JSON):
-        return _json_value
+        return json_value
     return processor
-
-
-def _json_value(value: Any) -> Any:
-    """JSON text decoded as json.loads decodes it (SQLAlchemy's JSON type on SQLite), in a
-    third of its time: msgspec reads what is valid JSON alike, and refuses the rest (NaN, a
-    number out of range, a lone surrogate), which json.loads then reads as it always did."""
-    if not isinstance(value, str | bytes):
-        return value  # None, or a number from a JSON function
-    try:
-        return _decode_json(value)
-    except msgspec.DecodeError:
-        return json.loads(value)
 
 
 def _row_maker(names: list[str], decoders: list[Processor | None]) -> Callable[[Any], Any]:
