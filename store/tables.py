@@ -59,12 +59,7 @@ class CompactJson(TypeDecorator[Any]):
         return None if value is None else compact_json(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        try:
-            return msgspec.json.decode(value)
-        except msgspec.DecodeError:  # text written before, as json.dumps writes it
-            return json.loads(value)
+        return json_value(value)  # text written before this type was json.dumps's: read alike
 
 
 def compact_json(value: Any) -> str:
