@@ -17,6 +17,8 @@ from store.sessions import (
     SessionStore,
     SqlSessionStore,
     desk_sessions,
+    new_token,
+    split_token,
 )
 from tests.clock import FrozenClock
 from tests.support.backends import BACKENDS
@@ -104,11 +106,21 @@ async def test_only_a_hash_of_the_secret_is_stored(desk: Desk, clock: FrozenCloc
     if desk.engine is None:
         pytest.skip("the in-memory store keeps no rows to read")
     opened, token = await desk.sessions.open(desk.key_id, clock())
-    secret = token.rsplit("_", 1)[1]
+    parts = split_token(token)
+    assert parts is not None
+    secret = parts[1]
     async with desk.engine.connect() as conn:  # type: ignore[attr-defined]
         rows = (await conn.execute(select(desk_sessions))).mappings().all()
     assert [r["id"] for r in rows] == [opened.id]
     assert secret not in str(dict(rows[0])) and token not in str(dict(rows[0]))
+
+
+def test_a_token_splits_into_its_id_and_whole_secret_whatever_the_secret_holds() -> None:
+    # token_urlsafe secrets may hold "_" themselves: only the first two separate the parts.
+    for _ in range(200):
+        session_id, secret, token = new_token()
+        assert split_token(token) == (session_id, secret)
+    assert split_token("ds_0a1b_se_cr_et") == ("0a1b", "se_cr_et")
 
 
 async def test_a_sign_in_clears_away_ended_sessions(desk: Desk, clock: FrozenClock) -> None:
