@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.desk.texts import TEXT_SCOPE
 from tests.browser.sites import static_site
 from tests.databases import SqliteDatabases
+from tests.support import local_http
 from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom, open_tab
 from tests.support.live import LiveServer, in_thread, live_server, make_key, migrate
 
@@ -204,7 +204,7 @@ def test_an_editor_records_putins_conditional_support_and_the_newsroom_shows_it_
         "quote": "highlighted in the text",
     }
     (ARTIFACTS / "desk-editor-time.json").write_text(json.dumps(timing, indent=2) + "\n")
-    event = httpx.get(f"{desk.base}/v1/events/{event_id}", headers=desk.writer).json()
+    event = local_http.get(f"{desk.base}/v1/events/{event_id}", headers=desk.writer).json()
     assert event["payload"]["stance"] == "conditional"
     [citation] = event["sources"]
     assert citation["quote"] == QUOTE and citation["verified"] is True
@@ -219,7 +219,7 @@ def test_a_quote_not_in_the_text_is_refused_with_the_field_named(
     page = tab.page
     sign_in(page, desk, desk.key)
     register_rt(page, desk, article_004())
-    head = httpx.get(f"{desk.base}/v1/health").json()["head"]
+    head = local_http.get(f"{desk.base}/v1/health").json()["head"]
     fill_putin(page, quote="We reject the ceasefire outright")
     page.get_by_role("button", name="Preview").click()
     summary = page.locator("#error-summary")
@@ -231,7 +231,7 @@ def test_a_quote_not_in_the_text_is_refused_with_the_field_named(
     expect(page.locator("#f-sources-0-quote")).to_have_attribute("aria-invalid", "true")
     expect(summary.get_by_role("link")).to_contain_text("Quote")
     expect(page.get_by_role("button", name="Append to the record")).to_have_count(0)
-    assert httpx.get(f"{desk.base}/v1/health").json()["head"] == head
+    assert local_http.get(f"{desk.base}/v1/health").json()["head"] == head
 
 
 def test_a_cross_site_form_post_without_the_csrf_token_is_refused(
@@ -240,7 +240,7 @@ def test_a_cross_site_form_post_without_the_csrf_token_is_refused(
     page = tab.page
     sign_in(page, desk, desk.key)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    head = httpx.get(f"{desk.base}/v1/health").json()["head"]
+    head = local_http.get(f"{desk.base}/v1/health").json()["head"]
     draft = json.dumps(
         {
             "type": "SourceRegistered",
@@ -268,7 +268,7 @@ def test_a_cross_site_form_post_without_the_csrf_token_is_refused(
         assert response is not None and response.status == 403
         expect(page.get_by_role("heading", name="Refused")).to_be_visible()
         expect(page.locator(".refusal")).to_contain_text("CSRF token")
-    assert httpx.get(f"{desk.base}/v1/health").json()["head"] == head
+    assert local_http.get(f"{desk.base}/v1/health").json()["head"] == head
 
 
 def test_after_sign_out_the_session_cookie_no_longer_works(

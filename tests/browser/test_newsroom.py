@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.sites import static_site
+from tests.support import local_http
 from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom
 from tests.support.live import LiveServer
 
@@ -120,7 +120,7 @@ def test_an_event_appended_through_the_api_appears_without_a_reload(
         "sources": [{"source": "notus-2025-03-13"}],
     }
 
-    response = httpx.post(
+    response = local_http.post(
         f"{fresh.base}/v1/events",
         json={"stream": "ceasefire-2025-browser-test", "events": [statement]},
         headers=fresh.writer,
@@ -143,7 +143,7 @@ def test_a_retracted_event_stays_on_the_page_struck_through(tab: Tab, fresh: Liv
         "payload": {"target": target, "reason": "the browser test withdraws it"},
     }
 
-    response = httpx.post(
+    response = local_http.post(
         f"{fresh.base}/v1/events",
         json={"stream": "editorial", "events": [retraction]},
         headers=fresh.writer,
@@ -159,7 +159,7 @@ def test_a_corrected_event_shows_its_correction_and_mark(tab: Tab, fresh: LiveSe
     page = open_newsroom(tab, fresh)
     court = page.locator(".event", has_text="Trump says the ball is in Russia's court.")
     target = str(court.get_attribute("data-id"))
-    before = httpx.get(f"{fresh.base}/v1/events/{target}").json()["payload"]
+    before = local_http.get(f"{fresh.base}/v1/events/{target}").json()["payload"]
     summary = "Trump says the ball is now in Russia's court (corrected wording)."
     correction = {
         "type": "EventCorrected",
@@ -171,7 +171,7 @@ def test_a_corrected_event_shows_its_correction_and_mark(tab: Tab, fresh: LiveSe
         },
     }
 
-    response = httpx.post(
+    response = local_http.post(
         f"{fresh.base}/v1/events",
         json={"stream": "editorial", "events": [correction]},
         headers=fresh.writer,
@@ -278,7 +278,7 @@ def test_a_long_proposal_shows_its_latest_events_and_earlier_ones_on_demand(
         for n in range(230)
     ]
     for start in range(0, len(statements), 50):
-        response = httpx.post(
+        response = local_http.post(
             f"{fresh.base}/v1/events",
             json={"stream": "long-proposal", "events": statements[start : start + 50]},
             headers=fresh.writer,
@@ -320,7 +320,7 @@ def test_a_proposal_with_many_parties_draws_the_first_lanes_then_every_other(
         for party in parties
     ]
     for stream, events in (("parties", registered), ("party-positions", stated)):
-        response = httpx.post(
+        response = local_http.post(
             f"{fresh.base}/v1/events",
             json={"stream": stream, "events": events},
             headers=fresh.writer,

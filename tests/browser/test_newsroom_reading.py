@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.support import local_http
 from tests.support.browser import ARTIFACTS, PROPOSAL, Tab, open_newsroom, open_tab
 from tests.support.live import LiveServer
 
@@ -103,7 +103,7 @@ def test_escape_closes_a_hover_card(tab: Tab, seeded: LiveServer) -> None:
 
 def test_quotes_are_printed_once_as_recorded(screen: Tab, seeded: LiveServer) -> None:
     recorded: set[str] = set()
-    timeline = httpx.get(
+    timeline = local_http.get(
         f"{seeded.base}/v1/timeline",
         params={"proposal": PROPOSAL, "retracted": "show", "limit": 200},
     ).json()

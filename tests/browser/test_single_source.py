@@ -3,16 +3,16 @@ events /v1/timeline calls `single_source`, and none of the others."""
 
 from __future__ import annotations
 
-import httpx
 from playwright.sync_api import expect
 
+from tests.support import local_http
 from tests.support.browser import PROPOSAL, Tab, open_newsroom
 from tests.support.live import LiveServer
 
 
 def test_single_source_events_are_marked_and_no_others(tab: Tab, seeded: LiveServer) -> None:
     page = open_newsroom(tab, seeded)
-    timeline = httpx.get(
+    timeline = local_http.get(
         f"{seeded.base}/v1/timeline", params={"proposal": PROPOSAL, "limit": 1000}
     ).json()["items"]
     single = {item["id"] for item in timeline if item["single_source"]}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import expect
 
 from tests.browser.sites import static_site
+from tests.support import local_http
 from tests.support.browser import PROPOSAL, Tab
 from tests.support.live import LiveServer
 
@@ -36,7 +36,7 @@ def test_timelinejs_renders_the_export_with_a_slide_per_event_and_a_group_per_pa
     tab: Tab, seeded: LiveServer, timelinejs: Path, tmp_path: Path
 ) -> None:
     url = f"{seeded.base}/v1/exports/timelinejs?proposal={PROPOSAL}"
-    exported = httpx.get(url).json()
+    exported = local_http.get(url).json()
     events = exported["events"]
     groups = sorted({event["group"] for event in events})
     (tmp_path / "timelinejs").symlink_to(timelinejs)

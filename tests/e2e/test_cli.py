@@ -11,12 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from api.cli import inherited_socket, main
 from tests.databases import SqliteDatabases
+from tests.support import local_http
 from tests.support.live import START_BOUND, TIMELINE, LiveServer, server_env
 
 
@@ -230,7 +230,7 @@ def test_serve_binds_the_host_and_port_it_is_given(
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)  # uvicorn says nothing on stdout when it is ready but this line
-        health = httpx.get(f"http://127.0.0.1:{bound[1]}/v1/health", timeout=10)
+        health = local_http.get(f"http://127.0.0.1:{bound[1]}/v1/health", timeout=10)
         assert health.status_code == 200
         assert health.json()["head"] == 62
     finally:

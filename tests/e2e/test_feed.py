@@ -7,8 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
+from tests.support import local_http
 from tests.support.live import LiveServer
 
 SEED_HEAD = 62
@@ -40,14 +39,14 @@ def position_event(n: int) -> dict[str, Any]:
 
 def append(live: LiveServer, *numbers: int) -> None:
     body = {"stream": "feed-test", "events": [position_event(n) for n in numbers]}
-    response = httpx.post(f"{live.base}/v1/events", json=body, headers=live.writer)
+    response = local_http.post(f"{live.base}/v1/events", json=body, headers=live.writer)
     assert response.status_code == 201, response.text
 
 
 def test_a_client_receives_events_appended_after_it_connected_in_order_within_a_second(
     live: LiveServer,
 ) -> None:
-    with httpx.stream("GET", f"{live.base}/v1/feed?after={SEED_HEAD}", timeout=10) as response:
+    with local_http.stream("GET", f"{live.base}/v1/feed?after={SEED_HEAD}", timeout=10) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         messages = sse(response.iter_lines())
         started = time.monotonic()
@@ -60,14 +59,14 @@ def test_a_client_receives_events_appended_after_it_connected_in_order_within_a_
     data = json.loads(got[0]["data"])
     assert data["position"] == SEED_HEAD + 1
     assert data["payload"]["summary"] == "statement 1"
-    listed = httpx.get(f"{live.base}/v1/events?after={SEED_HEAD}&limit=1").json()["items"][0]
+    listed = local_http.get(f"{live.base}/v1/events?after={SEED_HEAD}&limit=1").json()["items"][0]
     assert data == listed
 
 
 def test_reconnecting_with_last_event_id_yields_exactly_the_missed_events(live: LiveServer) -> None:
     append(live, 1, 2, 3)
     headers = {"Last-Event-ID": str(SEED_HEAD + 1)}
-    with httpx.stream("GET", f"{live.base}/v1/feed", headers=headers, timeout=10) as response:
+    with local_http.stream("GET", f"{live.base}/v1/feed", headers=headers, timeout=10) as response:
         messages = sse(response.iter_lines())
         got = list(_take_events(messages, 2))
         assert [int(m["id"]) for m in got] == [SEED_HEAD + 2, SEED_HEAD + 3]
@@ -77,14 +76,14 @@ def test_reconnecting_with_last_event_id_yields_exactly_the_missed_events(live: 
 
 def test_filters_apply_to_the_stream(live: LiveServer) -> None:
     url = f"{live.base}/v1/feed?type=EventDisputed&after=0"
-    with httpx.stream("GET", url, timeout=10) as response:
+    with local_http.stream("GET", url, timeout=10) as response:
         got = list(_take_events(sse(response.iter_lines()), 5))
     assert {m["event"] for m in got} == {"EventDisputed"}
 
 
 def test_a_stream_ends_after_its_lifetime_so_clients_reconnect_by_id(live: LiveServer) -> None:
     started = time.monotonic()
-    with httpx.stream("GET", f"{live.base}/v1/feed?after={SEED_HEAD}", timeout=10) as response:
+    with local_http.stream("GET", f"{live.base}/v1/feed?after={SEED_HEAD}", timeout=10) as response:
         for _ in response.iter_lines():
             pass
     assert 2.5 < time.monotonic() - started < 6

@@ -7,13 +7,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.databases import PostgresDatabases
 from tests.e2e.test_feed import sse
+from tests.support import local_http
 from tests.support.live import LiveServer, live_server, register_wire, statement
 
 pytestmark = pytest.mark.postgres
@@ -42,7 +42,7 @@ def two_servers(
 
 
 def read_positions(server: LiveServer, until: int, into: list[int], ready: threading.Event) -> None:
-    with httpx.stream("GET", f"{server.base}/v1/feed?after=1", timeout=30) as response:
+    with local_http.stream("GET", f"{server.base}/v1/feed?after=1", timeout=30) as response:
         ready.set()
         for message in sse(response.iter_lines()):
             if "id" in message:
@@ -69,7 +69,9 @@ def test_every_client_on_both_processes_sees_every_position_once_in_order(
         for n in range(EVENTS_PER_WRITER):
             body = {"stream": f"w{writer}", "events": [statement(n)]}
             assert (
-                httpx.post(f"{server.base}/v1/events", json=body, headers=server.writer).status_code
+                local_http.post(
+                    f"{server.base}/v1/events", json=body, headers=server.writer
+                ).status_code
                 == 201
             )
 
@@ -99,7 +101,9 @@ def test_delivery_continues_after_the_listener_connection_is_killed(
     assert killed is not None and killed[0] >= 2
     for n in range(3):
         body = {"stream": "after-kill", "events": [statement(n)]}
-        assert httpx.post(f"{a.base}/v1/events", json=body, headers=a.writer).status_code == 201
+        assert (
+            local_http.post(f"{a.base}/v1/events", json=body, headers=a.writer).status_code == 201
+        )
     reader.join(timeout=15)
     assert seen == [2, 3, 4]
     assert listeners_come_back(libpq, 2), "each process's listener reconnects"

@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import local_http
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 ARTIFACTS = ROOT / "test-artifacts" / "readme"
@@ -123,7 +125,10 @@ def made_run(tmp_path: Path) -> Iterator[tuple[Path, int, dict[str, str]]]:
             assert process.poll() is None, f"make run ended:\n{log.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"make run never served:\n{log.read_text()[-3000:]}"
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                if (
+                    local_http.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
                 pass

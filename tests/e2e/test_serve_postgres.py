@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.databases import PostgresDatabases
+from tests.support import local_http
 from tests.support.live import live_server, register_wire, statement
 
 pytestmark = pytest.mark.postgres
@@ -23,7 +23,10 @@ def test_the_next_requests_succeed_after_the_server_dropped_every_connection(
     postgresql_databases: PostgresDatabases, tmp_path: Path
 ) -> None:
     url = postgresql_databases.seeded()
-    with live_server(url.raw, tmp_path) as server, httpx.Client(base_url=server.base) as client:
+    with (
+        live_server(url.raw, tmp_path) as server,
+        local_http.client(base_url=server.base) as client,
+    ):
         register_wire(server.base, server.writer)
         events = {"stream": "wire", "events": [statement(1)]}
         assert client.post("/v1/events", json=events, headers=server.writer).status_code == 201

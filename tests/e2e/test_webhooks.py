@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from tests.databases import SqliteDatabases
 from tests.e2e.receiver import Receiver, Reply, receiving
+from tests.support import local_http
 from tests.support.live import LiveServer, live_server, make_key, register_wire, statement
 
 FAST_RETRIES = "0,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
@@ -42,7 +42,7 @@ class Hooked:
         self.server.start()
 
     def append(self, stream: str, n: int) -> dict[str, Any]:
-        response = httpx.post(
+        response = local_http.post(
             f"{self.base}/v1/events",
             json={"stream": stream, "events": [statement(n)]},
             headers=self.headers,
@@ -51,7 +51,7 @@ class Hooked:
         return dict(response.json()["events"][0])
 
     def subscribe(self, receiver: Receiver, **extra: Any) -> dict[str, Any]:
-        response = httpx.post(
+        response = local_http.post(
             f"{self.base}/v1/subscriptions",
             json={"url": receiver.url, **extra},
             headers=self.headers,
@@ -60,7 +60,7 @@ class Hooked:
         return dict(response.json())
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.base}{path}", headers=self.headers)
+        response = local_http.get(f"{self.base}{path}", headers=self.headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -152,7 +152,7 @@ def test_a_run_of_failures_disables_and_reactivation_resumes_at_the_same_event(
             assert len(receiver.requests) == 3
 
             accepting = True
-            response = httpx.post(f"{hooked.base}{path}/reactivate", headers=hooked.headers)
+            response = local_http.post(f"{hooked.base}{path}/reactivate", headers=hooked.headers)
             assert response.status_code == 200
             assert receiver.wait_for(lambda _: len(receiver.delivered_ids()) == 1, 10)
             assert receiver.delivered_ids() == [event["id"]]

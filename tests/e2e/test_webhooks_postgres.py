@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.databases import PostgresDatabases
 from tests.e2e.receiver import Reply, receiving
 from tests.e2e.test_webhooks import Hooked, hooked_server
+from tests.support import local_http
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.postgres
@@ -67,7 +67,7 @@ def test_each_subscription_gets_every_event_once_in_order_from_either_process(
 
         in_log_order = [
             str(e["id"])
-            for e in httpx.get(
+            for e in local_http.get(
                 f"{a.base}/v1/events?type=StatementMade&limit=1000", headers=a.headers
             ).json()["items"]
         ]

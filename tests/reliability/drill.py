@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from tests.support import local_http
 from tests.support.live import TIMELINE
 
 LONG = os.environ.get("TIMELINE_DRILL", "").lower() == "long"
@@ -39,7 +38,7 @@ def whole_log(base: str, timeout: float = 30) -> list[dict[str, Any]]:
     """Every event of the log through GET /v1/events, page by page."""
     items: list[dict[str, Any]] = []
     after = 0
-    with httpx.Client(timeout=timeout) as client:
+    with local_http.client(timeout=timeout) as client:
         while True:
             response = client.get(f"{base}/v1/events", params={"after": after, "limit": 1000})
             assert response.status_code == 200, response.text
@@ -51,7 +50,7 @@ def whole_log(base: str, timeout: float = 30) -> list[dict[str, Any]]:
 
 
 def head(base: str) -> int:
-    response = httpx.get(f"{base}/v1/health", timeout=10)
+    response = local_http.get(f"{base}/v1/health", timeout=10)
     assert response.status_code == 200, response.text
     return int(response.json()["head"])
 

@@ -9,12 +9,12 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from domain.valid_time import format_instant
 from tests.databases import PostgresDatabases
 from tests.reliability.drill import scaled
+from tests.support import local_http
 from tests.support.live import TIMELINE, LiveServer, live_server, register_wire, statement
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -53,19 +53,19 @@ def one_round(on_time: LiveServer, lagging: LiveServer, writer: LiveServer, roun
     """Ask about this moment, append (through `writer`), ask again from both processes."""
     moment = format_instant(datetime.now(UTC))  # past for the on-time process from here on
     page = f"/v1/timeline?known_at={moment}&limit=1000"
-    first = httpx.get(on_time.base + page)
+    first = local_http.get(on_time.base + page)
     assert first.status_code == 200, first.text
     # The log has not passed the moment yet: an append may still be stamped before it.
     assert first.headers["cache-control"] == "no-cache"
 
     body = {"stream": "skewed", "events": [statement(round_)]}
-    appended = httpx.post(f"{writer.base}/v1/events", json=body, headers=writer.writer)
+    appended = local_http.post(f"{writer.base}/v1/events", json=body, headers=writer.writer)
     assert appended.status_code == 201, appended.text
     [event] = appended.json()["events"]
     assert event["recorded_at"] > moment  # the database's clock, not the process's
 
     for server in (lagging, on_time):
-        answer = httpx.get(server.base + page)
+        answer = local_http.get(server.base + page)
         assert answer.status_code == 200, answer.text
         assert answer.headers["cache-control"] == IMMUTABLE  # the log has passed it now
         assert answer.content == first.content

@@ -42,6 +42,7 @@ from tests.reliability.drill import (
     whole_log,
     write_artifact,
 )
+from tests.support import local_http
 from tests.support.live import LiveServer, make_key, server_env
 
 SEED = int(os.environ.get("TIMELINE_DRILL_SEED", "20250311"))
@@ -149,7 +150,7 @@ class Writer:
         rng = random.Random(SEED * 100 + self.index)
         target = self.index % len(self.servers)
         n = 0
-        with httpx.Client(timeout=httpx.Timeout(10.0)) as client:
+        with local_http.client(timeout=httpx.Timeout(10.0)) as client:
             while not self.stop.is_set():
                 batch = [drill_event(rng, self.index, n + i) for i in range(rng.randint(1, 3))]
                 n += len(batch)
@@ -223,7 +224,7 @@ class Follower:
                 raise AssertionError("the SSE client never caught up with the head")
             last = self.seen[-1] if self.seen else self.after
             try:
-                with httpx.stream(
+                with local_http.stream(
                     "GET",
                     f"{self.server.base}/v1/feed",
                     headers={"Last-Event-ID": str(last)},
@@ -312,7 +313,7 @@ def run_drill(
     print(f"\n[crash drill {backend}] seed {SEED}, {KILLS} kills, {WRITERS} writers, head {before}")
 
     with receiving(lambda _: Reply(200)) as receiver:
-        subscribed = httpx.post(
+        subscribed = local_http.post(
             f"{base}/v1/subscriptions",
             json={"url": receiver.url, "after": before},
             headers=headers,
@@ -563,7 +564,7 @@ def _kill_mid_append_and_retry(victim: LiveServer, key: str) -> None:
     victim.start()
     answers: list[int] = []
     deadline = time.monotonic() + 20
-    with httpx.Client(timeout=10) as client:
+    with local_http.client(timeout=10) as client:
         while time.monotonic() < deadline:
             response = client.post(f"{victim.base}/v1/events", json=body, headers=headers)
             answers.append(response.status_code)
@@ -576,4 +577,4 @@ def _kill_mid_append_and_retry(victim: LiveServer, key: str) -> None:
 def _post_ignoring_errors(url: str, body: dict[str, Any], headers: dict[str, str]) -> None:
     """The request that is in flight when its server dies."""
     with contextlib.suppress(httpx.TransportError):
-        httpx.post(url, json=body, headers=headers, timeout=60)
+        local_http.post(url, json=body, headers=headers, timeout=60)

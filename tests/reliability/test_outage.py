@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.reliability.private_cluster import Cluster, private_cluster
+from tests.support import local_http
 from tests.support.live import LiveServer, live_server, ready_database, register_wire, statement
 
 OUTAGE_SECONDS = 5.0
@@ -88,7 +89,9 @@ def call(
 
 
 def writer(server: LiveServer, traffic: Traffic, name: str) -> None:
-    with httpx.Client(base_url=server.base, timeout=REQUEST_BOUND, headers=server.writer) as client:
+    with local_http.client(
+        base_url=server.base, timeout=REQUEST_BOUND, headers=server.writer
+    ) as client:
         n = 0
         while not traffic.stop.is_set():
             n += 1
@@ -109,7 +112,7 @@ def reader(server: LiveServer, traffic: Traffic) -> None:
         f"/v1/timeline?proposal={PROPOSAL}",
         "/v1/health",
     ]
-    with httpx.Client(base_url=server.base, timeout=REQUEST_BOUND) as client:
+    with local_http.client(base_url=server.base, timeout=REQUEST_BOUND) as client:
         n = 0
         while not traffic.stop.is_set():
             path = paths[n % len(paths)]
@@ -131,7 +134,7 @@ class FeedReader:
         while not self.stop.is_set():
             last = self.ids[-1] if self.ids else self.after
             try:
-                with httpx.stream(
+                with local_http.stream(
                     "GET",
                     f"{self.base}/v1/feed?after={self.after}",
                     headers={"Last-Event-ID": str(last)},
@@ -176,7 +179,7 @@ def test_a_five_second_database_outage_under_load(
 ) -> None:
     server, cluster = outage_server
     register_wire(server.base, server.writer)
-    head = httpx.get(f"{server.base}/v1/health").json()["head"]
+    head = local_http.get(f"{server.base}/v1/health").json()["head"]
     traffic = Traffic()
     feed = FeedReader(server.base, after=head)
     threads = [threading.Thread(target=writer, args=(server, traffic, str(n))) for n in range(4)]
@@ -200,7 +203,7 @@ def test_a_five_second_database_outage_under_load(
         for thread in threads[:-1]:
             thread.join(timeout=REQUEST_BOUND + 5)
 
-    final = httpx.get(f"{server.base}/v1/health", timeout=10).json()["head"]
+    final = local_http.get(f"{server.base}/v1/health", timeout=10).json()["head"]
     wait_until(lambda: bool(feed.ids) and feed.ids[-1] >= final, 30, "the feed catching up")
     feed.stop.set()
     threads[-1].join(timeout=10)
@@ -236,7 +239,7 @@ def logged_ids(base: str) -> dict[str, int]:
     """How many times each event id is in the log."""
     counts: dict[str, int] = {}
     after = 0
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with local_http.client(base_url=base, timeout=30) as client:
         while True:
             page = client.get("/v1/events", params={"after": after, "limit": 1000}).json()
             for event in page["items"]:

@@ -22,6 +22,7 @@ import pytest
 
 from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.reliability.drill import scaled, whole_log, write_artifact
+from tests.support import local_http
 from tests.support.live import LiveServer, make_key, server_env
 
 SEED = int(os.environ.get("TIMELINE_DRILL_SEED", "20250311"))
@@ -77,7 +78,7 @@ def answered(server: LiveServer, n: int, figures: Counter[str]) -> dict[str, Any
     deadline = time.monotonic() + RETRY_BOUND
     while time.monotonic() < deadline:
         try:
-            response = httpx.post(
+            response = local_http.post(
                 f"{server.base}/v1/events", json=logical_append(n), headers=headers, timeout=30
             )
         except httpx.TransportError:  # no answer: the server died after the commit

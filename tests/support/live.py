@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.support import local_http
+
 T = TypeVar("T")
 HOST = "127.0.0.1"
 TIMELINE = str(Path(sys.executable).parent / "timeline")
@@ -157,7 +159,7 @@ class LiveServer:
         deadline = time.monotonic() + START_BOUND
         while True:
             try:
-                response = httpx.get(
+                response = local_http.get(
                     f"{self.base}/v1/health", timeout=max(1.0, deadline - time.monotonic())
                 )
                 if response.status_code == 200:
@@ -275,7 +277,7 @@ def register_wire(base: str, headers: dict[str, str]) -> None:
             "published_on": "2025-03-13",
         },
     }
-    response = httpx.post(
+    response = local_http.post(
         f"{base}/v1/events", json={"stream": "sources", "events": [source]}, headers=headers
     )
     assert response.status_code == 201, response.text
