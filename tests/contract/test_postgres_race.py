@@ -171,6 +171,11 @@ async def race(url: DatabaseUrl, clock: FrozenClock, make_store: StoreFactory) -
     tail = Tail()
     holders = [Holder(tail) for _ in range(HOLDERS)]
     appended = 0
+    opened: list[SqlEventStore] = []
+
+    def store_for(hook: BeforeCommit | None) -> SqlEventStore:
+        opened.append(make_store(engine, clock, hook))
+        return opened[-1]
 
     async def append(store: SqlEventStore, stream: str, version: int, size: int) -> None:
         nonlocal appended
@@ -181,7 +186,7 @@ async def race(url: DatabaseUrl, clock: FrozenClock, make_store: StoreFactory) -
         tail.wake.set()
 
     async def hold(index: int, holder: Holder) -> None:
-        store = make_store(engine, clock, holder.before_commit)
+        store = store_for(holder.before_commit)
         version = 0
         for round_ in range(HOLDER_ROUNDS):
             holder.round = round_
@@ -190,20 +195,20 @@ async def race(url: DatabaseUrl, clock: FrozenClock, make_store: StoreFactory) -
             version += size
 
     async def chase(index: int, holder: Holder) -> None:
-        store = make_store(engine, clock, None)
+        store = store_for(None)
         for round_ in range(HOLDER_ROUNDS):
             async with asyncio.timeout(CHASE_TIMEOUT):
                 await holder.taken[round_].wait()
             await append(store, f"chaser-{index}", round_, 1)
 
     async def run_free(index: int) -> None:
-        store = make_store(engine, clock, None)
+        store = store_for(None)
         for round_ in range(FREE_ROUNDS):
             await append(store, f"free-{index}", round_ * FREE_BATCH, FREE_BATCH)
 
     try:
         async with asyncio.timeout(RACE_TIMEOUT), asyncio.TaskGroup() as group:
-            group.create_task(follow(make_store(engine, clock, None), tail))
+            group.create_task(follow(store_for(None), tail))
             try:
                 async with asyncio.TaskGroup() as writers:
                     for index, holder in enumerate(holders):
@@ -214,8 +219,14 @@ async def race(url: DatabaseUrl, clock: FrozenClock, make_store: StoreFactory) -
             finally:
                 tail.writers_done = True
                 tail.wake.set()
-        log = await read_log(make_store(engine, clock, None))
+        async with asyncio.timeout(RACE_TIMEOUT):
+            log = await read_log(store_for(None))
     finally:
+        # Each store holds a read pool, and a writer thread with a connection of its own: they
+        # are closed here, not left for the database's drop to cut (close disposes the engine).
+        async with asyncio.timeout(RACE_TIMEOUT):
+            for store in opened:
+                await store.close()
         await engine.dispose()
     return RaceResult(tail=tail, log=log, appended=appended, holders=holders)
 
