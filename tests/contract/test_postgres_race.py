@@ -245,7 +245,7 @@ def unserialized_store(
 async def database(postgresql_databases: PostgresDatabases) -> AsyncIterator[DatabaseUrl]:
     url = postgresql_databases.fresh()
     yield url
-    postgresql_databases.drop(url)
+    postgresql_databases.release(url)
 
 
 async def test_a_tailing_reader_sees_every_position_once_in_order_under_concurrent_writers(
