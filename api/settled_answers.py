@@ -70,10 +70,16 @@ def _key(request: Request[Any, Any, Any]) -> tuple[bytes, str, bytes]:
     return host, scope["path"], scope["query_string"]
 
 
-def answer_from_memory(request: Request[Any, Any, Any]) -> Response[Any] | None:
-    """The kept answer to this GET, or None (then the handler runs)."""
+def kept_answers(request: Request[Any, Any, Any]) -> SettledAnswers | None:
+    """The app's kept answers, or None when it keeps none."""
     # A mapping look-up: getattr with a default fails an attribute look-up first (4x slower).
     answers: SettledAnswers | None = request.app.state.get("settled_answers")
+    return answers
+
+
+def answer_from_memory(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """The kept answer to this GET, or None (then the handler runs)."""
+    answers = kept_answers(request)
     if request.method != "GET" or answers is None:
         return None
     found = answers.get(request)

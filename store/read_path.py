@@ -303,7 +303,7 @@ class SqliteReadPath:
         # snapshot of its own, so a lone statement is one read without the two round trips.
         plan, sql, bound = self._plans.bound(statement, parameters)
         try:
-            conn = self._idle.pop() if self._idle else self._connect()
+            conn = self._take()
         except sqlite3.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
         broken = True
@@ -314,14 +314,22 @@ class SqliteReadPath:
         except sqlite3.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
         finally:
-            if broken or len(self._idle) >= IDLE_CONNECTIONS:
-                conn.close()
-            else:
-                self._idle.append(conn)
+            self._give_back(conn, broken)
         return plan.rows(found[:1])[0][0] if found else None
 
+    def _take(self) -> sqlite3.Connection:
+        """An idle connection, or a new one when none is idle."""
+        return self._idle.pop() if self._idle else self._connect()
+
+    def _give_back(self, conn: sqlite3.Connection, broken: bool) -> None:
+        """Keep a connection for the next read, unless it broke or enough are idle."""
+        if broken or len(self._idle) >= IDLE_CONNECTIONS:
+            conn.close()
+        else:
+            self._idle.append(conn)
+
     def _checkout(self) -> sqlite3.Connection:
-        conn = self._idle.pop() if self._idle else self._connect()
+        conn = self._take()
         try:
             conn.execute("BEGIN")
         except sqlite3.Error:
@@ -334,10 +342,7 @@ class SqliteReadPath:
             conn.execute("COMMIT")  # a read transaction: nothing to write, the snapshot ends
         except sqlite3.Error:
             broken = True
-        if broken or len(self._idle) >= IDLE_CONNECTIONS:
-            conn.close()
-        else:
-            self._idle.append(conn)
+        self._give_back(conn, broken)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
